@@ -1,0 +1,247 @@
+//! Analyses and their opportunities.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{analyses, opportunities, user_progress};
+use crate::domain::analysis::{Analysis, Category, Identity, Opportunity};
+use crate::domain::status::ProgressStatus;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = analyses, check_for_backend(diesel::pg::Pg))]
+pub struct AnalysisRow {
+    id: Uuid,
+    url: String,
+    company_name: Option<String>,
+    sector: Option<String>,
+    estimated_size: Option<String>,
+    tier: Option<String>,
+    hourly_rate: Option<f64>,
+    currency: String,
+    created_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<AnalysisRow> for Analysis {
+    fn from(r: AnalysisRow) -> Self {
+        Analysis {
+            id: r.id,
+            url: r.url,
+            identity: Identity {
+                company_name: r.company_name,
+                sector: r.sector,
+                estimated_size: r.estimated_size,
+                tier: r.tier,
+            },
+            hourly_rate: r.hourly_rate,
+            currency: r.currency,
+            created_at: r.created_at,
+            completed_at: r.completed_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = opportunities, check_for_backend(diesel::pg::Pg))]
+pub struct OpportunityRow {
+    id: Uuid,
+    analysis_id: Uuid,
+    opportunity_id: String,
+    category: String,
+    hours_per_week: f64,
+    hours_per_year: i32,
+    problem_teaser: Option<String>,
+    complexity_level: i16,
+    tools_hint: Option<String>,
+}
+
+/// An opportunity row joined with its progress row.
+pub type OpportunityWithProgress = (OpportunityRow, String, Option<DateTime<Utc>>);
+
+/// Maps a joined row to the domain; a value outside the check constraints is a corrupt row.
+pub fn to_opportunity(
+    (o, status, implemented_at): OpportunityWithProgress,
+) -> QueryResult<Opportunity> {
+    let corrupt = |what: &str| {
+        diesel::result::Error::DeserializationError(
+            format!("opportunity {}: bad {what}", o.id).into(),
+        )
+    };
+    Ok(Opportunity {
+        category: Category::parse(&o.category).ok_or_else(|| corrupt("category"))?,
+        status: ProgressStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+        id: o.id,
+        analysis_id: o.analysis_id,
+        opportunity_id: o.opportunity_id,
+        hours_per_week: o.hours_per_week,
+        hours_per_year: o.hours_per_year,
+        problem_teaser: o.problem_teaser,
+        complexity_level: o.complexity_level,
+        tools_hint: o.tools_hint,
+        implemented_at,
+    })
+}
+
+/// The statement that loads opportunities with their progress, for any set of analyses.
+pub fn opportunities_of<'a, C>(
+    analysis_ids: &'a [Uuid],
+) -> impl diesel_async::methods::LoadQuery<'a, C, OpportunityWithProgress> + 'a
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    opportunities::table
+        .inner_join(
+            user_progress::table.on(user_progress::analysis_id
+                .eq(opportunities::analysis_id)
+                .and(user_progress::opportunity_id.eq(opportunities::opportunity_id))),
+        )
+        .filter(opportunities::analysis_id.eq_any(analysis_ids))
+        .order((opportunities::analysis_id, opportunities::position))
+        .select((
+            OpportunityRow::as_select(),
+            user_progress::status,
+            user_progress::implemented_at,
+        ))
+}
+
+pub fn analyses_by_id<'a, C>(
+    ids: &'a [Uuid],
+) -> impl diesel_async::methods::LoadQuery<'a, C, AnalysisRow> + 'a
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    analyses::table
+        .filter(analyses::id.eq_any(ids))
+        .select(AnalysisRow::as_select())
+}
+
+/// The newest analysis of this normalised URL created at or after `since`.
+pub async fn find_recent_by_url(
+    conn: &mut AsyncPgConnection,
+    normalized_url: &str,
+    since: DateTime<Utc>,
+) -> QueryResult<Option<Uuid>> {
+    analyses::table
+        .filter(analyses::normalized_url.eq(normalized_url))
+        .filter(analyses::created_at.ge(since))
+        .order(analyses::created_at.desc())
+        .select(analyses::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Serialises writers of one URL for the rest of the transaction, so two pipelines recording the
+/// same site at once get one analysis.
+pub async fn lock_url(conn: &mut AsyncPgConnection, normalized_url: &str) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind::<diesel::sql_types::Text, _>(normalized_url)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = analyses)]
+pub struct NewAnalysis<'a> {
+    pub id: Uuid,
+    pub url: &'a str,
+    pub normalized_url: &'a str,
+    pub company_name: Option<&'a str>,
+    pub sector: Option<&'a str>,
+    pub estimated_size: Option<&'a str>,
+    pub tier: Option<&'a str>,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = opportunities)]
+pub struct NewOpportunity<'a> {
+    pub id: Uuid,
+    pub analysis_id: Uuid,
+    pub opportunity_id: &'a str,
+    pub category: &'static str,
+    pub hours_per_week: f64,
+    pub hours_per_year: i32,
+    pub problem_teaser: Option<&'a str>,
+    pub complexity_level: i16,
+    pub tools_hint: Option<&'a str>,
+    pub position: i16,
+}
+
+/// Inserts an analysis, its opportunities and their NOT_STARTED progress rows.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    analysis: &NewAnalysis<'_>,
+    opps: &[NewOpportunity<'_>],
+) -> QueryResult<()> {
+    diesel::insert_into(analyses::table)
+        .values(analysis)
+        .execute(conn)
+        .await?;
+    if opps.is_empty() {
+        return Ok(());
+    }
+    diesel::insert_into(opportunities::table)
+        .values(opps)
+        .execute(conn)
+        .await?;
+    let progress: Vec<_> = opps
+        .iter()
+        .map(|o| {
+            (
+                user_progress::analysis_id.eq(o.analysis_id),
+                user_progress::opportunity_id.eq(o.opportunity_id),
+            )
+        })
+        .collect();
+    diesel::insert_into(user_progress::table)
+        .values(progress)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Locks the analysis row for the rest of the transaction: progress changes to one analysis run
+/// one after another, so badge evaluation always sees the latest state.
+pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Analysis>> {
+    analyses::table
+        .find(id)
+        .select(AnalysisRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+        .map(|r| r.map(Analysis::from))
+}
+
+/// Records a change: remembers the hourly rate when given, and moves `updated_at` (the
+/// dashboard's version) forward.
+pub async fn touch(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    hourly_rate: Option<f64>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let target = analyses::table.find(id);
+    match hourly_rate {
+        Some(rate) => {
+            diesel::update(target)
+                .set((analyses::hourly_rate.eq(rate), analyses::updated_at.eq(now)))
+                .execute(conn)
+                .await?
+        }
+        None => {
+            diesel::update(target)
+                .set(analyses::updated_at.eq(now))
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! The active catalog, awards, and achievement progress.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::{achievement_progress, badge_metadata, user_badges};
+use crate::domain::achievements::Achievement;
+use crate::domain::badge::{BadgeCategory, BadgeDefinition, EarnedBadge, Rarity};
+use crate::domain::criteria::UnlockCriteria;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = badge_metadata, check_for_backend(diesel::pg::Pg))]
+pub struct BadgeRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    description: String,
+    icon: Option<String>,
+    rarity: String,
+    points: i32,
+    category: String,
+    unlock_criteria: serde_json::Value,
+    display_order: i32,
+    active: bool,
+    version: i32,
+}
+
+impl BadgeRow {
+    /// The domain definition; `None` (with a warning) for a row edited by hand into nonsense, so one
+    /// bad badge cannot take every dashboard down.
+    pub fn into_definition(self) -> Option<BadgeDefinition> {
+        let parsed = (|| {
+            Some(BadgeDefinition {
+                rarity: Rarity::parse(&self.rarity)?,
+                category: BadgeCategory::parse(&self.category)?,
+                criteria: UnlockCriteria::from_json(&self.unlock_criteria).ok()?,
+                id: self.id,
+                slug: self.slug.clone(),
+                name: self.name.clone(),
+                description: self.description.clone(),
+                icon: self.icon.clone(),
+                points: self.points,
+                display_order: self.display_order,
+                active: self.active,
+                version: self.version,
+            })
+        })();
+        if parsed.is_none() {
+            tracing::warn!(badge = %self.slug, "skipping badge with an invalid definition");
+        }
+        parsed
+    }
+}
+
+/// The active catalog in display order.
+pub fn active_catalog_query<'a, C>() -> impl diesel_async::methods::LoadQuery<'a, C, BadgeRow>
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    badge_metadata::table
+        .filter(badge_metadata::active.eq(true))
+        .order((badge_metadata::display_order, badge_metadata::slug))
+        .select(BadgeRow::as_select())
+}
+
+pub fn into_catalog(rows: Vec<BadgeRow>) -> Vec<BadgeDefinition> {
+    rows.into_iter()
+        .filter_map(BadgeRow::into_definition)
+        .collect()
+}
+
+pub async fn active_catalog(conn: &mut AsyncPgConnection) -> QueryResult<Vec<BadgeDefinition>> {
+    Ok(into_catalog(active_catalog_query().load(conn).await?))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = user_badges, check_for_backend(diesel::pg::Pg))]
+pub struct AwardRow {
+    id: Uuid,
+    analysis_id: Uuid,
+    version_earned: i32,
+    earned_at: DateTime<Utc>,
+}
+
+pub type AwardWithBadge = (AwardRow, BadgeRow);
+
+/// Awards of any set of analyses, oldest first, with their badge (active or not: an award is
+/// never taken back).
+pub fn awards_query<'a, C>(
+    analysis_ids: &'a [Uuid],
+) -> impl diesel_async::methods::LoadQuery<'a, C, AwardWithBadge> + 'a
+where
+    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
+{
+    user_badges::table
+        .inner_join(badge_metadata::table)
+        .filter(user_badges::analysis_id.eq_any(analysis_ids))
+        .order((user_badges::earned_at, badge_metadata::display_order))
+        .select((AwardRow::as_select(), BadgeRow::as_select()))
+}
+
+/// `(analysis id, award)` pairs.
+pub fn into_awards(rows: Vec<AwardWithBadge>) -> Vec<(Uuid, EarnedBadge)> {
+    rows.into_iter()
+        .filter_map(|(a, b)| {
+            Some((
+                a.analysis_id,
+                EarnedBadge {
+                    id: a.id,
+                    badge: b.into_definition()?,
+                    version_earned: a.version_earned,
+                    earned_at: a.earned_at,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Awards these badges at their current version. A badge the analysis already holds is skipped by
+/// the unique (analysis, badge) constraint, so only the awards this call made come back.
+pub async fn award(
+    conn: &mut AsyncPgConnection,
+    analysis_id: Uuid,
+    badges: &[&BadgeDefinition],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<EarnedBadge>> {
+    if badges.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<_> = badges
+        .iter()
+        .map(|b| {
+            (
+                user_badges::id.eq(Uuid::new_v4()),
+                user_badges::analysis_id.eq(analysis_id),
+                user_badges::badge_id.eq(b.id),
+                user_badges::version_earned.eq(b.version),
+                user_badges::earned_at.eq(now),
+            )
+        })
+        .collect();
+    let inserted: Vec<(Uuid, Uuid)> = diesel::insert_into(user_badges::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning((user_badges::id, user_badges::badge_id))
+        .get_results(conn)
+        .await?;
+    Ok(badges
+        .iter()
+        .filter_map(|b| {
+            let (id, _) = inserted.iter().find(|(_, badge_id)| *badge_id == b.id)?;
+            Some(EarnedBadge {
+                id: *id,
+                badge: (*b).clone(),
+                version_earned: b.version,
+                earned_at: now,
+            })
+        })
+        .collect())
+}
+
+/// Keeps `achievement_progress` in step with the latest evaluation, in one statement.
+pub async fn save_progress(
+    conn: &mut AsyncPgConnection,
+    analysis_id: Uuid,
+    achievements: &[Achievement<'_>],
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    if achievements.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = achievements
+        .iter()
+        .map(|a| {
+            (
+                achievement_progress::analysis_id.eq(analysis_id),
+                achievement_progress::badge_id.eq(a.badge.id),
+                achievement_progress::progress_percentage.eq(a.progress_percentage as i16),
+                achievement_progress::details
+                    .eq(serde_json::to_value(&a.details).unwrap_or_default()),
+                achievement_progress::next_milestone.eq(a.next_milestone.as_deref()),
+                achievement_progress::updated_at.eq(now),
+            )
+        })
+        .collect();
+    diesel::insert_into(achievement_progress::table)
+        .values(rows)
+        .on_conflict((
+            achievement_progress::analysis_id,
+            achievement_progress::badge_id,
+        ))
+        .do_update()
+        .set((
+            achievement_progress::progress_percentage
+                .eq(excluded(achievement_progress::progress_percentage)),
+            achievement_progress::details.eq(excluded(achievement_progress::details)),
+            achievement_progress::next_milestone.eq(excluded(achievement_progress::next_milestone)),
+            achievement_progress::updated_at.eq(excluded(achievement_progress::updated_at)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

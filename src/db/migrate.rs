@@ -1,0 +1,67 @@
+//! Embedded migrations, run under an advisory lock so that instances starting together take turns,
+//! followed by the badge catalog sync.
+
+use diesel_async::{AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use super::catalog::{self, SyncReport};
+use super::pool::establish;
+use crate::error::BoxError;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Arbitrary but fixed: "progdash" in ASCII.
+const MIGRATION_LOCK: i64 = 0x7072_6f67_6461_7368;
+
+#[derive(Debug)]
+pub struct MigrateReport {
+    pub applied: Vec<String>,
+    pub catalog: SyncReport,
+}
+
+async fn advisory(conn: &mut AsyncPgConnection, sql: &str) -> Result<(), BoxError> {
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Applies pending migrations and syncs the badge catalog. Needs a multi-threaded tokio runtime
+/// (the harness blocks in place).
+pub async fn run(database_url: &str) -> Result<MigrateReport, BoxError> {
+    let mut conn = establish(database_url, 0).await?;
+    advisory(&mut conn, "SELECT pg_advisory_lock($1)").await?;
+    let result = async {
+        let mut harness = AsyncMigrationHarness::new(conn);
+        let applied = harness
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| format!("migration failed: {e}"))?
+            .into_iter()
+            .map(|v| v.to_string())
+            .collect();
+        let mut conn = harness.into_inner();
+        let catalog = catalog::sync(&mut conn, &catalog::launch_catalog()?).await?;
+        Ok::<_, BoxError>((conn, MigrateReport { applied, catalog }))
+    }
+    .await;
+    // A failed run drops the connection, and the session's lock with it.
+    let (mut conn, report) = result?;
+    advisory(&mut conn, "SELECT pg_advisory_unlock($1)").await?;
+    Ok(report)
+}
+
+/// Reverts every migration (tests prove each `down.sql` with it).
+pub async fn revert_all(database_url: &str) -> Result<Vec<String>, BoxError> {
+    let conn = establish(database_url, 0).await?;
+    let mut harness = AsyncMigrationHarness::new(conn);
+    let reverted = harness
+        .revert_all_migrations(MIGRATIONS)
+        .map_err(|e| format!("revert failed: {e}"))?;
+    Ok(reverted.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// [`run`] with an owned URL, for spawning.
+pub async fn run_owned(database_url: String) -> Result<MigrateReport, BoxError> {
+    run(&database_url).await
+}

@@ -1,0 +1,21 @@
+//! PostgreSQL: the pool, migrations, the badge catalog sync, and the queries per table.
+//! Query functions take a connection and return `QueryResult`, so callers pick the transaction.
+
+pub mod analyses;
+pub mod badges;
+pub mod catalog;
+pub mod dashboard;
+pub mod migrate;
+pub mod pool;
+pub mod progress;
+pub mod schema;
+
+pub use pool::{DbConn, DbPool, StatementCounter};
+
+/// One round trip to the database through the pool.
+pub async fn ping(pool: &DbPool) -> Result<(), crate::error::AppError> {
+    use diesel_async::RunQueryDsl;
+    let mut conn = pool.get().await?;
+    diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! Progress towards each badge, derived from the same criteria that unlock it.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use super::badge::BadgeDefinition;
+use super::criteria::{Combine, ConditionProgress, Facts, Field, Operator};
+
+/// One badge as an analysis sees it: earned or not, and how far along.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Achievement<'a> {
+    pub badge: &'a BadgeDefinition,
+    pub unlocked: bool,
+    /// 0..=100; 100 only once unlocked.
+    pub progress_percentage: i32,
+    /// What to do next, in words; `None` once unlocked.
+    pub next_milestone: Option<String>,
+    /// Per-condition detail, as stored in `achievement_progress.details`.
+    pub details: Vec<ConditionProgress>,
+}
+
+/// "1 day", "3 days": at least 1, rounded up.
+fn count(n: f64, one: &str, many: &str) -> String {
+    let n = n.ceil().max(1.0) as i64;
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "1 more opportunity", "2 more opportunities".
+fn more(n: f64, one: &str, many: &str) -> String {
+    count(n, &format!("more {one}"), &format!("more {many}"))
+}
+
+/// The next step for one unmet condition, e.g. "Implement 2 more opportunities".
+fn milestone(p: &ConditionProgress, facts: &Facts) -> String {
+    let actual = p.actual.unwrap_or(0.0);
+    let Some(target) = p.target else {
+        return "Record an analysis with at least one opportunity".into();
+    };
+    let missing = target - actual + if p.operator == Operator::Gt { 1.0 } else { 0.0 };
+    match (p.field, p.operator) {
+        (Field::FirstImplementationDays, Operator::Lte | Operator::Lt) => {
+            let left = (target - facts.days_since_analysis).ceil();
+            if p.actual.is_some() || left <= 0.0 {
+                format!("The {target}-day window for a first implementation has passed")
+            } else {
+                format!(
+                    "Implement an opportunity within {}",
+                    count(left, "day", "days")
+                )
+            }
+        }
+        (Field::FirstImplementationDays, _) => {
+            format!("Make the first implementation {target} days after the analysis")
+        }
+        (Field::OpportunitiesStarted, _) => {
+            format!("Start {}", more(missing, "opportunity", "opportunities"))
+        }
+        (Field::OpportunitiesInProgress, _) => format!(
+            "Put {} in progress",
+            more(missing, "opportunity", "opportunities")
+        ),
+        (Field::OpportunitiesImplemented | Field::OpportunitiesCompleted, _) => {
+            format!(
+                "Implement {}",
+                more(missing, "opportunity", "opportunities")
+            )
+        }
+        (Field::HoursSavedWeekly, _) => {
+            format!("Save {:.1} more hours per week", missing.max(0.1))
+        }
+        (Field::HoursSavedAnnual, _) => {
+            format!("Save {} per year", more(missing, "hour", "hours"))
+        }
+        (Field::ConsecutiveActiveDays, _) => {
+            format!("Make progress on {} in a row", more(missing, "day", "days"))
+        }
+        (Field::OpportunitiesTotal, _) => format!(
+            "Reach {} in the analysis",
+            count(target, "opportunity", "opportunities")
+        ),
+    }
+}
+
+/// Progress towards one badge.
+pub fn achievement<'a>(
+    badge: &'a BadgeDefinition,
+    unlocked: bool,
+    facts: &Facts,
+) -> Achievement<'a> {
+    let details: Vec<_> = badge
+        .criteria
+        .conditions
+        .iter()
+        .map(|c| c.progress(facts))
+        .collect();
+    if unlocked {
+        return Achievement {
+            badge,
+            unlocked,
+            progress_percentage: 100,
+            next_milestone: None,
+            details,
+        };
+    }
+    let fraction = match badge.criteria.combine {
+        Combine::All => {
+            details.iter().map(|d| d.fraction).sum::<f64>() / details.len().max(1) as f64
+        }
+        Combine::Any => details.iter().map(|d| d.fraction).fold(0.0, f64::max),
+    };
+    let met = badge.criteria.is_met(facts);
+    // Locked but met happens only until the next change awards it; never show a full bar before.
+    let percentage = ((fraction * 100.0).floor() as i32).clamp(0, if met { 100 } else { 99 });
+    let next_milestone = details.iter().find(|d| !d.met).map(|d| milestone(d, facts));
+    Achievement {
+        badge,
+        unlocked,
+        progress_percentage: percentage,
+        next_milestone,
+        details,
+    }
+}
+
+/// Every badge of the catalog, in catalog order.
+pub fn achievements<'a>(
+    catalog: &'a [BadgeDefinition],
+    earned: &HashSet<Uuid>,
+    facts: &Facts,
+) -> Vec<Achievement<'a>> {
+    catalog
+        .iter()
+        .map(|b| achievement(b, earned.contains(&b.id), facts))
+        .collect()
+}
+
+/// The badges whose criteria now hold and that the analysis has not earned yet.
+pub fn newly_earned<'a>(
+    catalog: &'a [BadgeDefinition],
+    earned: &HashSet<Uuid>,
+    facts: &Facts,
+) -> Vec<&'a BadgeDefinition> {
+    catalog
+        .iter()
+        .filter(|b| b.active && !earned.contains(&b.id) && b.criteria.is_met(facts))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::badge::{BadgeCategory, Rarity};
+    use crate::domain::criteria::tests::facts;
+    use crate::domain::criteria::UnlockCriteria;
+    use serde_json::json;
+
+    fn badge(criteria: serde_json::Value) -> BadgeDefinition {
+        BadgeDefinition {
+            id: Uuid::new_v4(),
+            slug: "b".into(),
+            name: "B".into(),
+            description: String::new(),
+            icon: None,
+            rarity: Rarity::Common,
+            points: 1,
+            category: BadgeCategory::Progress,
+            criteria: UnlockCriteria::from_json(&criteria).unwrap(),
+            display_order: 0,
+            active: true,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn counts_towards_all_opportunities() {
+        let b = badge(json!({"type": "completion", "conditions": [
+            {"field": "opportunities_completed", "operator": "==", "value": "all"}]}));
+        let mut f = facts();
+        f.opportunities_implemented = 1;
+        let a = achievement(&b, false, &f);
+        assert_eq!(a.progress_percentage, 33);
+        assert_eq!(
+            a.next_milestone.as_deref(),
+            Some("Implement 2 more opportunities")
+        );
+        f.opportunities_implemented = 2;
+        assert_eq!(
+            achievement(&b, false, &f).next_milestone.as_deref(),
+            Some("Implement 1 more opportunity")
+        );
+    }
+
+    #[test]
+    fn unlocked_is_full_and_silent() {
+        let b = badge(json!({"type": "t", "conditions": [
+            {"field": "opportunities_started", "operator": ">=", "value": 1}]}));
+        let a = achievement(&b, true, &facts());
+        assert_eq!((a.progress_percentage, a.next_milestone), (100, None));
+    }
+
+    #[test]
+    fn hours_and_streak_wording() {
+        let hours = badge(json!({"type": "t", "conditions": [
+            {"field": "hours_saved_weekly", "operator": ">=", "value": 10}]}));
+        let streak = badge(json!({"type": "t", "conditions": [
+            {"field": "consecutive_active_days", "operator": ">=", "value": 7}]}));
+        let mut f = facts();
+        f.hours_saved_weekly = 7.0;
+        f.consecutive_active_days = 6;
+        let a = achievement(&hours, false, &f);
+        assert_eq!(a.progress_percentage, 70);
+        assert_eq!(
+            a.next_milestone.as_deref(),
+            Some("Save 3.0 more hours per week")
+        );
+        let a = achievement(&streak, false, &f);
+        assert_eq!(a.progress_percentage, 85);
+        assert_eq!(
+            a.next_milestone.as_deref(),
+            Some("Make progress on 1 more day in a row")
+        );
+    }
+
+    #[test]
+    fn time_window_counts_down_then_closes() {
+        let b = badge(json!({"type": "time_based", "conditions": [
+            {"field": "first_implementation_days", "operator": "<=", "value": 7}]}));
+        let mut f = facts();
+        f.days_since_analysis = 2.5;
+        let a = achievement(&b, false, &f);
+        assert_eq!(a.progress_percentage, 0);
+        assert_eq!(
+            a.next_milestone.as_deref(),
+            Some("Implement an opportunity within 5 days")
+        );
+        f.days_since_analysis = 9.0;
+        assert!(achievement(&b, false, &f)
+            .next_milestone
+            .unwrap()
+            .contains("has passed"));
+    }
+
+    #[test]
+    fn newly_earned_skips_earned_and_inactive() {
+        let mut a = badge(json!({"type": "t", "conditions": [
+            {"field": "opportunities_total", "operator": ">=", "value": 1}]}));
+        let b = a.clone();
+        let mut c = a.clone();
+        a.id = Uuid::new_v4();
+        c.id = Uuid::new_v4();
+        c.active = false;
+        let catalog = vec![a.clone(), b.clone(), c];
+        let earned = HashSet::from([b.id]);
+        let new = newly_earned(&catalog, &earned, &facts());
+        assert_eq!(new.len(), 1);
+        assert_eq!(new[0].id, a.id);
+    }
+}

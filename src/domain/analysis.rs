@@ -1,0 +1,73 @@
+//! An analysis of a company website and its opportunities, as the rules see them.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::status::ProgressStatus;
+
+/// The area of the business an opportunity improves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    DigitalPresence,
+    ValueCreation,
+    BusinessManagement,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DigitalPresence => "digital_presence",
+            Self::ValueCreation => "value_creation",
+            Self::BusinessManagement => "business_management",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "digital_presence" => Some(Self::DigitalPresence),
+            "value_creation" => Some(Self::ValueCreation),
+            "business_management" => Some(Self::BusinessManagement),
+            _ => None,
+        }
+    }
+}
+
+/// Who the analysis is about.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Identity {
+    pub company_name: Option<String>,
+    pub sector: Option<String>,
+    pub estimated_size: Option<String>,
+    pub tier: Option<String>,
+}
+
+/// One analysis, without its opportunities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub id: Uuid,
+    pub url: String,
+    pub identity: Identity,
+    pub hourly_rate: Option<f64>,
+    pub currency: String,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Changes on every write to the analysis or its progress; caches key on it.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One opportunity with its current progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opportunity {
+    /// Globally unique and stable.
+    pub id: Uuid,
+    pub analysis_id: Uuid,
+    pub opportunity_id: String,
+    pub category: Category,
+    pub hours_per_week: f64,
+    pub hours_per_year: i32,
+    pub problem_teaser: Option<String>,
+    pub complexity_level: i16,
+    pub tools_hint: Option<String>,
+    pub status: ProgressStatus,
+    pub implemented_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,26 @@
+//! Pure product rules: no I/O, no HTTP or GraphQL types. Everything here is computed from plain data
+//! and an explicit `now`, so it is unit-tested without a database.
+
+pub mod achievements;
+pub mod analysis;
+pub mod badge;
+pub mod criteria;
+pub mod metrics;
+pub mod recommendations;
+pub mod status;
+pub mod streak;
+pub mod values;
+
+use thiserror::Error;
+
+/// A rule a caller broke; each maps to a stable error code at the edge.
+#[derive(Debug, Error, PartialEq)]
+pub enum RuleError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("cannot move an opportunity from {from} to {to}")]
+    InvalidTransition {
+        from: status::ProgressStatus,
+        to: status::ProgressStatus,
+    },
+}

@@ -1,0 +1,102 @@
+//! One error type for the whole service.
+//!
+//! Policy: every error a client sees carries a stable machine code (`extensions.code`) and a human
+//! message. User errors say what was wrong with the request. Internal errors (database, pool,
+//! anything unexpected) are logged in full with the request id and reach the client only as
+//! `INTERNAL` plus that request id: never an error chain, SQL, or a hostname.
+
+use std::fmt;
+
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::domain::RuleError;
+
+/// The stable codes of the error contract (product brief).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    AnalysisNotFound,
+    OpportunityNotFound,
+    InvalidStatusTransition,
+    InvalidInput,
+    Unauthenticated,
+    Forbidden,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AnalysisNotFound => "ANALYSIS_NOT_FOUND",
+            Self::OpportunityNotFound => "OPPORTUNITY_NOT_FOUND",
+            Self::InvalidStatusTransition => "INVALID_STATUS_TRANSITION",
+            Self::InvalidInput => "INVALID_INPUT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error("analysis {0} not found")]
+    AnalysisNotFound(Uuid),
+    #[error("opportunity {opportunity_id:?} not found in analysis {analysis_id}")]
+    OpportunityNotFound {
+        analysis_id: Uuid,
+        opportunity_id: String,
+    },
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// Logged, never shown: the client gets "internal error" and the request id.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl AppError {
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::Rule(RuleError::InvalidInput(message.into()))
+    }
+
+    pub fn internal(error: impl Into<BoxError>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::AnalysisNotFound(_) => ErrorCode::AnalysisNotFound,
+            Self::OpportunityNotFound { .. } => ErrorCode::OpportunityNotFound,
+            Self::Rule(RuleError::InvalidInput(_)) => ErrorCode::InvalidInput,
+            Self::Rule(RuleError::InvalidTransition { .. }) => ErrorCode::InvalidStatusTransition,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<diesel_async::pooled_connection::bb8::RunError> for AppError {
+    fn from(e: diesel_async::pooled_connection::bb8::RunError) -> Self {
+        Self::internal(e)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,50 @@
+//! The error contract at the GraphQL edge: `extensions.code` and `extensions.requestId` on every
+//! error, internal details logged and never returned.
+
+use async_graphql::{ErrorExtensions, Response, Value};
+
+use crate::error::{AppError, ErrorCode};
+
+/// The id of the HTTP request, as logged and as returned in `x-request-id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Converts an application error into a client-facing GraphQL error.
+pub fn to_gql(e: &AppError) -> async_graphql::Error {
+    let message = match e {
+        AppError::Internal(source) => {
+            // Logged inside the request's span, so the line carries the request id.
+            tracing::error!(error = %source, detail = ?source, "internal error");
+            "Internal error; quote the request id when reporting it".to_owned()
+        }
+        other => other.to_string(),
+    };
+    async_graphql::Error::new(message).extend_with(|_, ext| {
+        ext.set("code", e.code().as_str());
+        if let AppError::RateLimited { retry_after_secs } = e {
+            ext.set("retryAfter", *retry_after_secs);
+        }
+    })
+}
+
+/// Extension trait so resolvers write `.map_err(gql)?` on results with owned or shared errors.
+pub fn gql<E: std::ops::Deref<Target = AppError>>(e: E) -> async_graphql::Error {
+    to_gql(&e)
+}
+
+pub fn gql_owned(e: AppError) -> async_graphql::Error {
+    to_gql(&e)
+}
+
+/// Completes the contract on a finished response: the request id on every error, and
+/// `INVALID_INPUT` on errors raised by GraphQL itself (syntax, validation, bad variables), since
+/// every resolver error already carries its own code.
+pub fn complete(response: &mut Response, request_id: &str) {
+    for error in &mut response.errors {
+        let ext = error.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", ErrorCode::InvalidInput.as_str());
+        }
+        ext.set("requestId", Value::String(request_id.to_owned()));
+    }
+}

@@ -1,0 +1,100 @@
+//! The Mutation root.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+
+use super::errors::{gql, gql_owned};
+use super::inputs::{RecordAnalysisInput, UpdateProgressInput};
+use super::loaders::{DashboardKey, Loaders};
+use super::types::{Badge, Dashboard, Metrics, Opportunity, ProgressSummary};
+use crate::app::Services;
+use crate::error::AppError;
+use crate::service::{record_analysis, update_progress};
+
+/// The result of `recordAnalysis`.
+#[derive(SimpleObject)]
+pub struct RecordAnalysisPayload {
+    /// The analysis' dashboard (the existing one when `duplicate`).
+    pub dashboard: Dashboard,
+    /// True when the same normalised URL was recorded in the last 7 days: the existing analysis is returned.
+    pub duplicate: bool,
+}
+
+/// The result of `updateProgress`.
+#[derive(SimpleObject)]
+pub struct UpdateProgressPayload {
+    /// The opportunity after the change.
+    pub opportunity: Opportunity,
+    /// Badges earned by this change only.
+    pub new_badges: Vec<Badge>,
+    /// Time and money saved after the change.
+    pub metrics: Metrics,
+    /// Counts per status after the change.
+    pub progress_summary: ProgressSummary,
+    /// The whole dashboard after the change.
+    pub dashboard: Dashboard,
+}
+
+pub struct MutationRoot;
+
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// For the analysis pipeline (an admin operation once authentication is on).
+    async fn record_analysis(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordAnalysisInput,
+    ) -> Result<RecordAnalysisPayload> {
+        let services = ctx.data::<Services>()?;
+        let now = services.clock.now();
+        let recorded = {
+            let mut conn = services.pool.get().await.map_err(|e| gql_owned(e.into()))?;
+            record_analysis::record_analysis(&mut conn, input.into(), now)
+                .await
+                .map_err(gql_owned)?
+        };
+        let data = ctx
+            .data::<Loaders>()?
+            .load_one(DashboardKey(recorded.analysis_id))
+            .await
+            .map_err(gql)?
+            .ok_or_else(|| gql_owned(AppError::AnalysisNotFound(recorded.analysis_id)))?;
+        Ok(RecordAnalysisPayload {
+            dashboard: Dashboard::new(data, now),
+            duplicate: recorded.duplicate,
+        })
+    }
+
+    /// Moves one opportunity to a new status; lists the badges this change earned.
+    async fn update_progress(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProgressInput,
+    ) -> Result<UpdateProgressPayload> {
+        let services = ctx.data::<Services>()?;
+        let now = services.clock.now();
+        let opportunity_id = input.opportunity_id.trim().to_owned();
+        let outcome = {
+            let mut conn = services.pool.get().await.map_err(|e| gql_owned(e.into()))?;
+            update_progress::update_progress(&mut conn, input.into(), now)
+                .await
+                .map_err(gql_owned)?
+        };
+        let opportunity = outcome
+            .dashboard
+            .opportunities
+            .iter()
+            .find(|o| o.opportunity_id == opportunity_id)
+            .map(Opportunity::from)
+            .ok_or_else(|| gql_owned(AppError::internal("updated opportunity missing")))?;
+        let dashboard = Dashboard::new(Arc::new(outcome.dashboard), now);
+        Ok(UpdateProgressPayload {
+            opportunity,
+            new_badges: outcome.new_badges.iter().map(Badge::from).collect(),
+            metrics: dashboard.metrics(),
+            progress_summary: dashboard.progress_summary(),
+            dashboard,
+        })
+    }
+}

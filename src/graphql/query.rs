@@ -1,0 +1,67 @@
+//! The Query root.
+
+use async_graphql::{Context, Object, Result};
+use uuid::Uuid;
+
+use super::errors::{gql, gql_owned};
+use super::loaders::{CatalogKey, DashboardKey, Loaders};
+use super::types::{BadgeDefinition, Dashboard};
+use crate::app::Services;
+use crate::error::AppError;
+
+/// Most ids one `dashboards` call takes.
+pub const MAX_DASHBOARD_IDS: usize = 100;
+
+pub struct QueryRoot;
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// One analysis' dashboard. Unknown id: error ANALYSIS_NOT_FOUND.
+    async fn dashboard(&self, ctx: &Context<'_>, analysis_id: Uuid) -> Result<Dashboard> {
+        let now = ctx.data::<Services>()?.clock.now();
+        let data = ctx
+            .data::<Loaders>()?
+            .load_one(DashboardKey(analysis_id))
+            .await
+            .map_err(gql)?
+            .ok_or_else(|| gql_owned(AppError::AnalysisNotFound(analysis_id)))?;
+        Ok(Dashboard::new(data, now))
+    }
+
+    /// Several dashboards in one round trip (unknown ids are skipped; at most 100 ids).
+    async fn dashboards(
+        &self,
+        ctx: &Context<'_>,
+        analysis_ids: Vec<Uuid>,
+    ) -> Result<Vec<Dashboard>> {
+        if analysis_ids.len() > MAX_DASHBOARD_IDS {
+            return Err(gql_owned(AppError::invalid_input(format!(
+                "analysisIds takes at most {MAX_DASHBOARD_IDS} ids, got {}",
+                analysis_ids.len()
+            ))));
+        }
+        let now = ctx.data::<Services>()?.clock.now();
+        let mut found = ctx
+            .data::<Loaders>()?
+            .load_many(analysis_ids.iter().copied().map(DashboardKey))
+            .await
+            .map_err(gql)?;
+        // In the order asked, each id once.
+        Ok(analysis_ids
+            .iter()
+            .filter_map(|id| found.remove(&DashboardKey(*id)))
+            .map(|d| Dashboard::new(d, now))
+            .collect())
+    }
+
+    /// The active badge catalog, in display order.
+    async fn badge_catalog(&self, ctx: &Context<'_>) -> Result<Vec<BadgeDefinition>> {
+        let catalog = ctx
+            .data::<Loaders>()?
+            .load_one(CatalogKey)
+            .await
+            .map_err(gql)?
+            .unwrap_or_default();
+        Ok(catalog.iter().map(BadgeDefinition::from).collect())
+    }
+}

@@ -1,0 +1,480 @@
+//! Output types of the public contract. Each wraps domain data and derives its fields on demand.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_graphql::{Enum, Json, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::db::dashboard::DashboardData;
+use crate::domain::{self, achievements, criteria::Facts, metrics, recommendations};
+
+/// The area of the business an opportunity improves.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OpportunityCategory {
+    DigitalPresence,
+    ValueCreation,
+    BusinessManagement,
+}
+
+impl From<domain::analysis::Category> for OpportunityCategory {
+    fn from(c: domain::analysis::Category) -> Self {
+        use domain::analysis::Category as C;
+        match c {
+            C::DigitalPresence => Self::DigitalPresence,
+            C::ValueCreation => Self::ValueCreation,
+            C::BusinessManagement => Self::BusinessManagement,
+        }
+    }
+}
+
+impl From<OpportunityCategory> for domain::analysis::Category {
+    fn from(c: OpportunityCategory) -> Self {
+        match c {
+            OpportunityCategory::DigitalPresence => Self::DigitalPresence,
+            OpportunityCategory::ValueCreation => Self::ValueCreation,
+            OpportunityCategory::BusinessManagement => Self::BusinessManagement,
+        }
+    }
+}
+
+/// Where an opportunity stands. IMPLEMENTED → IN_PROGRESS is refused; undo goes to NOT_STARTED.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ProgressStatus {
+    NotStarted,
+    InProgress,
+    Implemented,
+}
+
+impl From<domain::status::ProgressStatus> for ProgressStatus {
+    fn from(s: domain::status::ProgressStatus) -> Self {
+        use domain::status::ProgressStatus as S;
+        match s {
+            S::NotStarted => Self::NotStarted,
+            S::InProgress => Self::InProgress,
+            S::Implemented => Self::Implemented,
+        }
+    }
+}
+
+impl From<ProgressStatus> for domain::status::ProgressStatus {
+    fn from(s: ProgressStatus) -> Self {
+        match s {
+            ProgressStatus::NotStarted => Self::NotStarted,
+            ProgressStatus::InProgress => Self::InProgress,
+            ProgressStatus::Implemented => Self::Implemented,
+        }
+    }
+}
+
+/// How rare a badge is.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BadgeRarity {
+    Common,
+    Rare,
+    Epic,
+    Legendary,
+}
+
+impl From<domain::badge::Rarity> for BadgeRarity {
+    fn from(r: domain::badge::Rarity) -> Self {
+        use domain::badge::Rarity as R;
+        match r {
+            R::Common => Self::Common,
+            R::Rare => Self::Rare,
+            R::Epic => Self::Epic,
+            R::Legendary => Self::Legendary,
+        }
+    }
+}
+
+/// What a badge rewards.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BadgeCategory {
+    Progress,
+    Consistency,
+    Social,
+    Milestone,
+}
+
+impl From<domain::badge::BadgeCategory> for BadgeCategory {
+    fn from(c: domain::badge::BadgeCategory) -> Self {
+        use domain::badge::BadgeCategory as C;
+        match c {
+            C::Progress => Self::Progress,
+            C::Consistency => Self::Consistency,
+            C::Social => Self::Social,
+            C::Milestone => Self::Milestone,
+        }
+    }
+}
+
+/// Who the analysis is about.
+#[derive(SimpleObject, Clone)]
+pub struct Identity {
+    /// The company's name.
+    pub company_name: Option<String>,
+    /// Its business sector.
+    pub sector: Option<String>,
+    /// Its estimated size (e.g. "10-49 employees").
+    pub estimated_size: Option<String>,
+    /// The analysis tier.
+    pub tier: Option<String>,
+}
+
+/// Counts per status.
+#[derive(SimpleObject, Clone, Copy)]
+pub struct ProgressSummary {
+    /// Opportunities in the analysis.
+    pub total_opportunities: i32,
+    /// Opportunities NOT_STARTED.
+    pub not_started: i32,
+    /// Opportunities IN_PROGRESS.
+    pub in_progress: i32,
+    /// Opportunities IMPLEMENTED.
+    pub implemented: i32,
+    /// implemented / total, rounded down, 0..100.
+    pub completion_percentage: i32,
+}
+
+impl From<metrics::ProgressSummary> for ProgressSummary {
+    fn from(s: metrics::ProgressSummary) -> Self {
+        Self {
+            total_opportunities: s.total,
+            not_started: s.not_started,
+            in_progress: s.in_progress,
+            implemented: s.implemented,
+            completion_percentage: s.completion_percentage,
+        }
+    }
+}
+
+/// Hours saved.
+#[derive(SimpleObject, Clone, Copy)]
+pub struct TimeSavedMetrics {
+    /// Hours per week if every opportunity were implemented.
+    pub potential_weekly: f64,
+    /// Hours per week saved by the IMPLEMENTED opportunities.
+    pub implemented_weekly: f64,
+    /// Hours per year if every opportunity were implemented.
+    pub potential_annual: i32,
+    /// Hours per year saved by the IMPLEMENTED opportunities.
+    pub implemented_annual: i32,
+}
+
+/// Money saved per year at the analysis' hourly rate.
+#[derive(SimpleObject, Clone)]
+pub struct MoneySavedMetrics {
+    /// The hourly rate, when one is known (given with a progress update).
+    pub hourly_rate: Option<f64>,
+    /// hourlyRate × potential annual hours; null without a rate.
+    pub potential_annual: Option<i32>,
+    /// hourlyRate × implemented annual hours; null without a rate.
+    pub implemented_annual: Option<i32>,
+    /// ISO 4217 code (default CAD).
+    pub currency: String,
+}
+
+/// Time and money saved.
+#[derive(SimpleObject, Clone)]
+pub struct Metrics {
+    /// Hours saved.
+    pub time_saved: TimeSavedMetrics,
+    /// Money saved.
+    pub money_saved: MoneySavedMetrics,
+}
+
+fn int(v: i64) -> i32 {
+    v.clamp(i32::MIN.into(), i32::MAX.into()) as i32
+}
+
+impl From<metrics::Metrics> for Metrics {
+    fn from(m: metrics::Metrics) -> Self {
+        let t = m.time_saved;
+        Self {
+            time_saved: TimeSavedMetrics {
+                potential_weekly: t.potential_weekly,
+                implemented_weekly: t.implemented_weekly,
+                potential_annual: int(t.potential_annual),
+                implemented_annual: int(t.implemented_annual),
+            },
+            money_saved: MoneySavedMetrics {
+                hourly_rate: m.money_saved.hourly_rate,
+                potential_annual: m.money_saved.potential_annual.map(int),
+                implemented_annual: m.money_saved.implemented_annual.map(int),
+                currency: m.money_saved.currency,
+            },
+        }
+    }
+}
+
+/// An automation opportunity with its progress.
+#[derive(SimpleObject, Clone)]
+pub struct Opportunity {
+    /// Globally unique (analysis and opportunity), stable.
+    pub id: ID,
+    /// Unique within the analysis; usually the category name.
+    pub opportunity_id: String,
+    /// The area it improves.
+    pub category: OpportunityCategory,
+    /// Hours per week it would save.
+    pub hours_per_week: f64,
+    /// Hours per year it would save.
+    pub hours_per_year: i32,
+    /// The problem, in a sentence.
+    pub problem_teaser: Option<String>,
+    /// 1 (trivial) .. 10 (hard).
+    pub complexity_level: i32,
+    /// Tools that could do it.
+    pub tools_hint: Option<String>,
+    /// Current status.
+    pub status: ProgressStatus,
+    /// When it became IMPLEMENTED; null otherwise.
+    pub implemented_at: Option<DateTime<Utc>>,
+}
+
+impl From<&domain::analysis::Opportunity> for Opportunity {
+    fn from(o: &domain::analysis::Opportunity) -> Self {
+        Self {
+            id: ID(o.id.to_string()),
+            opportunity_id: o.opportunity_id.clone(),
+            category: o.category.into(),
+            hours_per_week: o.hours_per_week,
+            hours_per_year: o.hours_per_year,
+            problem_teaser: o.problem_teaser.clone(),
+            complexity_level: o.complexity_level.into(),
+            tools_hint: o.tools_hint.clone(),
+            status: o.status.into(),
+            implemented_at: o.implemented_at,
+        }
+    }
+}
+
+/// A badge earned by an analysis; never taken back.
+#[derive(SimpleObject, Clone)]
+pub struct Badge {
+    /// The award's id.
+    pub id: ID,
+    /// The badge's slug (e.g. `first_step`).
+    pub badge_type: String,
+    /// Display name.
+    pub name: String,
+    /// What it rewards.
+    pub description: String,
+    /// An emoji or icon name.
+    pub icon: Option<String>,
+    /// How rare it is.
+    pub rarity: BadgeRarity,
+    /// Points it is worth.
+    pub points: i32,
+    /// When it was earned.
+    pub earned_at: DateTime<Utc>,
+    /// The catalog version of the badge it was earned under.
+    pub version_earned: i32,
+}
+
+impl From<&domain::badge::EarnedBadge> for Badge {
+    fn from(b: &domain::badge::EarnedBadge) -> Self {
+        Self {
+            id: ID(b.id.to_string()),
+            badge_type: b.badge.slug.clone(),
+            name: b.badge.name.clone(),
+            description: b.badge.description.clone(),
+            icon: b.badge.icon.clone(),
+            rarity: b.badge.rarity.into(),
+            points: b.badge.points,
+            earned_at: b.earned_at,
+            version_earned: b.version_earned,
+        }
+    }
+}
+
+/// A badge of the catalog.
+#[derive(SimpleObject, Clone)]
+pub struct BadgeDefinition {
+    /// The badge's id.
+    pub id: ID,
+    /// Stable machine name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it rewards.
+    pub description: String,
+    /// An emoji or icon name.
+    pub icon: Option<String>,
+    /// How rare it is.
+    pub rarity: BadgeRarity,
+    /// Points it is worth.
+    pub points: i32,
+    /// What kind of effort it rewards.
+    pub category: BadgeCategory,
+    /// `{type, match?, conditions: [{field, operator, value}]}`.
+    pub unlock_criteria: Json<serde_json::Value>,
+    /// Position in the catalog.
+    pub display_order: i32,
+    /// Bumped on every change of the definition.
+    pub version: i32,
+}
+
+impl From<&domain::badge::BadgeDefinition> for BadgeDefinition {
+    fn from(b: &domain::badge::BadgeDefinition) -> Self {
+        Self {
+            id: ID(b.id.to_string()),
+            slug: b.slug.clone(),
+            name: b.name.clone(),
+            description: b.description.clone(),
+            icon: b.icon.clone(),
+            rarity: b.rarity.into(),
+            points: b.points,
+            category: b.category.into(),
+            unlock_criteria: Json(b.criteria.to_json()),
+            display_order: b.display_order,
+            version: b.version,
+        }
+    }
+}
+
+/// Progress towards one badge.
+#[derive(SimpleObject, Clone)]
+pub struct Achievement {
+    /// The badge.
+    pub badge: BadgeDefinition,
+    /// Whether the analysis has earned it.
+    pub unlocked: bool,
+    /// 0..100; 100 once unlocked.
+    pub progress_percentage: i32,
+    /// The next step in words, e.g. "Implement 2 more opportunities"; null once unlocked.
+    pub next_milestone: Option<String>,
+}
+
+/// A NOT_STARTED opportunity worth taking on next.
+#[derive(SimpleObject, Clone)]
+pub struct Recommendation {
+    /// The opportunity.
+    pub opportunity: Opportunity,
+    /// hoursPerWeek / complexityLevel; higher first.
+    pub priority_score: f64,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+/// One analysis' dashboard: everything derived from its stored facts at one instant.
+#[derive(Clone)]
+pub struct Dashboard {
+    data: Arc<DashboardData>,
+    now: DateTime<Utc>,
+}
+
+impl Dashboard {
+    pub fn new(data: Arc<DashboardData>, now: DateTime<Utc>) -> Self {
+        Self { data, now }
+    }
+
+    pub fn metrics(&self) -> Metrics {
+        let a = &self.data.analysis;
+        metrics::metrics(&self.data.opportunities, a.hourly_rate, &a.currency).into()
+    }
+
+    pub fn progress_summary(&self) -> ProgressSummary {
+        metrics::progress_summary(&self.data.opportunities).into()
+    }
+}
+
+#[Object]
+impl Dashboard {
+    /// Equal to analysisId, so that Apollo's cache normalises it.
+    async fn id(&self) -> ID {
+        ID(self.data.analysis.id.to_string())
+    }
+
+    /// The analysis' id.
+    async fn analysis_id(&self) -> Uuid {
+        self.data.analysis.id
+    }
+
+    /// The company website analysed.
+    async fn url(&self) -> &str {
+        &self.data.analysis.url
+    }
+
+    /// Who the analysis is about.
+    async fn identity(&self) -> Identity {
+        let i = &self.data.analysis.identity;
+        Identity {
+            company_name: i.company_name.clone(),
+            sector: i.sector.clone(),
+            estimated_size: i.estimated_size.clone(),
+            tier: i.tier.clone(),
+        }
+    }
+
+    /// The opportunities, in the order the analysis listed them.
+    async fn opportunities(&self) -> Vec<Opportunity> {
+        self.data
+            .opportunities
+            .iter()
+            .map(Opportunity::from)
+            .collect()
+    }
+
+    /// Counts per status and completion.
+    #[graphql(name = "progressSummary")]
+    async fn gql_progress_summary(&self) -> ProgressSummary {
+        self.progress_summary()
+    }
+
+    /// Badges earned, oldest first.
+    async fn badges(&self) -> Vec<Badge> {
+        self.data.badges.iter().map(Badge::from).collect()
+    }
+
+    /// Every active badge, earned or not, with progress towards it.
+    async fn achievements(&self) -> Vec<Achievement> {
+        let d = &self.data;
+        let facts = Facts::compute(
+            d.analysis.created_at,
+            &d.opportunities,
+            &d.activity,
+            self.now,
+        );
+        let earned: HashSet<Uuid> = d.badges.iter().map(|b| b.badge.id).collect();
+        achievements::achievements(&d.catalog, &earned, &facts)
+            .into_iter()
+            .map(|a| Achievement {
+                badge: a.badge.into(),
+                unlocked: a.unlocked,
+                progress_percentage: a.progress_percentage,
+                next_milestone: a.next_milestone,
+            })
+            .collect()
+    }
+
+    /// Time and money saved.
+    #[graphql(name = "metrics")]
+    async fn gql_metrics(&self) -> Metrics {
+        self.metrics()
+    }
+
+    /// NOT_STARTED opportunities, best first.
+    async fn recommendations(&self) -> Vec<Recommendation> {
+        recommendations::recommendations(&self.data.opportunities)
+            .into_iter()
+            .map(|r| Recommendation {
+                opportunity: r.opportunity.into(),
+                priority_score: r.priority_score,
+                reason: r.reason,
+            })
+            .collect()
+    }
+
+    /// When the analysis was made.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.data.analysis.created_at
+    }
+
+    /// When the analysis finished, if it has.
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.data.analysis.completed_at
+    }
+}

@@ -1,0 +1,145 @@
+//! `progress-dashboard [serve|migrate|export-schema [PATH]|seed-demo [--count N]]`
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use progress_dashboard::app::App;
+use progress_dashboard::clock::{Clock, SystemClock};
+use progress_dashboard::config::Config;
+use progress_dashboard::{db, graphql, seed, telemetry};
+
+const USAGE: &str = "\
+progress-dashboard: the progress dashboard GraphQL API
+
+USAGE:
+    progress-dashboard [COMMAND]
+
+COMMANDS:
+    serve                 migrate, then serve GraphQL on HOST:PORT (the default)
+    migrate               apply pending migrations and sync the badge catalog
+    export-schema [PATH]  write the GraphQL SDL (default: schema.graphql; - for stdout)
+    seed-demo [--count N] add the example analysis and N other demo analyses (default 200)
+    help                  show this
+
+Configuration comes from environment variables; see README.md.";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match args.first().map(String::as_str) {
+        None | Some("serve") => serve(config).await,
+        Some("migrate") => migrate(config).await,
+        Some("export-schema") => export_schema(args.get(1).map(String::as_str)),
+        Some("seed-demo") => seed_demo(config, &args[1..]).await,
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "fatal");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+async fn serve(config: Config) -> Result<()> {
+    telemetry::init(&config);
+    tracing::info!(config = ?config, "starting");
+    let app = App::build(config, Arc::new(SystemClock)).await?;
+    let listener = app.bind().await?;
+    let addr = listener.local_addr()?;
+    let shown = if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    tracing::info!(%addr, "listening");
+    println!("Playground: http://{shown}/   GraphQL: http://{shown}/graphql");
+    app.serve(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}
+
+async fn migrate(config: Config) -> Result<()> {
+    telemetry::init(&config);
+    let report = db::migrate::run(&config.database_url).await?;
+    println!(
+        "migrations applied: {}; badges inserted {:?}, updated {:?}, deactivated {:?}, unchanged {}",
+        if report.applied.is_empty() { "none".to_owned() } else { report.applied.join(", ") },
+        report.catalog.inserted,
+        report.catalog.updated,
+        report.catalog.deactivated,
+        report.catalog.unchanged
+    );
+    Ok(())
+}
+
+fn export_schema(path: Option<&str>) -> Result<()> {
+    let sdl = graphql::sdl();
+    match path.unwrap_or("schema.graphql") {
+        "-" => print!("{sdl}"),
+        p => {
+            std::fs::write(p, sdl)?;
+            println!("wrote {p}");
+        }
+    }
+    Ok(())
+}
+
+async fn seed_demo(config: Config, args: &[String]) -> Result<()> {
+    telemetry::init(&config);
+    let count = match args {
+        [] => 200,
+        [flag, n] if flag == "--count" => n
+            .parse()
+            .map_err(|_| format!("--count takes a number, got {n:?}"))?,
+        _ => return Err(format!("usage: seed-demo [--count N], got {args:?}").into()),
+    };
+    db::migrate::run(&config.database_url).await?;
+    let mut conn = db::pool::establish(&config.database_url, 0).await?;
+    let report = seed::seed_demo(&mut conn, count, SystemClock.now()).await?;
+    println!(
+        "demo data: {} analyses created, {} already there; example analysis {}",
+        report.created,
+        report.existing,
+        seed::EXAMPLE_ANALYSIS_ID
+    );
+    Ok(())
+}

@@ -1,0 +1,191 @@
+//! Recording an analysis from the pipeline, with URL de-duplication over 7 days.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use uuid::Uuid;
+
+use crate::db::analyses::{self, NewAnalysis, NewOpportunity};
+use crate::domain::analysis::{Category, Identity};
+use crate::domain::values::{NormalizedUrl, OpportunityKey};
+use crate::error::{AppError, AppResult};
+
+/// How long a recorded URL answers for itself.
+pub const DUPLICATE_WINDOW: Duration = Duration::days(7);
+/// More is almost certainly a pipeline bug.
+pub const MAX_OPPORTUNITIES: usize = 50;
+const MAX_TEXT: usize = 2000;
+const MAX_IDENTITY_TEXT: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct OpportunitySpec {
+    pub opportunity_id: String,
+    pub category: Category,
+    pub hours_per_week: f64,
+    pub hours_per_year: i32,
+    pub problem_teaser: Option<String>,
+    pub complexity_level: i32,
+    pub tools_hint: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnalysisSpec {
+    pub url: String,
+    pub identity: Identity,
+    pub opportunities: Vec<OpportunitySpec>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Set by callers that need a known id (demo data); otherwise a new v4 id.
+    pub id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub analysis_id: Uuid,
+    /// The same normalised URL was recorded in the last 7 days; that analysis was returned.
+    pub duplicate: bool,
+}
+
+fn text(value: &Option<String>, field: &str, max: usize) -> AppResult<Option<String>> {
+    let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.chars().count() > max {
+        return Err(AppError::invalid_input(format!(
+            "{field} must be at most {max} characters"
+        )));
+    }
+    Ok(Some(v.to_owned()))
+}
+
+/// Checks everything before anything is written.
+struct Checked {
+    url: String,
+    normalized: NormalizedUrl,
+    identity: Identity,
+    opportunities: Vec<(OpportunityKey, OpportunitySpec)>,
+    created_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+fn check(spec: AnalysisSpec, now: DateTime<Utc>) -> AppResult<Checked> {
+    let normalized = NormalizedUrl::parse(&spec.url)?;
+    let created_at = spec.created_at.unwrap_or(now);
+    if created_at > now + Duration::minutes(5) {
+        return Err(AppError::invalid_input(
+            "createdAt must not be in the future",
+        ));
+    }
+    if let Some(done) = spec.completed_at {
+        if done < created_at {
+            return Err(AppError::invalid_input(
+                "completedAt must not be before createdAt",
+            ));
+        }
+    }
+    if spec.opportunities.is_empty() {
+        return Err(AppError::invalid_input(
+            "an analysis needs at least one opportunity",
+        ));
+    }
+    if spec.opportunities.len() > MAX_OPPORTUNITIES {
+        return Err(AppError::invalid_input(format!(
+            "an analysis has at most {MAX_OPPORTUNITIES} opportunities"
+        )));
+    }
+    let mut seen = HashSet::new();
+    let mut opportunities = Vec::with_capacity(spec.opportunities.len());
+    for (i, mut o) in spec.opportunities.into_iter().enumerate() {
+        let at = |what: &str| AppError::invalid_input(format!("opportunities[{i}]: {what}"));
+        let key = OpportunityKey::parse(&o.opportunity_id).map_err(|e| at(&e.to_string()))?;
+        if !seen.insert(key.as_str().to_owned()) {
+            return Err(at(&format!("duplicate opportunityId {:?}", key.as_str())));
+        }
+        if !o.hours_per_week.is_finite() || !(0.0..=168.0).contains(&o.hours_per_week) {
+            return Err(at("hoursPerWeek must be between 0 and 168"));
+        }
+        if !(0..=8784).contains(&o.hours_per_year) {
+            return Err(at("hoursPerYear must be between 0 and 8784"));
+        }
+        if !(1..=10).contains(&o.complexity_level) {
+            return Err(at("complexityLevel must be between 1 and 10"));
+        }
+        o.problem_teaser =
+            text(&o.problem_teaser, "problemTeaser", MAX_TEXT).map_err(|e| at(&e.to_string()))?;
+        o.tools_hint =
+            text(&o.tools_hint, "toolsHint", MAX_TEXT).map_err(|e| at(&e.to_string()))?;
+        opportunities.push((key, o));
+    }
+    let id = &spec.identity;
+    Ok(Checked {
+        url: spec.url.trim().to_owned(),
+        normalized,
+        identity: Identity {
+            company_name: text(&id.company_name, "companyName", MAX_IDENTITY_TEXT)?,
+            sector: text(&id.sector, "sector", MAX_IDENTITY_TEXT)?,
+            estimated_size: text(&id.estimated_size, "estimatedSize", MAX_IDENTITY_TEXT)?,
+            tier: text(&id.tier, "tier", MAX_IDENTITY_TEXT)?,
+        },
+        opportunities,
+        created_at,
+        completed_at: spec.completed_at,
+    })
+}
+
+/// Records an analysis, its opportunities and their NOT_STARTED progress; or, when the same site
+/// was recorded in the last 7 days, returns that analysis instead.
+pub async fn record_analysis(
+    conn: &mut AsyncPgConnection,
+    spec: AnalysisSpec,
+    now: DateTime<Utc>,
+) -> AppResult<Recorded> {
+    let id = spec.id.unwrap_or_else(Uuid::new_v4);
+    let c = check(spec, now)?;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        analyses::lock_url(conn, c.normalized.as_str()).await?;
+        if let Some(existing) =
+            analyses::find_recent_by_url(conn, c.normalized.as_str(), now - DUPLICATE_WINDOW)
+                .await?
+        {
+            return Ok(Recorded {
+                analysis_id: existing,
+                duplicate: true,
+            });
+        }
+        let analysis = NewAnalysis {
+            id,
+            url: &c.url,
+            normalized_url: c.normalized.as_str(),
+            company_name: c.identity.company_name.as_deref(),
+            sector: c.identity.sector.as_deref(),
+            estimated_size: c.identity.estimated_size.as_deref(),
+            tier: c.identity.tier.as_deref(),
+            created_at: c.created_at,
+            completed_at: c.completed_at,
+        };
+        let opps: Vec<_> = c
+            .opportunities
+            .iter()
+            .enumerate()
+            .map(|(i, (key, o))| NewOpportunity {
+                id: Uuid::new_v4(),
+                analysis_id: id,
+                opportunity_id: key.as_str(),
+                category: o.category.as_str(),
+                hours_per_week: o.hours_per_week,
+                hours_per_year: o.hours_per_year,
+                problem_teaser: o.problem_teaser.as_deref(),
+                complexity_level: o.complexity_level as i16,
+                tools_hint: o.tools_hint.as_deref(),
+                position: i as i16,
+            })
+            .collect();
+        analyses::insert(conn, &analysis, &opps).await?;
+        Ok(Recorded {
+            analysis_id: id,
+            duplicate: false,
+        })
+    })
+    .await
+}

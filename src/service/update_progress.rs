@@ -1,0 +1,96 @@
+//! Moving an opportunity's status, with the activity log and badge awards in the same transaction.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use uuid::Uuid;
+
+use crate::db::dashboard::{self, DashboardData};
+use crate::db::{analyses, badges, progress};
+use crate::domain::achievements::{achievements, newly_earned};
+use crate::domain::badge::EarnedBadge;
+use crate::domain::criteria::Facts;
+use crate::domain::status::{transition, ProgressStatus, Transition};
+use crate::domain::values::{HourlyRate, OpportunityKey};
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone)]
+pub struct ProgressChange {
+    pub analysis_id: Uuid,
+    pub opportunity_id: String,
+    pub status: ProgressStatus,
+    pub hourly_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProgressOutcome {
+    /// Badges earned by this change only.
+    pub new_badges: Vec<EarnedBadge>,
+    /// False for a same-status no-op.
+    pub changed: bool,
+    /// The dashboard as this change left it.
+    pub dashboard: DashboardData,
+}
+
+/// Applies one status change. Concurrent changes to one analysis queue on its row lock, so each
+/// evaluation sees the one before, and the unique (analysis, badge) key makes awards idempotent.
+pub async fn update_progress(
+    conn: &mut AsyncPgConnection,
+    change: ProgressChange,
+    now: DateTime<Utc>,
+) -> AppResult<ProgressOutcome> {
+    let key = OpportunityKey::parse(&change.opportunity_id)?;
+    let rate = change
+        .hourly_rate
+        .map(HourlyRate::parse)
+        .transpose()?
+        .map(HourlyRate::get);
+    let id = change.analysis_id;
+    conn.transaction::<_, AppError, _>(async move |conn| {
+        let analysis = analyses::lock(conn, id)
+            .await?
+            .ok_or(AppError::AnalysisNotFound(id))?;
+        let from = progress::status_of(conn, id, key.as_str())
+            .await?
+            .ok_or_else(|| AppError::OpportunityNotFound {
+                analysis_id: id,
+                opportunity_id: key.as_str().to_owned(),
+            })?;
+        let moved = transition(from, change.status)?;
+        let rate_changed = rate.is_some() && rate != analysis.hourly_rate;
+        if let Transition::Move { from, to } = moved {
+            progress::set_status(conn, id, key.as_str(), to, now).await?;
+            progress::log_status_change(conn, id, key.as_str(), from, to, now).await?;
+        }
+        if moved != Transition::Unchanged || rate_changed {
+            analyses::touch(conn, id, rate, now).await?;
+        }
+        let mut data = dashboard::load_many(conn, &[id])
+            .await?
+            .remove(&id)
+            .ok_or(AppError::AnalysisNotFound(id))?;
+        let mut new_badges = Vec::new();
+        if moved != Transition::Unchanged {
+            let facts = Facts::compute(
+                data.analysis.created_at,
+                &data.opportunities,
+                &data.activity,
+                now,
+            );
+            let mut earned: HashSet<Uuid> = data.badges.iter().map(|b| b.badge.id).collect();
+            let due = newly_earned(&data.catalog, &earned, &facts);
+            new_badges = badges::award(conn, id, &due, now).await?;
+            earned.extend(new_badges.iter().map(|b| b.badge.id));
+            let progress = achievements(&data.catalog, &earned, &facts);
+            badges::save_progress(conn, id, &progress, now).await?;
+            data.badges.extend(new_badges.iter().cloned());
+        }
+        Ok(ProgressOutcome {
+            new_badges,
+            changed: moved != Transition::Unchanged,
+            dashboard: data,
+        })
+    })
+    .await
+}

@@ -1,0 +1,429 @@
+//! The test harness: a per-test database cloned from one migrated template, and the real server on
+//! port 0 spoken to over HTTP.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use chrono::{DateTime, TimeZone, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use progress_dashboard::app::App;
+use progress_dashboard::clock::ManualClock;
+use progress_dashboard::config::Config;
+use progress_dashboard::db::migrate;
+use serde_json::{json, Value};
+
+/// Where tests create their databases; `TEST_DATABASE_URL` overrides (any database on the server).
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn url_for(db: &str) -> String {
+    let admin = admin_url();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    format!("{base}/{db}")
+}
+
+async fn admin() -> AsyncPgConnection {
+    AsyncPgConnection::establish(&admin_url())
+        .await
+        .expect("PostgreSQL must be reachable for the tests (see README)")
+}
+
+/// Changes whenever a migration or the catalog changes, so a stale template is never used.
+fn template_name() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = walk(&root.join("migrations"));
+    files.push(root.join("badges.toml"));
+    files.sort();
+    let mut h = DefaultHasher::new();
+    for f in files {
+        f.strip_prefix(root).unwrap().hash(&mut h);
+        std::fs::read(&f).unwrap().hash(&mut h);
+    }
+    format!("pd_tpl_{:016x}", h.finish())
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+async fn exec(conn: &mut AsyncPgConnection, sql: &str) {
+    conn.batch_execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Names of databases matching a LIKE pattern.
+async fn databases(conn: &mut AsyncPgConnection, like: &str) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE $1")
+        .bind::<diesel::sql_types::Text, _>(like)
+        .load::<Row>(conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.datname)
+        .collect()
+}
+
+/// Builds the template once per test process (and once per migration set across processes).
+async fn build_template() -> String {
+    let name = template_name();
+    let mut conn = admin().await;
+    exec(&mut conn, "SELECT pg_advisory_lock(7240011)").await;
+    // Databases of test processes that are gone, and templates of other migration sets.
+    for db in databases(&mut conn, "pd\\_test\\_%").await {
+        let pid: Option<u32> = db.split('_').nth(2).and_then(|p| p.parse().ok());
+        if pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()) {
+            exec(
+                &mut conn,
+                &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+            )
+            .await;
+        }
+    }
+    for db in databases(&mut conn, "pd\\_tpl\\_%").await {
+        if db != name {
+            exec(
+                &mut conn,
+                &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+            )
+            .await;
+        }
+    }
+    if databases(&mut conn, &name).await.is_empty() {
+        let building = format!("{name}_building");
+        exec(
+            &mut conn,
+            &format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+        )
+        .await;
+        exec(&mut conn, &format!("CREATE DATABASE {building}")).await;
+        migrate::run(&url_for(&building))
+            .await
+            .expect("migrations apply");
+        // Renamed only once complete, so a crash never leaves a half-built template behind.
+        exec(
+            &mut conn,
+            &format!("ALTER DATABASE {building} RENAME TO {name}"),
+        )
+        .await;
+    }
+    exec(&mut conn, "SELECT pg_advisory_unlock(7240011)").await;
+    name
+}
+
+fn template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        // Its own runtime: the migration harness needs a multi-threaded one, and the tests'
+        // runtimes come and go.
+        std::thread::spawn(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(build_template())
+        })
+        .join()
+        .expect("template database")
+    })
+}
+
+/// A database of this test's own; dropped when the test process's next run cleans up.
+pub struct TestDb {
+    pub url: String,
+}
+
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+fn fresh_name() -> String {
+    format!(
+        "pd_test_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl TestDb {
+    /// A copy of the migrated template.
+    pub async fn new() -> Self {
+        let template = template();
+        let name = fresh_name();
+        let mut conn = admin().await;
+        // Another test may be copying the template this instant; PostgreSQL then refuses briefly.
+        let mut attempt = 0;
+        loop {
+            let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
+            match conn.batch_execute(&sql).await {
+                Ok(()) => break,
+                Err(e) if attempt < 50 && e.to_string().contains("being accessed") => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{sql}: {e}"),
+            }
+        }
+        Self {
+            url: url_for(&name),
+        }
+    }
+
+    /// An empty database (no migrations).
+    pub async fn empty() -> Self {
+        let name = fresh_name();
+        exec(&mut admin().await, &format!("CREATE DATABASE {name}")).await;
+        Self {
+            url: url_for(&name),
+        }
+    }
+
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url).await.unwrap()
+    }
+
+    /// One number from SQL.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(format!("SELECT ({sql})::bigint AS n"))
+            .get_result::<Row>(&mut self.conn().await)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .n
+    }
+}
+
+/// The moment tests start at unless they set the clock: a Monday, mid-month.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 16, 10, 0, 0).unwrap()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub app: App,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        let db = TestDb::new().await;
+        let mut config = Config::for_database(&db.url);
+        configure(&mut config);
+        let clock = ManualClock::new(t0());
+        let app = App::build(config, Arc::new(clock.clone()))
+            .await
+            .expect("app builds");
+        let listener = app.bind().await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(app.clone().serve(listener, std::future::pending()));
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            clock,
+            app,
+            db,
+        }
+    }
+
+    /// POSTs one operation; the whole JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The `data` of an operation that must succeed.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let r = self.gql(query, variables).await;
+        assert!(r.get("errors").is_none(), "unexpected errors: {r:#}");
+        r["data"].clone()
+    }
+
+    /// The single error of an operation that must fail; checks the contract's extensions.
+    pub async fn error(&self, query: &str, variables: Value) -> Value {
+        let r = self.gql(query, variables).await;
+        let errors = r["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("expected an error: {r:#}"));
+        assert_eq!(errors.len(), 1, "{r:#}");
+        let e = errors[0].clone();
+        assert!(
+            e["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{e:#}"
+        );
+        assert!(
+            e["extensions"]["requestId"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{e:#}"
+        );
+        e
+    }
+
+    pub fn statements(&self) -> u64 {
+        self.app.services.statements.get()
+    }
+
+    /// Records an analysis with opportunities `(id, hours/week, hours/year, complexity)`.
+    pub async fn record(&self, url: &str, opps: &[(&str, f64, i32, i32)]) -> String {
+        let d = self
+            .data(RECORD, json!({"input": analysis_input(url, opps)}))
+            .await;
+        d["recordAnalysis"]["dashboard"]["analysisId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The brief's example: 5/8/2 h per week, 260/416/104 h per year, complexity 7/5/3.
+    pub async fn record_example(&self) -> String {
+        self.record("https://www.example.com/", EXAMPLE).await
+    }
+
+    /// Moves one opportunity; the whole response.
+    pub async fn update(&self, id: &str, opp: &str, status: &str, rate: Option<f64>) -> Value {
+        let mut input = json!({"analysisId": id, "opportunityId": opp, "status": status});
+        if let Some(r) = rate {
+            input["hourlyRate"] = json!(r);
+        }
+        self.gql(UPDATE, json!({"input": input})).await
+    }
+
+    /// Moves one opportunity, which must succeed; the slugs of the badges it earned.
+    pub async fn advance(&self, id: &str, opp: &str, status: &str) -> Vec<String> {
+        let r = self.update(id, opp, status, None).await;
+        assert!(r.get("errors").is_none(), "{r:#}");
+        slugs(&r["data"]["updateProgress"]["newBadges"])
+    }
+
+    pub async fn dashboard(&self, id: &str) -> Value {
+        self.data(&DASHBOARD, json!({"id": id})).await["dashboard"].clone()
+    }
+}
+
+pub fn slugs(badges: &Value) -> Vec<String> {
+    badges
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["badgeType"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub const EXAMPLE: &[(&str, f64, i32, i32)] = &[
+    ("digital_presence", 5.0, 260, 7),
+    ("value_creation", 8.0, 416, 5),
+    ("business_management", 2.0, 104, 3),
+];
+
+pub fn analysis_input(url: &str, opps: &[(&str, f64, i32, i32)]) -> Value {
+    let categories = ["DIGITAL_PRESENCE", "VALUE_CREATION", "BUSINESS_MANAGEMENT"];
+    json!({
+        "url": url,
+        "identity": {"companyName": "Example Inc.", "sector": "Services", "estimatedSize": "50-100", "tier": "Tier 2"},
+        "opportunities": opps.iter().enumerate().map(|(i, (id, w, y, c))| json!({
+            "opportunityId": id, "category": categories[i % 3], "hoursPerWeek": w,
+            "hoursPerYear": y, "complexityLevel": c, "problemTeaser": "Slow work", "toolsHint": "A tool"
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub const DASHBOARD_FIELDS: &str = "
+    id analysisId url createdAt completedAt
+    identity { companyName sector estimatedSize tier }
+    opportunities { id opportunityId category hoursPerWeek hoursPerYear problemTeaser complexityLevel toolsHint status implementedAt }
+    progressSummary { totalOpportunities notStarted inProgress implemented completionPercentage }
+    badges { id badgeType name description icon rarity points earnedAt versionEarned }
+    achievements { badge { id slug name rarity points category unlockCriteria displayOrder version } unlocked progressPercentage nextMilestone }
+    metrics { timeSaved { potentialWeekly implementedWeekly potentialAnnual implementedAnnual }
+              moneySaved { hourlyRate potentialAnnual implementedAnnual currency } }
+    recommendations { opportunity { opportunityId complexityLevel } priorityScore reason }";
+
+pub static DASHBOARD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("query($id: UUID!) {{ dashboard(analysisId: $id) {{ {DASHBOARD_FIELDS} }} }}")
+});
+
+pub const RECORD: &str = "mutation($input: RecordAnalysisInput!) {
+  recordAnalysis(input: $input) { duplicate dashboard { analysisId url createdAt opportunities { opportunityId status } } } }";
+
+pub const UPDATE: &str = "mutation($input: UpdateProgressInput!) {
+  updateProgress(input: $input) {
+    opportunity { id opportunityId status implementedAt }
+    newBadges { id badgeType name rarity points earnedAt versionEarned }
+    metrics { timeSaved { potentialWeekly implementedWeekly potentialAnnual implementedAnnual }
+              moneySaved { hourlyRate potentialAnnual implementedAnnual currency } }
+    progressSummary { totalOpportunities notStarted inProgress implemented completionPercentage }
+    dashboard { id badges { badgeType } }
+  } }";
+
+/// Runs a future on a fresh multi-threaded runtime (for the migration harness) from any test.
+pub fn run_multi<F: std::future::Future + Send + 'static>(f: F) -> F::Output
+where
+    F::Output: Send,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    })
+    .join()
+    .unwrap()
+}
+
+pub async fn sql(db: &TestDb, statement: &str) {
+    exec(&mut db.conn().await, statement).await;
+}
+
+pub async fn exec_on(conn: &mut AsyncPgConnection, statement: &str) {
+    exec(conn, statement).await;
+}
+
+#[allow(dead_code)]
+pub async fn row_count(conn: &mut AsyncPgConnection, table: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .get_result::<Row>(conn)
+        .await
+        .unwrap()
+        .n
+}

@@ -1,0 +1,163 @@
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn health_ready_and_request_ids() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .get(format!("{}/ready", app.base))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = app
+        .client
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.headers()["x-request-id"].is_empty());
+
+    // the id the client sent is the one in the error
+    let r: Value = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("x-request-id", "trace-me")
+        .json(&json!({"query": "{ nope }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["errors"][0]["extensions"]["requestId"], "trace-me");
+}
+
+#[tokio::test]
+async fn not_ready_without_a_database() {
+    let app = TestApp::spawn_with(|c| {
+        c.database_url = "postgres://postgres@127.0.0.1:1/nowhere".into();
+        c.db_connect_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let r = app
+        .client
+        .get(format!("{}/ready", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    let e = app
+        .error(
+            &DASHBOARD,
+            json!({"id": "550e8400-e29b-41d4-a716-446655440000"}),
+        )
+        .await;
+    assert_eq!(e["extensions"]["code"], "INTERNAL");
+    assert!(!e.to_string().contains("127.0.0.1"));
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_never_mutations() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(format!("{}/graphql", app.base))
+        .query(&[("query", "{ badgeCatalog { slug } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["data"]["badgeCatalog"][0]["slug"], "first_step");
+
+    let m = "mutation { updateProgress(input: {analysisId: \"550e8400-e29b-41d4-a716-446655440000\", opportunityId: \"x\", status: IMPLEMENTED}) { newBadges { id } } }";
+    let r = app
+        .client
+        .get(format!("{}/graphql", app.base))
+        .query(&[("query", m)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
+
+    let r = app
+        .client
+        .post(format!("{}/graphql", app.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
+}
+
+#[tokio::test]
+async fn playground_has_an_example_for_every_operation() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("GraphiQL") && page.contains("/graphql"));
+    for op in [
+        "dashboard(analysisId",
+        "dashboards(analysisIds",
+        "badgeCatalog {",
+        "recordAnalysis(input",
+        "updateProgress(input",
+    ] {
+        assert!(page.contains(op), "no example for {op}");
+    }
+}
+
+/// Every example in the playground runs as written against a seeded database.
+#[tokio::test]
+async fn playground_examples_run() {
+    let app = TestApp::spawn().await;
+    {
+        let mut conn = app.db.conn().await;
+        progress_dashboard::seed::seed_demo(&mut conn, 0, t0())
+            .await
+            .unwrap();
+    }
+    let examples: Vec<Value> =
+        serde_json::from_str(include_str!("../../playground/examples.json")).unwrap();
+    assert_eq!(examples.len(), 7);
+    for e in examples {
+        let r = app
+            .gql(
+                e["query"].as_str().unwrap(),
+                e.get("variables").cloned().unwrap_or(json!({})),
+            )
+            .await;
+        assert!(
+            r.get("errors").is_none(),
+            "example {} failed: {r:#}",
+            e["title"]
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! One integration-test binary: the real server on port 0, over HTTP, against real PostgreSQL.
+
+mod badges;
+mod catalog;
+mod dashboard;
+mod errors;
+mod helpers;
+mod http;
+mod migrations;
+mod progress;
+mod record;
+mod schema;
+mod seed;

@@ -1,0 +1,96 @@
+use diesel_async::RunQueryDsl;
+use progress_dashboard::db::migrate;
+
+use crate::helpers::*;
+
+#[derive(diesel::QueryableByName, PartialEq, Debug)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    line: String,
+}
+
+/// The shape of the public schema: columns, constraints, indexes, triggers, functions.
+async fn shape(db: &TestDb) -> Vec<String> {
+    let sql = "
+        SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') AS line
+          FROM information_schema.columns WHERE table_schema = 'public'
+        UNION ALL SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+        UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
+        UNION ALL SELECT tgrelid::regclass || ' ' || tgname FROM pg_trigger WHERE NOT tgisinternal
+        UNION ALL SELECT 'function ' || proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+        ORDER BY 1";
+    diesel::sql_query(sql)
+        .load::<Column>(&mut db.conn().await)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.line)
+        .collect()
+}
+
+/// Every migration up, data in, every migration down, and up again: the schema comes back the
+/// same, and the catalog is synced again.
+#[test]
+fn migrations_go_up_down_and_up_again_with_data() {
+    run_multi(async {
+        let db = TestDb::empty().await;
+        let report = migrate::run(&db.url).await.unwrap();
+        assert_eq!(
+            report.applied.len(),
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+                .unwrap()
+                .count()
+        );
+        assert_eq!(report.catalog.inserted.len(), 5);
+        let first = shape(&db).await;
+        assert!(first
+            .iter()
+            .any(|l| l.contains("user_badges_analysis_badge_key")));
+
+        // data in every table, through the real services
+        {
+            let mut conn = db.conn().await;
+            progress_dashboard::seed::seed_demo(&mut conn, 5, t0())
+                .await
+                .unwrap();
+            exec_on(&mut conn, "INSERT INTO email_subscriptions (id, analysis_id, email, frequency) VALUES (gen_random_uuid(), '550e8400-e29b-41d4-a716-446655440000', 'a@example.com', 'weekly')").await;
+        }
+        assert!(db.count("SELECT count(*) FROM user_badges").await > 0);
+        assert!(db.count("SELECT count(*) FROM achievement_progress").await > 0);
+
+        let reverted = migrate::revert_all(&db.url).await.unwrap();
+        assert_eq!(reverted.len(), report.applied.len());
+        assert_eq!(db.count("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations'").await, 0);
+        assert_eq!(
+            db.count("SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace")
+                .await,
+            0
+        );
+
+        let again = migrate::run(&db.url).await.unwrap();
+        assert_eq!(again.applied, report.applied);
+        assert_eq!(again.catalog.inserted.len(), 5);
+        assert_eq!(shape(&db).await, first);
+
+        // and a second run is a no-op
+        let noop = migrate::run(&db.url).await.unwrap();
+        assert!(noop.applied.is_empty());
+        assert_eq!(noop.catalog.unchanged, 5);
+    });
+}
+
+/// Two instances starting at once: the advisory lock makes them take turns.
+#[test]
+fn concurrent_migrations_are_safe() {
+    run_multi(async {
+        let db = TestDb::empty().await;
+        let (a, b) = tokio::join!(
+            tokio::spawn(migrate::run_owned(db.url.clone())),
+            tokio::spawn(migrate::run_owned(db.url.clone()))
+        );
+        let (a, b) = (a.unwrap().unwrap(), b.unwrap().unwrap());
+        assert_eq!(a.applied.len() + b.applied.len(), 3);
+        assert_eq!(a.catalog.inserted.len() + b.catalog.inserted.len(), 5);
+        assert_eq!(db.count("SELECT count(*) FROM badge_metadata").await, 5);
+    });
+}
