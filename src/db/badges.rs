@@ -14,18 +14,18 @@ use crate::domain::criteria::UnlockCriteria;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = badge_metadata, check_for_backend(diesel::pg::Pg))]
 pub struct BadgeRow {
-    id: Uuid,
-    slug: String,
-    name: String,
-    description: String,
-    icon: Option<String>,
-    rarity: String,
-    points: i32,
-    category: String,
-    unlock_criteria: serde_json::Value,
-    display_order: i32,
-    active: bool,
-    version: i32,
+    pub(crate) id: Uuid,
+    pub(crate) slug: String,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) icon: Option<String>,
+    pub(crate) rarity: String,
+    pub(crate) points: i32,
+    pub(crate) category: String,
+    pub(crate) unlock_criteria: serde_json::Value,
+    pub(crate) display_order: i32,
+    pub(crate) active: bool,
+    pub(crate) version: i32,
 }
 
 impl BadgeRow {

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::badges::BadgeRow;
 use super::schema::{badge_metadata, badge_versions};
 use crate::domain::badge::{BadgeCategory, Rarity};
 use crate::domain::criteria::UnlockCriteria;
@@ -68,39 +69,56 @@ pub fn launch_catalog() -> Result<Vec<CatalogEntry>, BoxError> {
     parse_catalog(LAUNCH_CATALOG)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = badge_metadata, check_for_backend(diesel::pg::Pg))]
-struct StoredBadge {
-    id: Uuid,
-    slug: String,
-    name: String,
-    description: String,
-    icon: Option<String>,
-    rarity: String,
+/// A stored badge as the catalog file would describe it (criteria in canonical form).
+fn as_entry(b: &BadgeRow) -> CatalogEntry {
+    CatalogEntry {
+        slug: b.slug.clone(),
+        name: b.name.clone(),
+        description: b.description.clone(),
+        icon: b.icon.clone(),
+        rarity: b.rarity.clone(),
+        points: b.points,
+        category: b.category.clone(),
+        display_order: b.display_order,
+        active: b.active,
+        unlock_criteria: UnlockCriteria::from_json(&b.unlock_criteria)
+            .map(|c| c.to_json())
+            .unwrap_or_else(|_| b.unlock_criteria.clone()),
+    }
+}
+
+/// The columns a catalog entry sets, for both insert and update.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = badge_metadata)]
+struct BadgeValues<'a> {
+    slug: &'a str,
+    name: &'a str,
+    description: &'a str,
+    #[diesel(treat_none_as_null = true)]
+    icon: Option<&'a str>,
+    rarity: &'a str,
     points: i32,
-    category: String,
-    unlock_criteria: serde_json::Value,
+    category: &'a str,
+    unlock_criteria: &'a serde_json::Value,
     display_order: i32,
     active: bool,
     version: i32,
 }
 
-impl StoredBadge {
-    fn as_entry(&self) -> CatalogEntry {
-        CatalogEntry {
-            slug: self.slug.clone(),
-            name: self.name.clone(),
-            description: self.description.clone(),
-            icon: self.icon.clone(),
-            rarity: self.rarity.clone(),
-            points: self.points,
-            category: self.category.clone(),
-            display_order: self.display_order,
-            active: self.active,
-            // canonical form, as parse_catalog produces
-            unlock_criteria: UnlockCriteria::from_json(&self.unlock_criteria)
-                .map(|c| c.to_json())
-                .unwrap_or_else(|_| self.unlock_criteria.clone()),
+impl<'a> BadgeValues<'a> {
+    fn new(e: &'a CatalogEntry, version: i32) -> Self {
+        Self {
+            slug: &e.slug,
+            name: &e.name,
+            description: &e.description,
+            icon: e.icon.as_deref(),
+            rarity: &e.rarity,
+            points: e.points,
+            category: &e.category,
+            unlock_criteria: &e.unlock_criteria,
+            display_order: e.display_order,
+            active: e.active,
+            version,
         }
     }
 }
@@ -146,18 +164,7 @@ async fn save(
     e: &CatalogEntry,
 ) -> QueryResult<()> {
     diesel::update(badge_metadata::table.find(id))
-        .set((
-            badge_metadata::name.eq(&e.name),
-            badge_metadata::description.eq(&e.description),
-            badge_metadata::icon.eq(&e.icon),
-            badge_metadata::rarity.eq(&e.rarity),
-            badge_metadata::points.eq(e.points),
-            badge_metadata::category.eq(&e.category),
-            badge_metadata::unlock_criteria.eq(&e.unlock_criteria),
-            badge_metadata::display_order.eq(e.display_order),
-            badge_metadata::active.eq(e.active),
-            badge_metadata::version.eq(version),
-        ))
+        .set(BadgeValues::new(e, version))
         .execute(conn)
         .await?;
     write_version(conn, id, version, e).await
@@ -171,8 +178,8 @@ pub async fn sync(
     let entries = entries.to_vec();
     let report = conn
         .transaction::<_, diesel::result::Error, _>(async move |conn| {
-            let stored: HashMap<String, StoredBadge> = badge_metadata::table
-                .select(StoredBadge::as_select())
+            let stored: HashMap<String, BadgeRow> = badge_metadata::table
+                .select(BadgeRow::as_select())
                 .for_update()
                 .load(conn)
                 .await?
@@ -184,26 +191,14 @@ pub async fn sync(
                 match stored.get(&e.slug) {
                     None => {
                         let id: Uuid = diesel::insert_into(badge_metadata::table)
-                            .values((
-                                badge_metadata::slug.eq(&e.slug),
-                                badge_metadata::name.eq(&e.name),
-                                badge_metadata::description.eq(&e.description),
-                                badge_metadata::icon.eq(&e.icon),
-                                badge_metadata::rarity.eq(&e.rarity),
-                                badge_metadata::points.eq(e.points),
-                                badge_metadata::category.eq(&e.category),
-                                badge_metadata::unlock_criteria.eq(&e.unlock_criteria),
-                                badge_metadata::display_order.eq(e.display_order),
-                                badge_metadata::active.eq(e.active),
-                                badge_metadata::version.eq(1),
-                            ))
+                            .values(BadgeValues::new(e, 1))
                             .returning(badge_metadata::id)
                             .get_result(conn)
                             .await?;
                         write_version(conn, id, 1, e).await?;
                         report.inserted.push(e.slug.clone());
                     }
-                    Some(s) if s.as_entry() != *e => {
+                    Some(s) if as_entry(s) != *e => {
                         save(conn, s.id, s.version + 1, e).await?;
                         report.updated.push(e.slug.clone());
                     }
@@ -214,7 +209,7 @@ pub async fn sync(
                 if s.active && !entries.iter().any(|e| e.slug == s.slug) {
                     let retired = CatalogEntry {
                         active: false,
-                        ..s.as_entry()
+                        ..as_entry(s)
                     };
                     save(conn, s.id, s.version + 1, &retired).await?;
                     report.deactivated.push(s.slug.clone());

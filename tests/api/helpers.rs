@@ -254,15 +254,13 @@ impl TestApp {
 
     /// POSTs one operation; the whole JSON response.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        post(
+            &self.client,
+            &self.base,
+            None,
+            json!({"query": query, "variables": variables}),
+        )
+        .await
     }
 
     /// The `data` of an operation that must succeed.
@@ -426,4 +424,27 @@ pub async fn row_count(conn: &mut AsyncPgConnection, table: &str) -> i64 {
         .await
         .unwrap()
         .n
+}
+
+/// POSTs a query with a chosen request id; the JSON response.
+pub async fn post_with_id(
+    client: &reqwest::Client,
+    base: &str,
+    request_id: &str,
+    query: &str,
+) -> Value {
+    post(client, base, Some(request_id), json!({"query": query})).await
+}
+
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    request_id: Option<&str>,
+    body: Value,
+) -> Value {
+    let mut request = client.post(format!("{base}/graphql")).json(&body);
+    if let Some(id) = request_id {
+        request = request.header("x-request-id", id);
+    }
+    request.send().await.unwrap().json().await.unwrap()
 }

@@ -30,17 +30,7 @@ async fn health_ready_and_request_ids() {
     assert!(!r.headers()["x-request-id"].is_empty());
 
     // the id the client sent is the one in the error
-    let r: Value = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .header("x-request-id", "trace-me")
-        .json(&json!({"query": "{ nope }"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = post_with_id(&app.client, &app.base, "trace-me", "{ nope }").await;
     assert_eq!(r["errors"][0]["extensions"]["requestId"], "trace-me");
 }
 

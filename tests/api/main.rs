@@ -1,6 +1,8 @@
 //! One integration-test binary: the real server on port 0, over HTTP, against real PostgreSQL.
 
+mod apollo;
 mod badges;
+mod binary;
 mod catalog;
 mod dashboard;
 mod errors;

@@ -1,0 +1,87 @@
+//! The shipped binary: `serve` migrates, prints the playground URL, logs JSON lines with the
+//! request id, and stops gracefully on SIGTERM.
+
+use std::process::Stdio;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn serve_logs_request_ids_and_stops_on_sigterm() {
+    let db = TestDb::empty().await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), stdout.next_line())
+        .await
+        .expect("the server starts")
+        .unwrap()
+        .unwrap();
+    let base = line
+        .strip_prefix("Playground: ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+
+    // migrated at start-up: the catalog is there
+    let client = reqwest::Client::new();
+    let r = post_with_id(&client, &base, "req-42", "{ badgeCatalog { slug } }").await;
+    assert_eq!(r["data"]["badgeCatalog"].as_array().unwrap().len(), 5);
+
+    // an internal error is logged in full, with the request id, and not returned
+    sql(&db, "ALTER TABLE analyses RENAME TO analyses_gone").await;
+    let query = r#"{ dashboard(analysisId: "550e8400-e29b-41d4-a716-446655440000") { id } }"#;
+    let r = post_with_id(&client, &base, "req-43", query).await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "INTERNAL");
+
+    let pid = child.id().unwrap() as i32;
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("stops")
+        .unwrap();
+    assert!(status.success(), "{status}");
+
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let of = |id: &str| {
+        lines
+            .iter()
+            .filter(|l| l["span"]["request_id"] == id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(of("req-42").iter().any(|l| l["status"] == 200), "{logs}");
+    let failed = of("req-43");
+    assert!(
+        failed.iter().any(|l| l["level"] == "ERROR"
+            && l["error"].as_str().is_some_and(|e| e.contains("analyses"))),
+        "{logs}"
+    );
+    assert!(lines.iter().any(|l| l["message"] == "stopped"), "{logs}");
+}
