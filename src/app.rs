@@ -2,21 +2,65 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::cache::memory::MemoryCache;
+use crate::cache::redis::RedisCache;
+use crate::cache::store::Store;
+use crate::cache::Cache;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::{self, DbPool, StatementCounter};
 use crate::error::BoxError;
+use crate::events::memory::MemoryBus;
+use crate::events::platform::PlatformKpis;
+use crate::events::redis::RedisBus;
+use crate::events::{EventBus, Hub};
 use crate::graphql::{self, AppSchema};
+use crate::redis_link::Redis;
 
-/// What resolvers and handlers share: the pool, the clock, and the statement counter.
+/// Live connection and subscription counts of this instance.
+#[derive(Debug, Default)]
+pub struct LiveCounts {
+    pub websocket_connections: AtomicI64,
+    pub badge_awarded: AtomicI64,
+    pub kpi_updated: AtomicI64,
+}
+
+/// Holds a count up while alive.
+pub struct CountGuard(Arc<LiveCounts>, fn(&LiveCounts) -> &AtomicI64);
+
+impl CountGuard {
+    pub fn new(counts: &Arc<LiveCounts>, which: fn(&LiveCounts) -> &AtomicI64) -> Self {
+        which(counts).fetch_add(1, Ordering::Relaxed);
+        Self(counts.clone(), which)
+    }
+}
+
+impl Drop for CountGuard {
+    fn drop(&mut self) {
+        (self.1)(&self.0).fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What resolvers and handlers share.
 #[derive(Clone)]
 pub struct Services {
     pub pool: DbPool,
     pub clock: SharedClock,
     pub statements: StatementCounter,
+    /// Read-through dashboards over the cache.
+    pub store: Arc<Store>,
+    /// Carries events between instances.
+    pub bus: Arc<dyn EventBus>,
+    /// This instance's subscribers, per analysis.
+    pub hub: Arc<Hub>,
+    pub platform: Arc<PlatformKpis>,
+    pub counts: Arc<LiveCounts>,
 }
 
 /// A built server, ready to serve on any listener.
@@ -28,7 +72,7 @@ pub struct App {
 }
 
 impl App {
-    /// Migrates (when configured to) and opens the pool.
+    /// Migrates (when configured to), opens the pool, and starts the live layer's tasks.
     pub async fn build(config: Config, clock: SharedClock) -> Result<Self, BoxError> {
         if config.migrate_on_start {
             let report = db::migrate::run(&config.database_url).await?;
@@ -36,11 +80,45 @@ impl App {
         }
         let statements = StatementCounter::default();
         let pool = db::pool::build(&config, statements.clone()).await?;
+        let redis = config
+            .redis_url
+            .as_deref()
+            .map(|url| Redis::new(url, &config.redis_prefix, config.redis_timeout))
+            .transpose()?;
+        let hub = Arc::new(Hub::default());
+        let bus: Arc<dyn EventBus> = match &redis {
+            Some(r) => Arc::new(RedisBus::start(r.clone(), hub.clone())),
+            None => Arc::new(MemoryBus::new(hub.clone())),
+        };
+        let cache: Option<Arc<dyn Cache>> = match (&redis, config.cache_enabled) {
+            (_, false) => None,
+            (Some(r), true) => Some(Arc::new(RedisCache::new(r.clone()))),
+            (None, true) => Some(Arc::new(MemoryCache::new(config.cache_memory_mb << 20))),
+        };
+        let store = Arc::new(Store::new(pool.clone(), cache));
+        store.spawn_pending_flusher();
         let services = Services {
+            platform: Arc::new(PlatformKpis::new(
+                pool.clone(),
+                clock.clone(),
+                config.platform_kpi_tick,
+            )),
             pool,
             clock,
             statements,
+            store,
+            bus,
+            hub,
+            counts: Arc::default(),
         };
+        crate::service::publish::spawn_outbox_relay(services.clone(), config.outbox_relay_interval);
+        spawn_warm_up(services.store.clone(), config.cache_warm_count);
+        spawn_stats_log(services.clone(), Duration::from_secs(60));
+        tracing::info!(
+            cache = services.store.cache().map_or("off", |c| c.kind()),
+            event_bus = services.bus.kind(),
+            "live layer ready"
+        );
         Ok(Self {
             schema: graphql::build_schema(Some(services.clone())),
             services,
@@ -64,4 +142,38 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+fn spawn_warm_up(store: Arc<Store>, count: i64) {
+    if count <= 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        match store.warm(count).await {
+            Ok(n) => tracing::info!(dashboards = n, "cache warmed"),
+            Err(e) => tracing::warn!(error = %e, "cache warm-up failed"),
+        }
+    });
+}
+
+/// Logs cache and live figures once a minute.
+fn spawn_stats_log(services: Services, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let s = &services.store.stats;
+            let c = &services.counts;
+            tracing::info!(
+                cache_hits = s.hits.load(Ordering::Relaxed),
+                cache_misses = s.misses.load(Ordering::Relaxed),
+                cache_hit_rate = services.store.hit_rate(),
+                websocket_connections = c.websocket_connections.load(Ordering::Relaxed),
+                badge_awarded_subscribers = c.badge_awarded.load(Ordering::Relaxed),
+                kpi_updated_subscribers = c.kpi_updated.load(Ordering::Relaxed),
+                "stats"
+            );
+        }
+    });
 }

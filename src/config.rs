@@ -36,6 +36,28 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `MIGRATE_ON_START`, default true.
     pub migrate_on_start: bool,
+    /// `REDIS_URL`; unset: an in-process cache and event bus (a single instance).
+    pub redis_url: Option<String>,
+    /// `REDIS_PREFIX`, default `pd:`: every key and channel starts with it.
+    pub redis_prefix: String,
+    /// `REDIS_TIMEOUT_MS`, default 250: the longest wait on Redis before answering from PostgreSQL.
+    pub redis_timeout: Duration,
+    /// `CACHE_ENABLED`, default true.
+    pub cache_enabled: bool,
+    /// `CACHE_MEMORY_MB`, default 256: the in-process cache's size.
+    pub cache_memory_mb: u64,
+    /// `CACHE_WARM_COUNT`, default 100: dashboards loaded into the cache at start-up.
+    pub cache_warm_count: i64,
+    /// `WS_MAX_OPERATIONS`, default 20: live operations per WebSocket connection.
+    pub ws_max_operations: usize,
+    /// `WS_INIT_TIMEOUT_MS`, default 10000: time allowed for `connection_init`.
+    pub ws_init_timeout: Duration,
+    /// `WS_PING_INTERVAL_MS`, default 25000: server keep-alive pings.
+    pub ws_ping_interval: Duration,
+    /// `PLATFORM_KPI_TICK_MS`: overrides the tick of every platform KPI period (tests, demos).
+    pub platform_kpi_tick: Option<Duration>,
+    /// `OUTBOX_RELAY_MS`, default 1000: how often the outbox relay sweeps.
+    pub outbox_relay_interval: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -52,6 +74,17 @@ impl fmt::Debug for Config {
             .field("db_connect_timeout", &self.db_connect_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("migrate_on_start", &self.migrate_on_start)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("redis_timeout", &self.redis_timeout)
+            .field("cache_enabled", &self.cache_enabled)
+            .field("cache_memory_mb", &self.cache_memory_mb)
+            .field("cache_warm_count", &self.cache_warm_count)
+            .field("ws_max_operations", &self.ws_max_operations)
+            .field("ws_init_timeout", &self.ws_init_timeout)
+            .field("ws_ping_interval", &self.ws_ping_interval)
+            .field("platform_kpi_tick", &self.platform_kpi_tick)
+            .field("outbox_relay_interval", &self.outbox_relay_interval)
             .finish()
     }
 }
@@ -99,6 +132,19 @@ impl Config {
             db_connect_timeout: millis("DATABASE_CONNECT_TIMEOUT_MS", 3000)?,
             request_timeout: millis("REQUEST_TIMEOUT_MS", 30_000)?,
             migrate_on_start: parsed("MIGRATE_ON_START", true)?,
+            redis_url: var("REDIS_URL"),
+            redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "pd:".into()),
+            redis_timeout: millis("REDIS_TIMEOUT_MS", 250)?,
+            cache_enabled: parsed("CACHE_ENABLED", true)?,
+            cache_memory_mb: parsed("CACHE_MEMORY_MB", 256)?,
+            cache_warm_count: parsed("CACHE_WARM_COUNT", 100)?,
+            ws_max_operations: parsed("WS_MAX_OPERATIONS", 20)?,
+            ws_init_timeout: millis("WS_INIT_TIMEOUT_MS", 10_000)?,
+            ws_ping_interval: millis("WS_PING_INTERVAL_MS", 25_000)?,
+            platform_kpi_tick: var("PLATFORM_KPI_TICK_MS")
+                .map(|_| millis("PLATFORM_KPI_TICK_MS", 0))
+                .transpose()?,
+            outbox_relay_interval: millis("OUTBOX_RELAY_MS", 1000)?,
         })
     }
 
@@ -115,6 +161,17 @@ impl Config {
             db_connect_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(30),
             migrate_on_start: false,
+            redis_url: None,
+            redis_prefix: "pd:".into(),
+            redis_timeout: Duration::from_millis(250),
+            cache_enabled: true,
+            cache_memory_mb: 64,
+            cache_warm_count: 0,
+            ws_max_operations: 20,
+            ws_init_timeout: Duration::from_secs(10),
+            ws_ping_interval: Duration::from_secs(25),
+            platform_kpi_tick: None,
+            outbox_relay_interval: Duration::from_secs(1),
         }
     }
 }

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     RateLimited,
+    /// A live subscriber fell too far behind and was closed (it may resubscribe).
+    SubscriberLagged,
     Internal,
 }
 
@@ -35,6 +37,7 @@ impl ErrorCode {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::RateLimited => "RATE_LIMITED",
+            Self::SubscriberLagged => "SUBSCRIBER_LAGGED",
             Self::Internal => "INTERNAL",
         }
     }
@@ -61,6 +64,8 @@ pub enum AppError {
     Rule(#[from] RuleError),
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    #[error("this subscription fell {0} events behind and was closed; subscribe again (with `since` for badges)")]
+    SubscriberLagged(u64),
     /// Logged, never shown: the client gets "internal error" and the request id.
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -82,6 +87,7 @@ impl AppError {
             Self::Rule(RuleError::InvalidInput(_)) => ErrorCode::InvalidInput,
             Self::Rule(RuleError::InvalidTransition { .. }) => ErrorCode::InvalidStatusTransition,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::SubscriberLagged(_) => ErrorCode::SubscriberLagged,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

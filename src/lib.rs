@@ -4,13 +4,16 @@
 //! Data flows one way: `http` → `graphql` → `service` → `domain` rules and `db` queries.
 
 pub mod app;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod redis_link;
 pub mod seed;
 pub mod service;
 pub mod telemetry;

@@ -263,7 +263,9 @@ async fn apply(conn: &mut AsyncPgConnection, plan: Plan) -> AppResult<bool> {
             status,
             hourly_rate: rate,
         };
-        update_progress(conn, change, at).await?;
+        let outcome = update_progress(conn, change, at).await?;
+        // History, not news: nobody is listening to demo data being made.
+        crate::db::outbox::mark_published(conn, &outcome.outbox_ids).await?;
     }
     Ok(true)
 }

@@ -23,6 +23,7 @@ pub struct AnalysisRow {
     created_at: DateTime<Utc>,
     completed_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    version: i64,
 }
 
 impl From<AnalysisRow> for Analysis {
@@ -41,6 +42,7 @@ impl From<AnalysisRow> for Analysis {
             created_at: r.created_at,
             completed_at: r.completed_at,
             updated_at: r.updated_at,
+            version: r.version,
         }
     }
 }
@@ -220,8 +222,7 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
         .map(|r| r.map(Analysis::from))
 }
 
-/// Records a change: remembers the hourly rate when given, and moves `updated_at` (the
-/// dashboard's version) forward.
+/// Records a change: remembers the hourly rate when given, and moves the version on.
 pub async fn touch(
     conn: &mut AsyncPgConnection,
     id: Uuid,
@@ -232,16 +233,36 @@ pub async fn touch(
     match hourly_rate {
         Some(rate) => {
             diesel::update(target)
-                .set((analyses::hourly_rate.eq(rate), analyses::updated_at.eq(now)))
+                .set((
+                    analyses::hourly_rate.eq(rate),
+                    analyses::updated_at.eq(now),
+                    analyses::version.eq(analyses::version + 1),
+                ))
                 .execute(conn)
                 .await?
         }
         None => {
             diesel::update(target)
-                .set(analyses::updated_at.eq(now))
+                .set((
+                    analyses::updated_at.eq(now),
+                    analyses::version.eq(analyses::version + 1),
+                ))
                 .execute(conn)
                 .await?
         }
     };
     Ok(())
+}
+
+/// Ids of the analyses changed most recently (cache warm-up).
+pub async fn most_recently_changed(
+    conn: &mut AsyncPgConnection,
+    count: i64,
+) -> QueryResult<Vec<Uuid>> {
+    analyses::table
+        .order(analyses::updated_at.desc())
+        .limit(count)
+        .select(analyses::id)
+        .load(conn)
+        .await
 }

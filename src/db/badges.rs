@@ -204,3 +204,20 @@ pub async fn save_progress(
         .await?;
     Ok(())
 }
+
+/// Awards of one analysis earned after `since`, oldest first (the replay of `badgeAwarded`).
+pub async fn awards_since(
+    conn: &mut AsyncPgConnection,
+    analysis_id: Uuid,
+    since: DateTime<Utc>,
+) -> QueryResult<Vec<EarnedBadge>> {
+    let rows = user_badges::table
+        .inner_join(badge_metadata::table)
+        .filter(user_badges::analysis_id.eq(analysis_id))
+        .filter(user_badges::earned_at.gt(since))
+        .order((user_badges::earned_at, badge_metadata::display_order))
+        .select((AwardRow::as_select(), BadgeRow::as_select()))
+        .load(conn)
+        .await?;
+    Ok(into_awards(rows).into_iter().map(|(_, a)| a).collect())
+}

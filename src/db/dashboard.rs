@@ -11,8 +11,9 @@ use crate::domain::analysis::{Analysis, Opportunity};
 use crate::domain::badge::{BadgeDefinition, EarnedBadge};
 use crate::domain::streak::ActivitySummary;
 
-/// The stored facts behind one dashboard; every figure on it is derived from these.
-#[derive(Debug, Clone)]
+/// The stored facts behind one dashboard; every figure on it is derived from these. Cached as
+/// JSON without the catalog, which is shared and cached on its own.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DashboardData {
     pub analysis: Analysis,
     /// In the order the pipeline recorded them.
@@ -21,6 +22,7 @@ pub struct DashboardData {
     pub badges: Vec<EarnedBadge>,
     pub activity: ActivitySummary,
     /// The active catalog at load time (shared by every dashboard of one load).
+    #[serde(skip)]
     pub catalog: Arc<Vec<BadgeDefinition>>,
 }
 

@@ -6,6 +6,8 @@ pub mod badges;
 pub mod catalog;
 pub mod dashboard;
 pub mod migrate;
+pub mod outbox;
+pub mod platform;
 pub mod pool;
 pub mod progress;
 pub mod schema;

@@ -25,6 +25,7 @@ diesel::table! {
         created_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
         updated_at -> Timestamptz,
+        version -> Int8,
     }
 }
 
@@ -68,6 +69,16 @@ diesel::table! {
         last_sent_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    event_outbox (id) {
+        id -> Int8,
+        analysis_id -> Uuid,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -128,6 +139,7 @@ diesel::joinable!(achievement_progress -> analyses (analysis_id));
 diesel::joinable!(achievement_progress -> badge_metadata (badge_id));
 diesel::joinable!(badge_versions -> badge_metadata (badge_id));
 diesel::joinable!(email_subscriptions -> analyses (analysis_id));
+diesel::joinable!(event_outbox -> analyses (analysis_id));
 diesel::joinable!(opportunities -> analyses (analysis_id));
 diesel::joinable!(progress_activity -> analyses (analysis_id));
 diesel::joinable!(user_badges -> analyses (analysis_id));
@@ -139,6 +151,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     badge_metadata,
     badge_versions,
     email_subscriptions,
+    event_outbox,
     opportunities,
     progress_activity,
     user_badges,

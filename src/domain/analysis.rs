@@ -1,12 +1,14 @@
 //! An analysis of a company website and its opportunities, as the rules see them.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::status::ProgressStatus;
 
 /// The area of the business an opportunity improves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Category {
     DigitalPresence,
     ValueCreation,
@@ -33,7 +35,7 @@ impl Category {
 }
 
 /// Who the analysis is about.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
     pub company_name: Option<String>,
     pub sector: Option<String>,
@@ -42,7 +44,7 @@ pub struct Identity {
 }
 
 /// One analysis, without its opportunities.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     pub id: Uuid,
     pub url: String,
@@ -51,12 +53,13 @@ pub struct Analysis {
     pub currency: String,
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
-    /// Changes on every write to the analysis or its progress; caches key on it.
     pub updated_at: DateTime<Utc>,
+    /// Goes up by one on every change to the analysis or its progress: caches compare on it.
+    pub version: i64,
 }
 
 /// One opportunity with its current progress.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Opportunity {
     /// Globally unique and stable.
     pub id: Uuid,

@@ -1,12 +1,14 @@
 //! Badge definitions (data, not code) and awards.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::criteria::UnlockCriteria;
 
 /// How rare a badge is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Rarity {
     Common,
     Rare,
@@ -32,7 +34,8 @@ impl Rarity {
 }
 
 /// What a badge rewards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum BadgeCategory {
     Progress,
     Consistency,
@@ -63,7 +66,7 @@ impl BadgeCategory {
 }
 
 /// One badge of the catalog at its current version.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BadgeDefinition {
     pub id: Uuid,
     pub slug: String,
@@ -80,7 +83,7 @@ pub struct BadgeDefinition {
 }
 
 /// A badge an analysis earned; never taken back.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EarnedBadge {
     /// The award's own id.
     pub id: Uuid,

@@ -1,10 +1,12 @@
 //! Time and money saved, and the progress summary: derived on every read, never stored as truth.
 
+use serde::{Deserialize, Serialize};
+
 use super::analysis::Opportunity;
 use super::status::ProgressStatus;
 
 /// Hours saved, potential (every opportunity) and implemented (IMPLEMENTED ones only).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TimeSaved {
     pub potential_weekly: f64,
     pub implemented_weekly: f64,
@@ -13,7 +15,7 @@ pub struct TimeSaved {
 }
 
 /// Money saved per year at the analysis' hourly rate; amounts are `None` while no rate is known.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MoneySaved {
     pub hourly_rate: Option<f64>,
     pub potential_annual: Option<i64>,
@@ -21,14 +23,14 @@ pub struct MoneySaved {
     pub currency: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub time_saved: TimeSaved,
     pub money_saved: MoneySaved,
 }
 
 /// Counts per status and the completion percentage (implemented / total, rounded down).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ProgressSummary {
     pub total: i32,
     pub not_started: i32,

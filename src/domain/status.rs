@@ -5,7 +5,10 @@ use std::fmt;
 use super::RuleError;
 
 /// Where an opportunity stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ProgressStatus {
     #[default]
     NotStarted,

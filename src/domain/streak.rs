@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// Facts about an analysis' activity log that the badge rules need.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActivitySummary {
     /// Distinct UTC days with at least one accepted change, ascending.
     pub days: Vec<NaiveDate>,

@@ -1,6 +1,6 @@
 //! Dataloaders: every read of the GraphQL layer goes through one `Reader`, which batches keys of
-//! one kind into a fixed number of SQL statements. Built per request, so nothing is cached across
-//! requests at this level.
+//! one kind into one cache round trip plus, for the misses, a fixed number of SQL statements.
+//! Built per request; sharing across requests is the store's job.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,8 +8,8 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use uuid::Uuid;
 
-use crate::db::dashboard::{self, DashboardData};
-use crate::db::{badges, DbPool};
+use crate::cache::store::Store;
+use crate::db::dashboard::DashboardData;
 use crate::domain::badge::BadgeDefinition;
 use crate::error::AppError;
 
@@ -22,13 +22,13 @@ pub struct DashboardKey(pub Uuid);
 pub struct CatalogKey;
 
 pub struct Reader {
-    pool: DbPool,
+    store: Arc<Store>,
 }
 
 pub type Loaders = DataLoader<Reader>;
 
-pub fn loaders(pool: DbPool) -> Loaders {
-    DataLoader::new(Reader { pool }, tokio::spawn)
+pub fn loaders(store: Arc<Store>) -> Loaders {
+    DataLoader::new(Reader { store }, tokio::spawn)
 }
 
 impl Loader<DashboardKey> for Reader {
@@ -43,13 +43,10 @@ impl Loader<DashboardKey> for Reader {
             return Ok(HashMap::new());
         }
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut conn = self.pool.get().await.map_err(|e| Arc::new(e.into()))?;
-        let loaded = dashboard::load_many(&mut conn, &ids)
-            .await
-            .map_err(|e| Arc::new(e.into()))?;
+        let loaded = self.store.load(&ids).await.map_err(Arc::new)?;
         Ok(loaded
             .into_iter()
-            .map(|(id, d)| (DashboardKey(id), Arc::new(d)))
+            .map(|(id, d)| (DashboardKey(id), d))
             .collect())
     }
 }
@@ -65,10 +62,7 @@ impl Loader<CatalogKey> for Reader {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut conn = self.pool.get().await.map_err(|e| Arc::new(e.into()))?;
-        let catalog = badges::active_catalog(&mut conn)
-            .await
-            .map_err(|e| Arc::new(e.into()))?;
-        Ok(HashMap::from([(CatalogKey, Arc::new(catalog))]))
+        let catalog = self.store.catalog().await.map_err(Arc::new)?;
+        Ok(HashMap::from([(CatalogKey, catalog)]))
     }
 }

@@ -6,15 +6,18 @@ pub mod inputs;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod stats;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 use crate::app::Services;
 
 pub use errors::RequestId;
 
-pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type AppSchema =
+    Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// Deepest selection a client may send (the deepest real query nests 4 levels).
 pub const MAX_DEPTH: usize = 12;
@@ -22,9 +25,13 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 pub fn build_schema(services: Option<Services>) -> AppSchema {
-    let mut builder = Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY);
+    let mut builder = Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot,
+        subscription::SubscriptionRoot,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY);
     if let Some(s) = services {
         builder = builder.data(s);
     }

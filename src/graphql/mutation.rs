@@ -48,12 +48,9 @@ impl MutationRoot {
     ) -> Result<RecordAnalysisPayload> {
         let services = ctx.data::<Services>()?;
         let now = services.clock.now();
-        let recorded = {
-            let mut conn = services.pool.get().await.map_err(|e| gql_owned(e.into()))?;
-            record_analysis::record_analysis(&mut conn, input.into(), now)
-                .await
-                .map_err(gql_owned)?
-        };
+        let recorded = record_analysis::record(services, input.into(), now)
+            .await
+            .map_err(gql_owned)?;
         let data = ctx
             .data::<Loaders>()?
             .load_one(DashboardKey(recorded.analysis_id))
@@ -75,12 +72,9 @@ impl MutationRoot {
         let services = ctx.data::<Services>()?;
         let now = services.clock.now();
         let opportunity_id = input.opportunity_id.trim().to_owned();
-        let outcome = {
-            let mut conn = services.pool.get().await.map_err(|e| gql_owned(e.into()))?;
-            update_progress::update_progress(&mut conn, input.into(), now)
-                .await
-                .map_err(gql_owned)?
-        };
+        let outcome = update_progress::apply(services, input.into(), now)
+            .await
+            .map_err(gql_owned)?;
         let opportunity = outcome
             .dashboard
             .opportunities

@@ -54,6 +54,11 @@ impl QueryRoot {
             .collect())
     }
 
+    /// Cache and live figures of the instance that answers (an admin query).
+    async fn service_stats(&self) -> super::stats::ServiceStats {
+        super::stats::ServiceStats
+    }
+
     /// The active badge catalog, in display order.
     async fn badge_catalog(&self, ctx: &Context<'_>) -> Result<Vec<BadgeDefinition>> {
         let catalog = ctx

@@ -1,5 +1,8 @@
-//! Use cases: each runs one transaction over the database and applies the domain rules.
-//! Callers (GraphQL, CLI) pass inputs in domain terms and an explicit `now`.
+//! Use cases: each runs one transaction over the database and applies the domain rules, then
+//! tells the cache and the live layer. Callers (GraphQL, CLI) pass inputs in domain terms and an
+//! explicit `now`.
 
+pub mod live;
+pub mod publish;
 pub mod record_analysis;
 pub mod update_progress;

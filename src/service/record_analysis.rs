@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
+use crate::app::Services;
 use crate::db::analyses::{self, NewAnalysis, NewOpportunity};
 use crate::domain::analysis::{Category, Identity};
 use crate::domain::values::{NormalizedUrl, OpportunityKey};
@@ -131,6 +132,39 @@ fn check(spec: AnalysisSpec, now: DateTime<Utc>) -> AppResult<Checked> {
         created_at,
         completed_at: spec.completed_at,
     })
+}
+
+/// Records an analysis through the cache's de-duplication key first, then PostgreSQL.
+pub async fn record(
+    services: &Services,
+    spec: AnalysisSpec,
+    now: DateTime<Utc>,
+) -> AppResult<Recorded> {
+    let normalized = NormalizedUrl::parse(&spec.url)?;
+    if let Some(existing) = services
+        .store
+        .recent_url(normalized.as_str(), now - DUPLICATE_WINDOW)
+        .await
+    {
+        // validate the rest anyway: a bad request is refused even when the site is known
+        check(spec, now)?;
+        return Ok(Recorded {
+            analysis_id: existing,
+            duplicate: true,
+        });
+    }
+    let created_at = spec.created_at.unwrap_or(now);
+    let recorded = {
+        let mut conn = services.pool.get().await?;
+        record_analysis(&mut conn, spec, now).await?
+    };
+    if !recorded.duplicate {
+        services
+            .store
+            .remember_url(normalized.as_str(), recorded.analysis_id, created_at)
+            .await;
+    }
+    Ok(recorded)
 }
 
 /// Records an analysis, its opportunities and their NOT_STARTED progress; or, when the same site

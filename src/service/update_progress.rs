@@ -6,14 +6,18 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
+use crate::app::Services;
 use crate::db::dashboard::{self, DashboardData};
-use crate::db::{analyses, badges, progress};
+use crate::db::{analyses, badges, outbox, progress};
 use crate::domain::achievements::{achievements, newly_earned};
 use crate::domain::badge::EarnedBadge;
 use crate::domain::criteria::Facts;
+use crate::domain::metrics::{metrics, progress_summary};
 use crate::domain::status::{transition, ProgressStatus, Transition};
 use crate::domain::values::{HourlyRate, OpportunityKey};
 use crate::error::{AppError, AppResult};
+use crate::events::Event;
+use crate::service::publish;
 
 #[derive(Debug, Clone)]
 pub struct ProgressChange {
@@ -31,6 +35,29 @@ pub struct ProgressOutcome {
     pub changed: bool,
     /// The dashboard as this change left it.
     pub dashboard: DashboardData,
+    /// What the change tells live subscribers, also in the outbox (rows `outbox_ids`).
+    pub events: Vec<Event>,
+    pub outbox_ids: Vec<i64>,
+}
+
+/// Applies the change, then refreshes the cache and publishes its events.
+pub async fn apply(
+    services: &Services,
+    change: ProgressChange,
+    now: DateTime<Utc>,
+) -> AppResult<ProgressOutcome> {
+    let outcome = {
+        let mut conn = services.pool.get().await?;
+        update_progress(&mut conn, change, now).await?
+    };
+    publish::changed(
+        services,
+        &outcome.dashboard,
+        outcome.events.clone(),
+        outcome.outbox_ids.clone(),
+    )
+    .await;
+    Ok(outcome)
 }
 
 /// Applies one status change. Concurrent changes to one analysis queue on its row lock, so each
@@ -86,10 +113,36 @@ pub async fn update_progress(
             badges::save_progress(conn, id, &progress, now).await?;
             data.badges.extend(new_badges.iter().cloned());
         }
+        let mut events: Vec<Event> = new_badges
+            .iter()
+            .map(|award| Event::BadgeAwarded {
+                analysis_id: id,
+                award: award.clone(),
+            })
+            .collect();
+        if moved != Transition::Unchanged || rate_changed {
+            events.push(Event::KpiUpdated {
+                analysis_id: id,
+                metrics: metrics(
+                    &data.opportunities,
+                    data.analysis.hourly_rate,
+                    &data.analysis.currency,
+                ),
+                summary: progress_summary(&data.opportunities),
+                at: now,
+            });
+        }
+        let payloads = events
+            .iter()
+            .map(|e| serde_json::to_value(e).expect("events serialise"))
+            .collect();
+        let outbox_ids = outbox::append(conn, id, payloads).await?;
         Ok(ProgressOutcome {
             new_badges,
             changed: moved != Transition::Unchanged,
             dashboard: data,
+            events,
+            outbox_ids,
         })
     })
     .await

@@ -162,7 +162,8 @@ async fn dashboards_batches_in_order_and_skips_unknown_ids() {
 /// The N+1 guard: a dashboards call costs the same statements for 1, 10 or 100 analyses.
 #[tokio::test]
 async fn dashboards_statement_count_does_not_grow_with_ids() {
-    let app = TestApp::spawn().await;
+    // the uncached path: every call goes to PostgreSQL
+    let app = TestApp::spawn_with(|c| c.cache_enabled = false).await;
     let mut ids = Vec::new();
     for i in 0..100 {
         let id = app

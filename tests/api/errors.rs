@@ -73,7 +73,8 @@ async fn too_many_dashboard_ids() {
 /// A broken database shows as INTERNAL with a request id, and nothing about the failure itself.
 #[tokio::test]
 async fn internal_errors_do_not_leak() {
-    let app = TestApp::spawn().await;
+    // uncached, so that the read reaches the broken table
+    let app = TestApp::spawn_with(|c| c.cache_enabled = false).await;
     let id = app.record_example().await;
     sql(
         &app.db,

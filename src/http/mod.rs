@@ -1,10 +1,14 @@
-//! The HTTP surface: `/graphql` (POST and GET), the playground at `/`, `/health` and `/ready`.
+//! The HTTP surface: `/graphql` (POST, GET, and WebSocket), the playground at `/`, `/health` and
+//! `/ready`.
+
+pub mod ws;
 
 use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::{rejection::GraphQLRejection, GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -24,9 +28,9 @@ use crate::graphql::{loaders::loaders, RequestId};
 
 /// The playground page with its example operations filled in.
 static PLAYGROUND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    include_str!("../playground/index.html").replace(
+    include_str!("../../playground/index.html").replace(
         "/*EXAMPLES*/[]",
-        include_str!("../playground/examples.json").trim(),
+        include_str!("../../playground/examples.json").trim(),
     )
 });
 const REQUEST_ID: &str = "x-request-id";
@@ -35,7 +39,7 @@ pub fn router(app: App) -> Router {
     let timeout = app.config.request_timeout;
     Router::new()
         .route("/", get(playground))
-        .route("/graphql", get(graphql).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .with_state(app)
@@ -97,6 +101,26 @@ fn has_mutation(query: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// GET /graphql: a WebSocket upgrade (subscriptions), or a query in the URL.
+async fn graphql_get(
+    State(app): State<App>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    method: Method,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    match (upgrade.ok(), ws::protocol(&headers)) {
+        (Some(upgrade), Some(protocol)) => ws::upgrade(app, protocol, upgrade).await,
+        (Some(_), None) => error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidInput,
+            "Unsupported WebSocket subprotocol: use graphql-transport-ws or graphql-ws".into(),
+            request_id(&headers),
+        ),
+        _ => graphql(State(app), method, headers, request).await,
+    }
+}
+
 async fn graphql(
     State(app): State<App>,
     method: Method,
@@ -126,7 +150,7 @@ async fn graphql(
     }
     let request = request
         .data(RequestId(id.clone()))
-        .data(loaders(app.services.pool.clone()));
+        .data(loaders(app.services.store.clone()));
     let mut response = app.schema.execute(request).await;
     complete(&mut response, &id);
     GraphQLResponse::from(response).into_response()

@@ -1,0 +1,2 @@
+DROP TABLE event_outbox;
+ALTER TABLE analyses DROP COLUMN version;

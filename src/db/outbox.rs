@@ -1,0 +1,97 @@
+//! The event outbox: rows written in the transaction of the change that caused them, published to
+//! the bus after commit, and swept up by the relay if that did not happen.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::schema::event_outbox;
+
+/// Appends events (as JSON) for one analysis; their ids, in order.
+pub async fn append(
+    conn: &mut AsyncPgConnection,
+    analysis_id: Uuid,
+    payloads: Vec<serde_json::Value>,
+) -> QueryResult<Vec<i64>> {
+    if payloads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<_> = payloads
+        .into_iter()
+        .map(|p| {
+            (
+                event_outbox::analysis_id.eq(analysis_id),
+                event_outbox::payload.eq(p),
+            )
+        })
+        .collect();
+    diesel::insert_into(event_outbox::table)
+        .values(rows)
+        .returning(event_outbox::id)
+        .get_results(conn)
+        .await
+}
+
+pub async fn mark_published(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(event_outbox::table.filter(event_outbox::id.eq_any(ids)))
+        .set(event_outbox::published_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Publishes rows that are still unpublished `grace_secs` after they were written, with `publish`
+/// (true when they reached the bus). Rows are claimed with SKIP LOCKED, so instances running the
+/// relay at once never take the same rows. Returns how many were published.
+pub async fn relay<F, Fut>(
+    conn: &mut AsyncPgConnection,
+    grace_secs: f64,
+    limit: i64,
+    publish: F,
+) -> QueryResult<usize>
+where
+    F: FnOnce(Vec<serde_json::Value>) -> Fut + Send,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
+        let rows: Vec<(i64, serde_json::Value)> = event_outbox::table
+            .filter(event_outbox::published_at.is_null())
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "created_at < now() - make_interval(secs => ",
+                )
+                .bind::<diesel::sql_types::Double, _>(grace_secs)
+                .sql(")"),
+            )
+            .order(event_outbox::id)
+            .limit(limit)
+            .select((event_outbox::id, event_outbox::payload))
+            .for_update()
+            .skip_locked()
+            .load(conn)
+            .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let (ids, payloads): (Vec<i64>, Vec<serde_json::Value>) = rows.into_iter().unzip();
+        if !publish(payloads).await {
+            return Ok(0);
+        }
+        mark_published(conn, &ids).await?;
+        Ok(ids.len())
+    })
+    .await
+}
+
+/// Deletes published rows older than `days`.
+pub async fn prune(conn: &mut AsyncPgConnection, days: i32) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM event_outbox WHERE published_at < now() - make_interval(days => $1)",
+    )
+    .bind::<diesel::sql_types::Integer, _>(days)
+    .execute(conn)
+    .await
+}

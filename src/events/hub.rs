@@ -1,0 +1,69 @@
+//! Local fan-out: one broadcast channel per analysis that has subscribers, so an event wakes only
+//! the subscribers of its analysis.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use super::Event;
+
+/// Events a slow subscriber may fall behind by before it is told and closed.
+pub const CHANNEL_CAPACITY: usize = 64;
+
+#[derive(Default)]
+pub struct Hub {
+    channels: Mutex<HashMap<Uuid, broadcast::Sender<Arc<Event>>>>,
+}
+
+/// A subscription to one analysis' events; dropping it frees the channel when it was the last.
+pub struct HubReceiver {
+    pub rx: broadcast::Receiver<Arc<Event>>,
+    hub: Arc<Hub>,
+    analysis_id: Uuid,
+}
+
+impl Drop for HubReceiver {
+    fn drop(&mut self) {
+        let mut channels = self.hub.channels.lock().expect("hub lock");
+        // `self.rx` still counts until this returns, hence 1.
+        if channels
+            .get(&self.analysis_id)
+            .is_some_and(|tx| tx.receiver_count() <= 1)
+        {
+            channels.remove(&self.analysis_id);
+        }
+    }
+}
+
+impl Hub {
+    pub fn subscribe(self: &Arc<Self>, analysis_id: Uuid) -> HubReceiver {
+        let rx = self
+            .channels
+            .lock()
+            .expect("hub lock")
+            .entry(analysis_id)
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .subscribe();
+        HubReceiver {
+            rx,
+            hub: self.clone(),
+            analysis_id,
+        }
+    }
+
+    /// Hands an event to the subscribers of its analysis, if any.
+    pub fn dispatch(&self, event: Arc<Event>) {
+        let channels = self.channels.lock().expect("hub lock");
+        if let Some(tx) = channels.get(&event.analysis_id()) {
+            // No receiver left is not an error: the last one just went away.
+            let _ = tx.send(event);
+        }
+    }
+
+    /// Analyses with at least one local subscriber.
+    pub fn channel_count(&self) -> usize {
+        self.channels.lock().expect("hub lock").len()
+    }
+}

@@ -1,0 +1,61 @@
+//! Live events and the bus that carries them between instances.
+//!
+//! One small interface ([`EventBus`]) with two implementations: Redis pub/sub (one subscriber
+//! connection per process) and in-process (when `REDIS_URL` is unset). Either way, events reach
+//! local subscribers through the [`Hub`], which fans out per analysis with `tokio::sync::broadcast`.
+
+pub mod hub;
+pub mod memory;
+pub mod platform;
+pub mod redis;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::badge::EarnedBadge;
+use crate::domain::metrics::{Metrics, ProgressSummary};
+
+pub use hub::Hub;
+
+/// Something that happened to one analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A badge was awarded (one event per award).
+    BadgeAwarded {
+        analysis_id: Uuid,
+        award: EarnedBadge,
+    },
+    /// The analysis changed: its metrics and progress after the change.
+    KpiUpdated {
+        analysis_id: Uuid,
+        metrics: Metrics,
+        summary: ProgressSummary,
+        at: DateTime<Utc>,
+    },
+}
+
+impl Event {
+    pub fn analysis_id(&self) -> Uuid {
+        match self {
+            Self::BadgeAwarded { analysis_id, .. } | Self::KpiUpdated { analysis_id, .. } => {
+                *analysis_id
+            }
+        }
+    }
+}
+
+/// Carries events to every instance's [`Hub`].
+pub trait EventBus: Send + Sync + 'static {
+    /// Publishes events; true when they reached the bus (every instance), false when only this
+    /// instance's subscribers got them (the outbox then tries again later).
+    fn publish<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, bool>;
+
+    /// The local fan-out that this bus feeds.
+    fn hub(&self) -> &Hub;
+
+    /// "redis" or "in-process".
+    fn kind(&self) -> &'static str;
+}

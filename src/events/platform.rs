@@ -1,0 +1,155 @@
+//! Platform KPIs per period, computed only while someone listens: one ticker per period with
+//! subscribers, computing once per tick for all of them.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use crate::clock::SharedClock;
+use crate::db::platform::{figures, PlatformFigures};
+use crate::db::DbPool;
+
+/// The window and the tick of a platform KPI stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Period {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Period {
+    pub const ALL: [Period; 3] = [Period::Minute, Period::Hour, Period::Day];
+
+    pub fn duration(self) -> Duration {
+        Duration::from_secs(match self {
+            Period::Minute => 60,
+            Period::Hour => 3600,
+            Period::Day => 86_400,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlatformSnapshot {
+    pub period: Period,
+    pub at: DateTime<Utc>,
+    pub figures: PlatformFigures,
+}
+
+type Latest = watch::Receiver<Option<Arc<PlatformSnapshot>>>;
+
+struct Ticker {
+    latest: Latest,
+    subscribers: usize,
+    task: tokio::task::JoinHandle<()>,
+}
+
+pub struct PlatformKpis {
+    pool: DbPool,
+    clock: SharedClock,
+    /// Overrides every period's tick (tests, demos); the window stays the period's.
+    tick: Option<Duration>,
+    tickers: Mutex<HashMap<Period, Ticker>>,
+    computations: AtomicU64,
+}
+
+/// One listener; dropping it stops the ticker when it was the last.
+pub struct PlatformSubscription {
+    pub latest: Latest,
+    manager: Arc<PlatformKpis>,
+    period: Period,
+}
+
+impl Drop for PlatformSubscription {
+    fn drop(&mut self) {
+        let mut tickers = self.manager.tickers.lock().expect("tickers lock");
+        if let Some(t) = tickers.get_mut(&self.period) {
+            t.subscribers -= 1;
+            if t.subscribers == 0 {
+                t.task.abort();
+                tickers.remove(&self.period);
+            }
+        }
+    }
+}
+
+impl PlatformKpis {
+    pub fn new(pool: DbPool, clock: SharedClock, tick: Option<Duration>) -> Self {
+        Self {
+            pool,
+            clock,
+            tick,
+            tickers: Mutex::default(),
+            computations: AtomicU64::new(0),
+        }
+    }
+
+    pub fn subscribe(self: &Arc<Self>, period: Period) -> PlatformSubscription {
+        let mut tickers = self.tickers.lock().expect("tickers lock");
+        let ticker = tickers.entry(period).or_insert_with(|| {
+            let (tx, latest) = watch::channel(None);
+            let task = tokio::spawn(Arc::clone(self).run(period, tx));
+            Ticker {
+                latest,
+                subscribers: 0,
+                task,
+            }
+        });
+        ticker.subscribers += 1;
+        PlatformSubscription {
+            latest: ticker.latest.clone(),
+            manager: self.clone(),
+            period,
+        }
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        period: Period,
+        tx: watch::Sender<Option<Arc<PlatformSnapshot>>>,
+    ) {
+        let mut tick = tokio::time::interval(self.tick.unwrap_or(period.duration()));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let at = self.clock.now();
+            let from = at - chrono::Duration::from_std(period.duration()).expect("short period");
+            let result = async {
+                let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+                figures(&mut conn, from, at)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .await;
+            self.computations.fetch_add(1, Ordering::Relaxed);
+            match result {
+                Ok(figures) => {
+                    let _ = tx.send(Some(Arc::new(PlatformSnapshot {
+                        period,
+                        at,
+                        figures,
+                    })));
+                }
+                Err(e) => tracing::warn!(error = %e, ?period, "platform KPIs: computation failed"),
+            }
+        }
+    }
+
+    /// Listeners per period.
+    pub fn subscribers(&self) -> Vec<(Period, usize)> {
+        let tickers = self.tickers.lock().expect("tickers lock");
+        Period::ALL
+            .iter()
+            .map(|p| (*p, tickers.get(p).map_or(0, |t| t.subscribers)))
+            .collect()
+    }
+
+    /// How many times figures were computed (once per tick per period with listeners).
+    pub fn computations(&self) -> u64 {
+        self.computations.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,106 @@
+//! The Redis bus: events are PUBLISHed on one channel; each process holds one subscriber
+//! connection and hands what arrives to its hub. The subscriber reconnects by itself.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
+
+use super::{Event, EventBus, Hub};
+use crate::redis_link::Redis;
+
+pub struct RedisBus {
+    redis: Redis,
+    channel: String,
+    hub: Arc<Hub>,
+    /// The subscriber connection is listening: our own events will come back through it.
+    listening: Arc<AtomicBool>,
+}
+
+impl RedisBus {
+    /// Starts the subscriber task; the bus works (locally) before Redis answers.
+    pub fn start(redis: Redis, hub: Arc<Hub>) -> Self {
+        let channel = redis.key("events");
+        let listening = Arc::new(AtomicBool::new(false));
+        tokio::spawn(listen(
+            redis.clone(),
+            channel.clone(),
+            hub.clone(),
+            listening.clone(),
+        ));
+        Self {
+            redis,
+            channel,
+            hub,
+            listening,
+        }
+    }
+
+    /// Whether the subscriber connection is up (tests wait on it).
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::Acquire)
+    }
+}
+
+async fn listen(redis: Redis, channel: String, hub: Arc<Hub>, listening: Arc<AtomicBool>) {
+    let mut backoff = Duration::from_millis(100);
+    let mut warned = false;
+    loop {
+        match redis.pubsub(&channel).await {
+            Ok(mut messages) => {
+                listening.store(true, Ordering::Release);
+                backoff = Duration::from_millis(100);
+                if warned {
+                    tracing::info!("event bus: Redis subscriber is back");
+                }
+                while let Some(msg) = messages.next().await {
+                    let payload: Vec<u8> = msg.get_payload_bytes().to_vec();
+                    match serde_json::from_slice::<Event>(&payload) {
+                        Ok(event) => hub.dispatch(Arc::new(event)),
+                        Err(e) => tracing::warn!(error = %e, "event bus: undecodable event"),
+                    }
+                }
+                listening.store(false, Ordering::Release);
+                tracing::warn!("event bus: Redis subscriber connection lost; reconnecting");
+                warned = true;
+            }
+            Err(e) => {
+                if !warned {
+                    tracing::warn!(error = %e, "event bus: Redis unavailable; events stay on this instance until it returns");
+                    warned = true;
+                }
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
+impl EventBus for RedisBus {
+    fn publish<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let payloads: Vec<Vec<u8>> = events
+                .iter()
+                .map(|e| serde_json::to_vec(e).expect("events serialise"))
+                .collect();
+            let published = self.redis.publish(&self.channel, &payloads).await;
+            // Without Redis, or without our own subscriber, deliver here at least.
+            if !published || !self.is_listening() {
+                for e in events {
+                    self.hub.dispatch(Arc::new(e.clone()));
+                }
+            }
+            published
+        })
+    }
+
+    fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+}

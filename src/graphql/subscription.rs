@@ -1,0 +1,149 @@
+//! The Subscription root: badge toasts, KPI updates and platform KPIs.
+
+use async_graphql::{Context, Enum, Result, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+use uuid::Uuid;
+
+use super::errors::{gql, gql_owned};
+use super::loaders::{DashboardKey, Loaders};
+use super::types::{Badge, Metrics, ProgressSummary};
+use crate::app::Services;
+use crate::error::AppError;
+use crate::events::platform::Period;
+use crate::service::live::{self, Lagged};
+
+/// The window (and tick) of a platform KPI stream.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum KpiPeriod {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl From<KpiPeriod> for Period {
+    fn from(p: KpiPeriod) -> Self {
+        match p {
+            KpiPeriod::Minute => Period::Minute,
+            KpiPeriod::Hour => Period::Hour,
+            KpiPeriod::Day => Period::Day,
+        }
+    }
+}
+
+/// A badge just awarded.
+#[derive(SimpleObject, Clone)]
+pub struct BadgeAwarded {
+    /// The analysis that earned it.
+    pub analysis_id: Uuid,
+    /// The award.
+    pub badge: Badge,
+}
+
+/// An analysis' metrics and progress after a change.
+#[derive(SimpleObject, Clone)]
+pub struct KpiUpdate {
+    /// The analysis.
+    pub analysis_id: Uuid,
+    /// Time and money saved after the change.
+    pub metrics: Metrics,
+    /// Counts per status after the change.
+    pub progress_summary: ProgressSummary,
+    /// When the change happened.
+    pub at: DateTime<Utc>,
+}
+
+/// Platform-wide figures for one period.
+#[derive(SimpleObject, Clone)]
+pub struct PlatformKpis {
+    /// The period these figures cover (ending at `at`).
+    pub period: KpiPeriod,
+    /// When they were computed.
+    pub at: DateTime<Utc>,
+    /// Analyses with activity in the period.
+    pub active_dashboards: i32,
+    /// Implemented opportunities over all opportunities, 0..100.
+    pub implementation_rate: f64,
+    /// Weekly hours saved by every implemented opportunity.
+    pub hours_saved_weekly: f64,
+    /// Badges awarded in the period.
+    pub badges_awarded: i32,
+}
+
+fn lagged(l: Lagged) -> async_graphql::Error {
+    gql_owned(AppError::SubscriberLagged(l.0))
+}
+
+/// Subscriptions to an unknown analysis fail at once rather than wait forever.
+async fn ensure_exists(ctx: &Context<'_>, analysis_id: Uuid) -> Result<()> {
+    ctx.data::<Loaders>()?
+        .load_one(DashboardKey(analysis_id))
+        .await
+        .map_err(gql)?
+        .map(|_| ())
+        .ok_or_else(|| gql_owned(AppError::AnalysisNotFound(analysis_id)))
+}
+
+pub struct SubscriptionRoot;
+
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// Badge toasts for one analysis; with since, awards after that instant are replayed first, so a reconnecting client misses none.
+    async fn badge_awarded(
+        &self,
+        ctx: &Context<'_>,
+        analysis_id: Uuid,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<impl Stream<Item = Result<BadgeAwarded>> + use<>> {
+        ensure_exists(ctx, analysis_id).await?;
+        let services = ctx.data::<Services>()?;
+        let awards = live::badge_awards(services, analysis_id, since)
+            .await
+            .map_err(gql_owned)?;
+        Ok(awards.map(move |a| {
+            a.map(|award| BadgeAwarded {
+                analysis_id,
+                badge: Badge::from(&award),
+            })
+            .map_err(lagged)
+        }))
+    }
+
+    /// Metrics and progress summary of one analysis after every change to it.
+    async fn kpi_updated(
+        &self,
+        ctx: &Context<'_>,
+        analysis_id: Uuid,
+    ) -> Result<impl Stream<Item = Result<KpiUpdate>> + use<>> {
+        ensure_exists(ctx, analysis_id).await?;
+        let services = ctx.data::<Services>()?;
+        Ok(live::kpi_updates(services, analysis_id).map(|u| {
+            u.map(|u| KpiUpdate {
+                analysis_id: u.analysis_id,
+                metrics: u.metrics.into(),
+                progress_summary: u.summary.into(),
+                at: u.at,
+            })
+            .map_err(lagged)
+        }))
+    }
+
+    /// Platform KPIs for the period, pushed on each period tick (computed only while someone listens).
+    async fn platform_kpis(
+        &self,
+        ctx: &Context<'_>,
+        period: KpiPeriod,
+    ) -> Result<impl Stream<Item = PlatformKpis> + use<>> {
+        let services = ctx.data::<Services>()?;
+        Ok(
+            live::platform_kpis(services, period.into()).map(move |s| PlatformKpis {
+                period,
+                at: s.at,
+                active_dashboards: s.figures.active_dashboards.try_into().unwrap_or(i32::MAX),
+                implementation_rate: s.figures.implementation_rate,
+                hours_saved_weekly: s.figures.hours_saved_weekly,
+                badges_awarded: s.figures.badges_awarded.try_into().unwrap_or(i32::MAX),
+            }),
+        )
+    }
+}

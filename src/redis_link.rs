@@ -1,0 +1,227 @@
+//! One Redis handle (module `redis_link`, so as not to shadow the `redis` crate) for the cache and
+//! the event bus: a lazily connecting pool, short timeouts, a key prefix, and a breaker so that an
+//! outage costs one warning and no waiting.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bb8_redis::RedisConnectionManager;
+use futures_util::Stream;
+
+use crate::error::BoxError;
+
+/// How long a failed Redis stays skipped before the next try.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Sets `KEYS[1]` to `ARGV[2]` for `ARGV[3]` ms unless it holds a version (the first 20
+/// characters, zero-padded) at least `ARGV[1]`: a slow reader never overwrites a newer entry.
+const SET_IF_NEWER: &str = r"
+local cur = redis.call('GETRANGE', KEYS[1], 0, 19)
+if cur ~= '' and cur >= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1";
+
+#[derive(Default)]
+struct BreakerState {
+    down_since: Option<Instant>,
+    retry_at: Option<Instant>,
+}
+
+/// Open after a failure, for a second; logs once per outage.
+#[derive(Default)]
+pub struct Breaker(Mutex<BreakerState>);
+
+impl Breaker {
+    fn allow(&self) -> bool {
+        let s = self.0.lock().expect("breaker lock");
+        s.retry_at.is_none_or(|at| Instant::now() >= at)
+    }
+
+    fn failure(&self, error: &dyn std::fmt::Display) {
+        let mut s = self.0.lock().expect("breaker lock");
+        if s.down_since.is_none() {
+            tracing::warn!(error = %error, "Redis unavailable: serving from PostgreSQL until it returns");
+            s.down_since = Some(Instant::now());
+        }
+        s.retry_at = Some(Instant::now() + RETRY_AFTER);
+    }
+
+    fn success(&self) {
+        let mut s = self.0.lock().expect("breaker lock");
+        if let Some(since) = s.down_since.take() {
+            tracing::info!(
+                outage_ms = since.elapsed().as_millis() as u64,
+                "Redis is back"
+            );
+        }
+        s.retry_at = None;
+    }
+
+    pub fn is_down(&self) -> bool {
+        self.0.lock().expect("breaker lock").down_since.is_some()
+    }
+}
+
+#[derive(Clone)]
+pub struct Redis {
+    pool: bb8::Pool<RedisConnectionManager>,
+    client: redis::Client,
+    prefix: Arc<str>,
+    timeout: Duration,
+    breaker: Arc<Breaker>,
+    set_if_newer: Arc<redis::Script>,
+}
+
+type Pooled<'a> = bb8::PooledConnection<'a, RedisConnectionManager>;
+
+impl Redis {
+    /// Does not connect: the service starts and answers from PostgreSQL while Redis is away.
+    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, BoxError> {
+        let manager = RedisConnectionManager::new(url)?;
+        let pool = bb8::Pool::builder()
+            .max_size(16)
+            .connection_timeout(timeout)
+            .build_unchecked(manager);
+        Ok(Self {
+            pool,
+            client: redis::Client::open(url)?,
+            prefix: prefix.into(),
+            timeout,
+            breaker: Arc::default(),
+            set_if_newer: Arc::new(redis::Script::new(SET_IF_NEWER)),
+        })
+    }
+
+    /// A key or channel name under this deployment's prefix.
+    pub fn key(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.prefix)
+    }
+
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
+    }
+
+    async fn conn(&self) -> Option<Pooled<'_>> {
+        if !self.breaker.allow() {
+            return None;
+        }
+        match self.pool.get().await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.breaker.failure(&e);
+                None
+            }
+        }
+    }
+
+    /// Runs one command with the timeout; `None` when Redis is unavailable.
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
+        let mut conn = self.conn().await?;
+        match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut *conn)).await {
+            Ok(Ok(v)) => {
+                self.breaker.success();
+                Some(v)
+            }
+            Ok(Err(e)) => {
+                self.breaker.failure(&e);
+                None
+            }
+            Err(_) => {
+                self.breaker.failure(&"timed out");
+                None
+            }
+        }
+    }
+
+    pub async fn mget(&self, keys: &[String]) -> Option<Vec<Option<Vec<u8>>>> {
+        if keys.is_empty() {
+            return Some(Vec::new());
+        }
+        self.query(redis::cmd("MGET").arg(keys)).await
+    }
+
+    pub async fn set_if_newer(&self, key: &str, version: i64, value: &[u8], ttl: Duration) -> bool {
+        let Some(mut conn) = self.conn().await else {
+            return false;
+        };
+        let version = format!("{version:020}");
+        let mut stored = Vec::with_capacity(20 + value.len());
+        stored.extend_from_slice(version.as_bytes());
+        stored.extend_from_slice(value);
+        let mut invocation = self.set_if_newer.key(key);
+        invocation
+            .arg(&version)
+            .arg(stored)
+            .arg(ttl.as_millis() as u64);
+        match tokio::time::timeout(self.timeout, invocation.invoke_async::<i64>(&mut *conn)).await {
+            Ok(Ok(_)) => {
+                self.breaker.success();
+                true
+            }
+            Ok(Err(e)) => {
+                self.breaker.failure(&e);
+                false
+            }
+            Err(_) => {
+                self.breaker.failure(&"timed out");
+                false
+            }
+        }
+    }
+
+    pub async fn del(&self, keys: &[String]) -> bool {
+        keys.is_empty()
+            || self
+                .query::<i64>(redis::cmd("DEL").arg(keys))
+                .await
+                .is_some()
+    }
+
+    pub async fn publish(&self, channel: &str, payloads: &[Vec<u8>]) -> bool {
+        if payloads.is_empty() {
+            return true;
+        }
+        let mut pipe = redis::pipe();
+        for p in payloads {
+            pipe.cmd("PUBLISH").arg(channel).arg(p).ignore();
+        }
+        let Some(mut conn) = self.conn().await else {
+            return false;
+        };
+        match tokio::time::timeout(self.timeout, pipe.query_async::<()>(&mut *conn)).await {
+            Ok(Ok(())) => {
+                self.breaker.success();
+                true
+            }
+            Ok(Err(e)) => {
+                self.breaker.failure(&e);
+                false
+            }
+            Err(_) => {
+                self.breaker.failure(&"timed out");
+                false
+            }
+        }
+    }
+
+    /// `used_memory` from `INFO memory`.
+    pub async fn used_memory(&self) -> Option<u64> {
+        let info: String = self.query(redis::cmd("INFO").arg("memory")).await?;
+        info.lines()
+            .find_map(|l| l.strip_prefix("used_memory:"))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// A dedicated subscriber connection on `channel`.
+    pub async fn pubsub(
+        &self,
+        channel: &str,
+    ) -> Result<impl Stream<Item = redis::Msg> + use<>, BoxError> {
+        let connect = async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(channel).await?;
+            Ok::<_, redis::RedisError>(pubsub.into_on_message())
+        };
+        Ok(tokio::time::timeout(self.timeout.max(Duration::from_secs(1)), connect).await??)
+    }
+}

@@ -1,0 +1,154 @@
+//! The live streams behind the subscriptions: badge toasts (with replay), KPI updates and
+//! platform KPIs, each counted while it lives.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::stream::{self, Stream};
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use crate::app::{CountGuard, LiveCounts, Services};
+use crate::db::badges;
+use crate::domain::badge::EarnedBadge;
+use crate::domain::metrics::{Metrics, ProgressSummary};
+use crate::error::AppResult;
+use crate::events::hub::HubReceiver;
+use crate::events::platform::{Period, PlatformSnapshot};
+use crate::events::Event;
+
+/// A subscriber fell more than the channel's capacity behind: it is told, then closed, so that it
+/// never slows the others. It may resubscribe (with `since`, for badges).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lagged(pub u64);
+
+/// The metrics and progress of one analysis after a change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KpiUpdate {
+    pub analysis_id: Uuid,
+    pub metrics: Metrics,
+    pub summary: ProgressSummary,
+    pub at: DateTime<Utc>,
+}
+
+struct BadgeState {
+    replay: VecDeque<EarnedBadge>,
+    seen: HashSet<Uuid>,
+    rx: HubReceiver,
+    done: bool,
+    _count: CountGuard,
+}
+
+/// Awards of one analysis as they happen; with `since`, the awards after that instant first.
+/// The live channel is opened before the replay is read, and awards are told apart by id, so the
+/// seam has no gap and no duplicate.
+pub async fn badge_awards(
+    services: &Services,
+    analysis_id: Uuid,
+    since: Option<DateTime<Utc>>,
+) -> AppResult<impl Stream<Item = Result<EarnedBadge, Lagged>> + Send + use<>> {
+    let rx = services.hub.subscribe(analysis_id);
+    let replay: VecDeque<EarnedBadge> = match since {
+        None => VecDeque::new(),
+        Some(since) => {
+            let mut conn = services.pool.get().await?;
+            badges::awards_since(&mut conn, analysis_id, since)
+                .await?
+                .into()
+        }
+    };
+    let state = BadgeState {
+        seen: replay.iter().map(|a| a.id).collect(),
+        replay,
+        rx,
+        done: false,
+        _count: CountGuard::new(&services.counts, |c: &LiveCounts| &c.badge_awarded),
+    };
+    Ok(stream::unfold(state, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        if let Some(award) = st.replay.pop_front() {
+            return Some((Ok(award), st));
+        }
+        loop {
+            match st.rx.rx.recv().await {
+                Ok(event) => {
+                    if let Event::BadgeAwarded { award, .. } = &*event {
+                        if st.seen.insert(award.id) {
+                            return Some((Ok(award.clone()), st));
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    st.done = true;
+                    return Some((Err(Lagged(n)), st));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }))
+}
+
+/// Metrics and progress of one analysis after each change to it.
+pub fn kpi_updates(
+    services: &Services,
+    analysis_id: Uuid,
+) -> impl Stream<Item = Result<KpiUpdate, Lagged>> + Send + use<> {
+    let state = (
+        services.hub.subscribe(analysis_id),
+        false,
+        CountGuard::new(&services.counts, |c: &LiveCounts| &c.kpi_updated),
+    );
+    stream::unfold(state, |(mut rx, done, count)| async move {
+        if done {
+            return None;
+        }
+        loop {
+            match rx.rx.recv().await {
+                Ok(event) => {
+                    if let Event::KpiUpdated {
+                        analysis_id,
+                        metrics,
+                        summary,
+                        at,
+                    } = &*event
+                    {
+                        let update = KpiUpdate {
+                            analysis_id: *analysis_id,
+                            metrics: metrics.clone(),
+                            summary: *summary,
+                            at: *at,
+                        };
+                        return Some((Ok(update), (rx, false, count)));
+                    }
+                }
+                Err(RecvError::Lagged(n)) => return Some((Err(Lagged(n)), (rx, true, count))),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// Platform KPIs for a period: the latest figures at once (when there are some), then every tick.
+pub fn platform_kpis(
+    services: &Services,
+    period: Period,
+) -> impl Stream<Item = Arc<PlatformSnapshot>> + Send + use<> {
+    let sub = services.platform.subscribe(period);
+    let first = sub.latest.borrow().clone();
+    stream::unfold((sub, first), |(mut sub, first)| async move {
+        if let Some(snapshot) = first {
+            sub.latest.borrow_and_update();
+            return Some((snapshot, (sub, None)));
+        }
+        loop {
+            sub.latest.changed().await.ok()?;
+            let latest = sub.latest.borrow_and_update().clone();
+            if let Some(snapshot) = latest {
+                return Some((snapshot, (sub, None)));
+            }
+        }
+    })
+}

@@ -1,0 +1,85 @@
+//! After a change commits: the cache gets the new state and the bus gets the change's events (from
+//! the outbox rows written in the same transaction). The relay publishes whatever that missed.
+
+use std::time::Duration;
+
+use crate::app::Services;
+use crate::db::dashboard::DashboardData;
+use crate::db::outbox;
+use crate::events::Event;
+
+/// Rows this old and still unpublished are the relay's.
+const RELAY_GRACE_SECS: f64 = 3.0;
+const RELAY_BATCH: i64 = 500;
+/// Published rows are kept this long (for inspection), then pruned.
+const KEEP_DAYS: i32 = 1;
+
+/// Write-through of the committed state, then publication of its events. One call per change:
+/// it both refreshes the cache entry and triggers the `kpiUpdated` push.
+pub async fn changed(
+    services: &Services,
+    data: &DashboardData,
+    events: Vec<Event>,
+    outbox_ids: Vec<i64>,
+) {
+    services.store.write_through(data).await;
+    if events.is_empty() {
+        return;
+    }
+    let services = services.clone();
+    // Off the request's path: the response need not wait for the bus.
+    tokio::spawn(async move {
+        if services.bus.publish(&events).await {
+            match services.pool.get().await {
+                Ok(mut conn) => {
+                    if let Err(e) = outbox::mark_published(&mut conn, &outbox_ids).await {
+                        tracing::warn!(error = %e, "outbox: could not mark events published; the relay will resend them");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox: no connection to mark events published")
+                }
+            }
+        }
+    });
+}
+
+/// Sweeps the outbox every `every`: events whose publication after commit failed (a crash, Redis
+/// away) go out late rather than never.
+pub fn spawn_outbox_relay(services: Services, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        let mut sweeps: u64 = 0;
+        loop {
+            tick.tick().await;
+            sweeps += 1;
+            let Ok(mut conn) = services.pool.get().await else {
+                continue;
+            };
+            let bus = services.bus.clone();
+            let result = outbox::relay(
+                &mut conn,
+                RELAY_GRACE_SECS,
+                RELAY_BATCH,
+                |payloads| async move {
+                    let events: Vec<Event> = payloads
+                        .into_iter()
+                        .filter_map(|p| serde_json::from_value(p).ok())
+                        .collect();
+                    bus.publish(&events).await
+                },
+            )
+            .await;
+            match result {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "outbox relay published late events"),
+                Err(e) => tracing::warn!(error = %e, "outbox relay failed"),
+            }
+            if sweeps.is_multiple_of(600) {
+                if let Err(e) = outbox::prune(&mut conn, KEEP_DAYS).await {
+                    tracing::warn!(error = %e, "outbox prune failed");
+                }
+            }
+        }
+    });
+}
