@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&2; exit 1; }
 bash scripts/ensure-postgres.sh
+bash scripts/ensure-redis.sh
 bash scripts/ensure-node.sh
 cargo test --all-targets "$@"

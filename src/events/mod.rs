@@ -58,4 +58,9 @@ pub trait EventBus: Send + Sync + 'static {
 
     /// "redis" or "in-process".
     fn kind(&self) -> &'static str;
+
+    /// Whether events from other instances reach this one right now.
+    fn connected(&self) -> bool {
+        true
+    }
 }

@@ -38,8 +38,7 @@ impl RedisBus {
         }
     }
 
-    /// Whether the subscriber connection is up (tests wait on it).
-    pub fn is_listening(&self) -> bool {
+    fn is_listening(&self) -> bool {
         self.listening.load(Ordering::Acquire)
     }
 }
@@ -102,5 +101,9 @@ impl EventBus for RedisBus {
 
     fn kind(&self) -> &'static str {
         "redis"
+    }
+
+    fn connected(&self) -> bool {
+        self.is_listening()
     }
 }

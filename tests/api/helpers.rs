@@ -214,6 +214,90 @@ impl TestDb {
     }
 }
 
+/// The shared Redis of the tests (`TEST_REDIS_URL`, default the local one).
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A key and channel prefix of this test's own.
+pub fn redis_prefix() -> String {
+    format!(
+        "pdtest:{}:{}:",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Uses the shared Redis under a fresh prefix.
+pub fn with_redis(prefix: &str) -> impl FnOnce(&mut Config) + '_ {
+    move |c| {
+        c.redis_url = Some(redis_url());
+        c.redis_prefix = prefix.to_owned();
+    }
+}
+
+/// A private Redis server (for outages): stopped on drop.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut s = Self { port, child: None };
+        s.restart();
+        s
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (scripts/test.sh installs it)");
+        self.child = Some(child);
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on {}", self.port);
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// The moment tests start at unless they set the clock: a Monday, mid-month.
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 16, 10, 0, 0).unwrap()
@@ -224,7 +308,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: ManualClock,
     pub app: App,
-    pub db: TestDb,
+    pub db: Arc<TestDb>,
 }
 
 impl TestApp {
@@ -233,10 +317,27 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
-        let db = TestDb::new().await;
+        Self::spawn_on(
+            Arc::new(TestDb::new().await),
+            ManualClock::new(t0()),
+            configure,
+        )
+        .await
+    }
+
+    /// Another instance on the same database (and, when configured so, the same Redis), with
+    /// the same clock.
+    pub async fn spawn_sibling(&self, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_on(self.db.clone(), self.clock.clone(), configure).await
+    }
+
+    pub async fn spawn_on(
+        db: Arc<TestDb>,
+        clock: ManualClock,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = Config::for_database(&db.url);
         configure(&mut config);
-        let clock = ManualClock::new(t0());
         let app = App::build(config, Arc::new(clock.clone()))
             .await
             .expect("app builds");
