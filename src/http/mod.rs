@@ -39,6 +39,7 @@ pub fn router(app: App) -> Router {
     let timeout = app.config.request_timeout;
     Router::new()
         .route("/", get(playground))
+        .route("/toasts", get(toasts))
         .route("/graphql", get(graphql_get).post(graphql))
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -160,6 +161,14 @@ async fn playground() -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "no-cache")],
         Html(PLAYGROUND.as_str()),
+    )
+}
+
+/// A small page that moves opportunities and pops a toast on `badgeAwarded`.
+async fn toasts() -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "no-cache")],
+        Html(include_str!("../../playground/toasts.html")),
     )
 }
 

@@ -22,7 +22,7 @@ use crate::graphql::loaders::loaders;
 use crate::graphql::{AppSchema, RequestId};
 
 /// Bytes of read buffer per socket (axum's default is 128 KiB).
-pub const READ_BUFFER: usize = 4 * 1024;
+pub const READ_BUFFER: usize = 1024;
 /// Largest client message accepted: a subscription document is small.
 pub const MAX_MESSAGE: usize = 64 * 1024;
 

@@ -1,16 +1,16 @@
-//! An Apollo Client front end (Node, `tests/apollo/journey.mjs`) against the real server.
+//! An Apollo Client front end (Node, `tests/frontend/journey.mjs`) against the real server.
 
 use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apollo_client_journey() {
     let app = TestApp::spawn().await;
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/apollo");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/frontend");
     assert!(
         std::path::Path::new(dir)
             .join("node_modules/@apollo/client")
             .exists(),
-        "run `npm ci --prefix tests/apollo` first (scripts/test.sh does)"
+        "run `npm ci --prefix tests/frontend` first (scripts/test.sh does)"
     );
     let out = tokio::process::Command::new("node")
         .arg("journey.mjs")

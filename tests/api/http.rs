@@ -124,10 +124,14 @@ async fn playground_has_an_example_for_every_operation() {
     }
 }
 
-/// Every example in the playground runs as written against a seeded database.
+/// Every example in the playground runs as written against a seeded database: queries and
+/// mutations over HTTP, subscriptions over WebSocket.
 #[tokio::test]
 async fn playground_examples_run() {
-    let app = TestApp::spawn().await;
+    use crate::ws_client::{WsClient, TRANSPORT_WS};
+    let app =
+        TestApp::spawn_with(|c| c.platform_kpi_tick = Some(std::time::Duration::from_millis(100)))
+            .await;
     {
         let mut conn = app.db.conn().await;
         progress_dashboard::seed::seed_demo(&mut conn, 0, t0())
@@ -136,18 +140,49 @@ async fn playground_examples_run() {
     }
     let examples: Vec<Value> =
         serde_json::from_str(include_str!("../../playground/examples.json")).unwrap();
-    assert_eq!(examples.len(), 7);
-    for e in examples {
-        let r = app
-            .gql(
-                e["query"].as_str().unwrap(),
-                e.get("variables").cloned().unwrap_or(json!({})),
+    let mut ws = WsClient::ready(&app.base, TRANSPORT_WS).await;
+    let (mut operations, mut subscriptions) = (0, 0);
+    for e in &examples {
+        let query = e["query"].as_str().unwrap();
+        let variables = e.get("variables").cloned().unwrap_or(json!({}));
+        if !query.contains("subscription ") {
+            let r = app.gql(query, variables).await;
+            assert!(
+                r.get("errors").is_none(),
+                "example {} failed: {r:#}",
+                e["title"]
+            );
+            operations += 1;
+            continue;
+        }
+        let id = e["title"].as_str().unwrap();
+        ws.subscribe(id, query, variables).await;
+        if id == "KpiUpdates" {
+            // it speaks after a change
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            app.advance(
+                &progress_dashboard::seed::EXAMPLE_ANALYSIS_ID.to_string(),
+                "business_management",
+                "IMPLEMENTED",
             )
             .await;
+        }
+        let data = ws.data(id).await;
         assert!(
-            r.get("errors").is_none(),
-            "example {} failed: {r:#}",
-            e["title"]
+            data.as_object().is_some_and(|o| !o.is_empty()),
+            "{id}: {data}"
         );
+        subscriptions += 1;
     }
+    assert_eq!((operations, subscriptions), (8, 3));
+    let page = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("wsClient") && page.contains("subscription BadgeToasts"));
 }

@@ -3,6 +3,7 @@
 mod apollo;
 mod badges;
 mod binary;
+mod browser;
 mod catalog;
 mod dashboard;
 mod errors;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# WebSocket fan-out and idle memory: 1,000 subscribers of one analysis, then 10,000 spread over
+# 100 analyses, against a release server on its own database. Prints a table and JSON per run.
+#   bash bench/ws.sh            # the full runs
+#   bash bench/ws.sh --smoke    # 200 connections, under a minute
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-postgres.sh
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+port=${BENCH_PORT:-18080}
+export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pd_bench}
+db="${DATABASE_URL##*/}"
+psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
+    || psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\""
+
+cargo build --release --quiet --bin progress-dashboard --example ws_fanout
+PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn CACHE_WARM_COUNT=0 ./target/release/progress-dashboard serve >/tmp/pd-bench-server.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
+
+if [ "${1:-}" = "--smoke" ]; then
+    runs=("200 1 10")
+else
+    runs=("1000 1 20" "10000 100 200")
+fi
+for run in "${runs[@]}"; do
+    read -r connections analyses events <<<"$run"
+    echo "== $connections connections over $analyses analyses, $events events"
+    ./target/release/examples/ws_fanout --url "http://127.0.0.1:$port" --pid "$server" \
+        --connections "$connections" --analyses "$analyses" --events "$events"
+done

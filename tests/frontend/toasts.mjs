@@ -1,0 +1,44 @@
+// The toast page in a real headless Chromium: click to move opportunities, see the badge toasts.
+// Run by tests/api/browser.rs with API_URL and ANALYSIS_ID set; SCREENSHOT names a PNG to write.
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+
+const api = process.env.API_URL;
+const analysisId = process.env.ANALYSIS_ID;
+assert.ok(api && analysisId, "API_URL and ANALYSIS_ID must be set");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${api}/toasts?analysisId=${analysisId}`);
+  await page.locator('#live[data-state="connected"]').waitFor({ timeout: 10000 });
+
+  await page.click('[data-testid="move-value_creation-IN_PROGRESS"]');
+  const first = page.locator('[data-testid="toast"][data-badge="first_step"]');
+  await first.waitFor({ timeout: 5000 });
+  assert.match(await first.innerText(), /Premier Pas/);
+  console.log("toast: Premier Pas");
+
+  await page.click('[data-testid="move-business_management-IMPLEMENTED"]');
+  const quick = page.locator('[data-testid="toast"][data-badge="quick_win"]');
+  await quick.waitFor({ timeout: 5000 });
+  assert.match(await quick.innerText(), /Victoire Rapide/);
+  assert.match(await page.locator("#summary").innerText(), /1 of 3 implemented/);
+  console.log("toast: Victoire Rapide");
+
+  // the refused move is not even offered
+  assert.equal(await page.locator('[data-testid="move-business_management-IN_PROGRESS"]').isDisabled(), true);
+  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
+  assert.deepEqual(errors, []);
+  console.log("toast page ok");
+} finally {
+  await browser.close();
+}
