@@ -22,6 +22,8 @@ use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
 use crate::graphql::{self, AppSchema};
 use crate::redis_link::Redis;
+use crate::reports::Reports;
+use crate::service::documents::RateLimiter;
 
 /// Live connection and subscription counts of this instance.
 #[derive(Debug, Default)]
@@ -61,6 +63,9 @@ pub struct Services {
     pub hub: Arc<Hub>,
     pub platform: Arc<PlatformKpis>,
     pub counts: Arc<LiveCounts>,
+    /// Email reports and documents.
+    pub reports: Arc<Reports>,
+    pub documents_limiter: Arc<RateLimiter>,
 }
 
 /// A built server, ready to serve on any listener.
@@ -110,13 +115,22 @@ impl App {
             bus,
             hub,
             counts: Arc::default(),
+            reports: Arc::new(Reports::new(&config)?),
+            documents_limiter: Arc::default(),
         };
+        if config.reports_scheduler {
+            crate::service::reports::spawn_scheduler(
+                services.clone(),
+                config.reports_scheduler_interval,
+            );
+        }
         crate::service::publish::spawn_outbox_relay(services.clone(), config.outbox_relay_interval);
         spawn_warm_up(services.store.clone(), config.cache_warm_count);
         spawn_stats_log(services.clone(), Duration::from_secs(60));
         tracing::info!(
             cache = services.store.cache().map_or("off", |c| c.kind()),
             event_bus = services.bus.kind(),
+            mail = %services.reports.mailer.describe(),
             "live layer ready"
         );
         Ok(Self {

@@ -58,6 +58,25 @@ pub struct Config {
     pub platform_kpi_tick: Option<Duration>,
     /// `OUTBOX_RELAY_MS`, default 1000: how often the outbox relay sweeps.
     pub outbox_relay_interval: Duration,
+    /// `PUBLIC_URL`, default `http://localhost:PORT`: the base of links in emails and reports.
+    pub public_url: String,
+    /// `DASHBOARD_URL`, default `{publicUrl}/toasts?analysisId={analysisId}`: the front end's
+    /// dashboard link in emails.
+    pub dashboard_url: String,
+    /// `REPORT_TOKEN_SECRET`: signs unsubscribe links (set it in production; a random one otherwise).
+    pub report_token_secret: Option<String>,
+    /// `SMTP_URL`, e.g. `smtp://127.0.0.1:2525` or `smtps://user:pass@host`; unset: `.eml` files.
+    pub smtp_url: Option<String>,
+    /// `SMTP_FROM`, default `Progress Dashboard <reports@localhost>`.
+    pub smtp_from: String,
+    /// `REPORTS_OUTBOX_DIR`, default `outbox`: where `.eml` files go without SMTP.
+    pub reports_outbox_dir: std::path::PathBuf,
+    /// `REPORTS_SCHEDULER`, default true: send due reports from this instance.
+    pub reports_scheduler: bool,
+    /// `REPORTS_SCHEDULER_INTERVAL_MS`, default 60000.
+    pub reports_scheduler_interval: Duration,
+    /// `REPORT_RETRY_BASE_MS`, default 1000: the first retry's wait (then doubled).
+    pub report_retry_base: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -85,9 +104,27 @@ impl fmt::Debug for Config {
             .field("ws_ping_interval", &self.ws_ping_interval)
             .field("platform_kpi_tick", &self.platform_kpi_tick)
             .field("outbox_relay_interval", &self.outbox_relay_interval)
+            .field("public_url", &self.public_url)
+            .field("dashboard_url", &self.dashboard_url)
+            .field(
+                "report_token_secret",
+                &self.report_token_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
+            .field("smtp_from", &self.smtp_from)
+            .field("reports_outbox_dir", &self.reports_outbox_dir)
+            .field("reports_scheduler", &self.reports_scheduler)
+            .field(
+                "reports_scheduler_interval",
+                &self.reports_scheduler_interval,
+            )
+            .field("report_retry_base", &self.report_retry_base)
             .finish()
     }
 }
+
+pub const DEFAULT_DASHBOARD_URL: &str = "{publicUrl}/toasts?analysisId={analysisId}";
+pub const DEFAULT_FROM: &str = "Progress Dashboard <reports@localhost>";
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/progress_dashboard";
 
@@ -121,10 +158,11 @@ impl Config {
             Some("pretty") | Some("text") => LogFormat::Pretty,
             Some(other) => return Err(format!("LOG_FORMAT={other:?}: use json or pretty")),
         };
+        let port = parsed("PORT", 8000)?;
         Ok(Self {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             host: parsed("HOST", IpAddr::from([0, 0, 0, 0]))?,
-            port: parsed("PORT", 8000)?,
+            port,
             log_level: var("LOG_LEVEL").unwrap_or_else(|| "info".into()),
             log_format,
             db_pool_size: parsed("DATABASE_POOL_SIZE", 16)?,
@@ -145,6 +183,17 @@ impl Config {
                 .map(|_| millis("PLATFORM_KPI_TICK_MS", 0))
                 .transpose()?,
             outbox_relay_interval: millis("OUTBOX_RELAY_MS", 1000)?,
+            public_url: var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}")),
+            dashboard_url: var("DASHBOARD_URL").unwrap_or_else(|| DEFAULT_DASHBOARD_URL.into()),
+            report_token_secret: var("REPORT_TOKEN_SECRET"),
+            smtp_url: var("SMTP_URL"),
+            smtp_from: var("SMTP_FROM").unwrap_or_else(|| DEFAULT_FROM.into()),
+            reports_outbox_dir: var("REPORTS_OUTBOX_DIR")
+                .unwrap_or_else(|| "outbox".into())
+                .into(),
+            reports_scheduler: parsed("REPORTS_SCHEDULER", true)?,
+            reports_scheduler_interval: millis("REPORTS_SCHEDULER_INTERVAL_MS", 60_000)?,
+            report_retry_base: millis("REPORT_RETRY_BASE_MS", 1000)?,
         })
     }
 
@@ -172,6 +221,15 @@ impl Config {
             ws_ping_interval: Duration::from_secs(25),
             platform_kpi_tick: None,
             outbox_relay_interval: Duration::from_secs(1),
+            public_url: "http://localhost:8000".into(),
+            dashboard_url: DEFAULT_DASHBOARD_URL.into(),
+            report_token_secret: Some("test secret".into()),
+            smtp_url: None,
+            smtp_from: DEFAULT_FROM.into(),
+            reports_outbox_dir: std::env::temp_dir().join("progress-dashboard-outbox"),
+            reports_scheduler: false,
+            reports_scheduler_interval: Duration::from_secs(60),
+            report_retry_base: Duration::from_millis(200),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod redis_link;
+pub mod reports;
 pub mod seed;
 pub mod service;
 pub mod telemetry;

@@ -19,6 +19,7 @@ COMMANDS:
     migrate               apply pending migrations and sync the badge catalog
     export-schema [PATH]  write the GraphQL SDL (default: schema.graphql; - for stdout)
     seed-demo [--count N] add the example analysis and N other demo analyses (default 200)
+    send-reports --due    send every email report due now, once (what the scheduler does)
     help                  show this
 
 Configuration comes from environment variables; see README.md.";
@@ -38,6 +39,7 @@ async fn main() -> ExitCode {
         Some("migrate") => migrate(config).await,
         Some("export-schema") => export_schema(args.get(1).map(String::as_str)),
         Some("seed-demo") => seed_demo(config, &args[1..]).await,
+        Some("send-reports") => send_reports(config, &args[1..]).await,
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -140,6 +142,39 @@ async fn seed_demo(config: Config, args: &[String]) -> Result<()> {
         report.created,
         report.existing,
         seed::EXAMPLE_ANALYSIS_ID
+    );
+    Ok(())
+}
+
+async fn send_reports(mut config: Config, args: &[String]) -> Result<()> {
+    if args != ["--due"] {
+        return Err("usage: send-reports --due".into());
+    }
+    telemetry::init(&config);
+    // One pass, here and now: no background tasks of the server's.
+    config.reports_scheduler = false;
+    config.cache_warm_count = 0;
+    let app = App::build(config, Arc::new(SystemClock)).await?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg}").expect("static template"),
+    );
+    let now = SystemClock.now();
+    let summary = progress_dashboard::service::reports::send_due(&app.services, now, |s| {
+        bar.set_message(format!(
+            "{} sent, {} failed of {} claimed",
+            s.sent, s.failed, s.claimed
+        ));
+        bar.tick();
+    })
+    .await?;
+    bar.finish_and_clear();
+    println!(
+        "reports: {} due, {} sent, {} failed ({})",
+        summary.claimed,
+        summary.sent,
+        summary.failed,
+        app.services.reports.mailer.describe()
     );
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod ttl {
     pub const DASHBOARD: Duration = Duration::from_secs(30 * 60);
     pub const BADGE_CATALOG: Duration = Duration::from_secs(60 * 60);
     pub const URL_DEDUP: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+    pub const REPORT: Duration = Duration::from_secs(60 * 60);
 }
 
 pub trait Cache: Send + Sync + 'static {

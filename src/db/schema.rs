@@ -58,6 +58,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_deliveries (id) {
+        id -> Uuid,
+        subscription_id -> Uuid,
+        period_key -> Text,
+        status -> Text,
+        attempts -> Int2,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    email_delivery_attempts (id) {
+        id -> Int8,
+        delivery_id -> Uuid,
+        attempt -> Int2,
+        outcome -> Text,
+        error -> Nullable<Text>,
+        attempted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     email_subscriptions (id) {
         id -> Uuid,
         analysis_id -> Uuid,
@@ -138,6 +162,8 @@ diesel::table! {
 diesel::joinable!(achievement_progress -> analyses (analysis_id));
 diesel::joinable!(achievement_progress -> badge_metadata (badge_id));
 diesel::joinable!(badge_versions -> badge_metadata (badge_id));
+diesel::joinable!(email_deliveries -> email_subscriptions (subscription_id));
+diesel::joinable!(email_delivery_attempts -> email_deliveries (delivery_id));
 diesel::joinable!(email_subscriptions -> analyses (analysis_id));
 diesel::joinable!(event_outbox -> analyses (analysis_id));
 diesel::joinable!(opportunities -> analyses (analysis_id));
@@ -150,6 +176,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     analyses,
     badge_metadata,
     badge_versions,
+    email_deliveries,
+    email_delivery_attempts,
     email_subscriptions,
     event_outbox,
     opportunities,

@@ -7,6 +7,7 @@ pub mod badge;
 pub mod criteria;
 pub mod metrics;
 pub mod recommendations;
+pub mod reports;
 pub mod status;
 pub mod streak;
 pub mod values;

@@ -6,6 +6,7 @@ pub mod inputs;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod reports;
 pub mod stats;
 pub mod subscription;
 pub mod types;

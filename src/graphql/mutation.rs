@@ -7,10 +7,11 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use super::errors::{gql, gql_owned};
 use super::inputs::{RecordAnalysisInput, UpdateProgressInput};
 use super::loaders::{DashboardKey, Loaders};
+use super::reports::{EmailSubscription, SubscribeToReportsInput};
 use super::types::{Badge, Dashboard, Metrics, Opportunity, ProgressSummary};
 use crate::app::Services;
 use crate::error::AppError;
-use crate::service::{record_analysis, update_progress};
+use crate::service::{record_analysis, reports, update_progress};
 
 /// The result of `recordAnalysis`.
 #[derive(SimpleObject)]
@@ -61,6 +62,28 @@ impl MutationRoot {
             dashboard: Dashboard::new(data, now),
             duplicate: recorded.duplicate,
         })
+    }
+
+    /// Subscribes an email to weekly or monthly reports (subscribing again updates and reactivates).
+    async fn subscribe_to_reports(
+        &self,
+        ctx: &Context<'_>,
+        input: SubscribeToReportsInput,
+    ) -> Result<EmailSubscription> {
+        let services = ctx.data::<Services>()?;
+        let sub = reports::subscribe(services, input.into(), services.clock.now())
+            .await
+            .map_err(gql_owned)?;
+        Ok(EmailSubscription::for_subscriber(sub))
+    }
+
+    /// The token comes from the unsubscribe link of a report email.
+    async fn unsubscribe_from_reports(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
+        let services = ctx.data::<Services>()?;
+        reports::unsubscribe(services, &token)
+            .await
+            .map_err(gql_owned)?;
+        Ok(true)
     }
 
     /// Moves one opportunity to a new status; lists the badges this change earned.

@@ -7,6 +7,7 @@ use async_graphql::{Enum, Json, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::reports::{ReportFormat, ReportSection};
 use crate::db::dashboard::DashboardData;
 use crate::domain::{self, achievements, criteria::Facts, metrics, recommendations};
 
@@ -466,6 +467,31 @@ impl Dashboard {
                 reason: r.reason,
             })
             .collect()
+    }
+
+    /// A link to this dashboard as a document (PDF by default), with the sections asked for (all
+    /// by default).
+    async fn report_url(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        #[graphql(default_with = "ReportFormat::Pdf")] format: ReportFormat,
+        sections: Option<Vec<ReportSection>>,
+    ) -> async_graphql::Result<String> {
+        let base = ctx
+            .data::<crate::app::Services>()?
+            .reports
+            .public_url()
+            .to_owned();
+        let format = match format {
+            ReportFormat::Pdf => "pdf",
+            ReportFormat::Html => "html",
+        };
+        let mut url = format!("{base}/reports/{}?format={format}", self.data.analysis.id);
+        if let Some(sections) = sections {
+            let names: Vec<&str> = sections.iter().map(|s| s.as_str()).collect();
+            url.push_str(&format!("&sections={}", names.join(",")));
+        }
+        Ok(url)
     }
 
     /// When the analysis was made.

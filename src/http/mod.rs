@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (POST, GET, and WebSocket), the playground at `/`, `/health` and
 //! `/ready`.
 
+pub mod reports;
 pub mod ws;
 
 use std::time::Duration;
@@ -40,6 +41,8 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/", get(playground))
         .route("/toasts", get(toasts))
+        .route("/reports/{analysis_id}", get(reports::document))
+        .route("/unsubscribe/{token}", get(reports::unsubscribe_page).post(reports::unsubscribe))
         .route("/graphql", get(graphql_get).post(graphql))
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -73,7 +76,7 @@ pub fn router(app: App) -> Router {
         )
 }
 
-fn request_id(headers: &HeaderMap) -> String {
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
     headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())

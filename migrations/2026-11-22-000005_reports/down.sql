@@ -1,0 +1,2 @@
+DROP TABLE email_delivery_attempts;
+DROP TABLE email_deliveries;

@@ -1,0 +1,233 @@
+//! Report rules: email addresses, frequencies and when a report is due.
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use super::RuleError;
+
+/// An email address, trimmed and lower-cased; only built by parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(value: &str) -> Result<Self, RuleError> {
+        let s = value.trim().to_lowercase();
+        let bad =
+            || RuleError::InvalidInput("email must be an address such as name@example.com".into());
+        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |l: &&str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if local.is_empty()
+            || local.len() > 64
+            || local.contains('@')
+            || local.starts_with('.')
+            || local.ends_with('.')
+            || labels.len() < 2
+            || !labels.iter().all(label_ok)
+        {
+            return Err(bad());
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `u***@example.com`: what anyone but the subscriber sees (and what logs may hold, if anything).
+pub fn mask(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+/// How often reports go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    /// Mondays at 09:00 UTC.
+    Weekly,
+    /// The 1st of the month at 09:00 UTC.
+    Monthly,
+}
+
+impl Frequency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Weekly => "weekly",
+            Self::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "weekly" => Some(Self::Weekly),
+            "monthly" => Some(Self::Monthly),
+            _ => None,
+        }
+    }
+
+    /// The latest scheduled send time at or before `now`.
+    pub fn latest_slot(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).expect("valid time");
+        let at = |d: chrono::NaiveDate| Utc.from_utc_datetime(&d.and_time(nine));
+        let today = now.date_naive();
+        match self {
+            Self::Weekly => {
+                let back = today.weekday().days_since(Weekday::Mon) as i64;
+                let monday = at(today - Duration::days(back));
+                if monday <= now {
+                    monday
+                } else {
+                    monday - Duration::days(7)
+                }
+            }
+            Self::Monthly => {
+                let first = at(today.with_day(1).expect("day 1 exists"));
+                if first <= now {
+                    first
+                } else {
+                    let prev = (today.with_day(1).expect("day 1") - Duration::days(1))
+                        .with_day(1)
+                        .expect("day 1");
+                    at(prev)
+                }
+            }
+        }
+    }
+
+    /// The period a slot opens, as a stable key: `weekly:2026-11-16`, `monthly:2026-11`.
+    pub fn period_key(self, slot: DateTime<Utc>) -> String {
+        match self {
+            Self::Weekly => format!("weekly:{}", slot.format("%Y-%m-%d")),
+            Self::Monthly => format!("monthly:{}", slot.format("%Y-%m")),
+        }
+    }
+}
+
+/// The slot a subscription owes a report for at `now`, if any: the latest slot, when the
+/// subscription existed by then and no report went out since. A missed run catches up.
+pub fn due_slot(
+    frequency: Frequency,
+    subscribed_at: DateTime<Utc>,
+    last_sent_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let slot = frequency.latest_slot(now);
+    (subscribed_at <= slot && last_sent_at.is_none_or(|sent| sent < slot)).then_some(slot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn emails_parse_and_normalise() {
+        assert_eq!(
+            Email::parse(" Jo.Doe+x@Example.COM ").unwrap().as_str(),
+            "jo.doe+x@example.com"
+        );
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@example.com",
+            "a@.com",
+            "a@example..com",
+            "a b@example.com",
+            "a@-x.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(mask("user@example.com"), "u***@example.com");
+    }
+
+    #[test]
+    fn weekly_slots_are_mondays_at_nine() {
+        let w = Frequency::Weekly;
+        assert_eq!(
+            w.latest_slot(t("2026-11-23T09:00:00Z")),
+            t("2026-11-23T09:00:00Z")
+        ); // Monday 09:00
+        assert_eq!(
+            w.latest_slot(t("2026-11-23T08:59:59Z")),
+            t("2026-11-16T09:00:00Z")
+        );
+        assert_eq!(
+            w.latest_slot(t("2026-11-22T12:00:00Z")),
+            t("2026-11-16T09:00:00Z")
+        ); // Sunday
+           // across a month and a year end
+        assert_eq!(
+            w.latest_slot(t("2027-01-02T10:00:00Z")),
+            t("2026-12-28T09:00:00Z")
+        );
+        assert_eq!(w.period_key(t("2026-12-28T09:00:00Z")), "weekly:2026-12-28");
+    }
+
+    #[test]
+    fn monthly_slots_are_the_first_at_nine() {
+        let m = Frequency::Monthly;
+        assert_eq!(
+            m.latest_slot(t("2026-03-01T09:00:00Z")),
+            t("2026-03-01T09:00:00Z")
+        );
+        assert_eq!(
+            m.latest_slot(t("2026-03-01T08:00:00Z")),
+            t("2026-02-01T09:00:00Z")
+        );
+        assert_eq!(
+            m.latest_slot(t("2026-01-01T08:00:00Z")),
+            t("2025-12-01T09:00:00Z")
+        );
+        assert_eq!(
+            m.latest_slot(t("2028-02-29T23:00:00Z")),
+            t("2028-02-01T09:00:00Z")
+        );
+        assert_eq!(m.period_key(t("2026-02-01T09:00:00Z")), "monthly:2026-02");
+    }
+
+    #[test]
+    fn due_when_a_slot_passed_since_the_last_report() {
+        let w = Frequency::Weekly;
+        let sub = t("2026-11-17T10:00:00Z"); // a Tuesday
+        assert_eq!(due_slot(w, sub, None, t("2026-11-22T10:00:00Z")), None); // no Monday since
+        assert_eq!(
+            due_slot(w, sub, None, t("2026-11-23T09:00:00Z")),
+            Some(t("2026-11-23T09:00:00Z"))
+        );
+        let sent = Some(t("2026-11-23T09:00:05Z"));
+        assert_eq!(due_slot(w, sub, sent, t("2026-11-29T09:00:00Z")), None);
+        // the scheduler was down on Monday: Wednesday catches up
+        assert_eq!(
+            due_slot(w, sub, sent, t("2026-12-02T12:00:00Z")),
+            Some(t("2026-11-30T09:00:00Z"))
+        );
+        // monthly across a year end
+        let m = Frequency::Monthly;
+        let sent = Some(t("2026-12-01T09:00:03Z"));
+        assert_eq!(due_slot(m, sub, sent, t("2026-12-31T23:59:59Z")), None);
+        assert_eq!(
+            due_slot(m, sub, sent, t("2027-01-01T09:00:00Z")),
+            Some(t("2027-01-01T09:00:00Z"))
+        );
+    }
+}

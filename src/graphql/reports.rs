@@ -1,0 +1,122 @@
+//! Report subscriptions and document links in the schema.
+
+use async_graphql::{Enum, InputObject, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::db::subscriptions::Subscription;
+use crate::domain::reports::Frequency;
+use crate::reports::content::Lang;
+use crate::service::reports::SubscribeSpec;
+
+/// How often reports go out.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReportFrequency {
+    /// Mondays at 09:00 UTC.
+    Weekly,
+    /// The 1st of the month at 09:00 UTC.
+    Monthly,
+}
+
+/// The language of the reports.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ReportLanguage {
+    #[default]
+    Fr,
+    En,
+}
+
+/// A downloadable report's format.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReportFormat {
+    Pdf,
+    Html,
+}
+
+/// A section of the downloadable report.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ReportSection {
+    Summary,
+    Badges,
+    Metrics,
+    Opportunities,
+}
+
+impl ReportSection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportSection::Summary => "summary",
+            ReportSection::Badges => "badges",
+            ReportSection::Metrics => "metrics",
+            ReportSection::Opportunities => "opportunities",
+        }
+    }
+}
+
+/// A subscription to email reports.
+#[derive(InputObject)]
+pub struct SubscribeToReportsInput {
+    /// The analysis to report on.
+    pub analysis_id: Uuid,
+    /// Where to send the reports.
+    pub email: String,
+    /// Weekly or monthly.
+    pub frequency: ReportFrequency,
+    /// 20..500: the money saved in the reports uses it.
+    pub hourly_rate: Option<f64>,
+    /// French by default.
+    #[graphql(default)]
+    pub language: ReportLanguage,
+}
+
+impl From<SubscribeToReportsInput> for SubscribeSpec {
+    fn from(i: SubscribeToReportsInput) -> Self {
+        Self {
+            analysis_id: i.analysis_id,
+            email: i.email,
+            frequency: match i.frequency {
+                ReportFrequency::Weekly => Frequency::Weekly,
+                ReportFrequency::Monthly => Frequency::Monthly,
+            },
+            hourly_rate: i.hourly_rate,
+            lang: match i.language {
+                ReportLanguage::Fr => Lang::Fr,
+                ReportLanguage::En => Lang::En,
+            },
+        }
+    }
+}
+
+/// A report subscription.
+#[derive(SimpleObject)]
+pub struct EmailSubscription {
+    /// The subscription's id.
+    pub id: ID,
+    /// The analysis reported on.
+    pub analysis_id: Uuid,
+    /// Masked (u***@example.com) everywhere but to the subscriber's own request.
+    pub email: String,
+    /// Weekly or monthly.
+    pub frequency: ReportFrequency,
+    /// False once unsubscribed.
+    pub active: bool,
+    /// When it was first made.
+    pub created_at: DateTime<Utc>,
+}
+
+impl EmailSubscription {
+    /// As the request that made it sees it: the address in full.
+    pub fn for_subscriber(s: Subscription) -> Self {
+        Self {
+            id: ID(s.id.to_string()),
+            analysis_id: s.analysis_id,
+            email: s.email,
+            frequency: match Frequency::parse(&s.frequency) {
+                Some(Frequency::Monthly) => ReportFrequency::Monthly,
+                _ => ReportFrequency::Weekly,
+            },
+            active: s.active,
+            created_at: s.created_at,
+        }
+    }
+}

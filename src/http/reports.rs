@@ -1,0 +1,126 @@
+//! Report routes: the unsubscribe page (and RFC 8058 one-click POST) and the downloadable report.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use uuid::Uuid;
+
+use super::{error_response, request_id};
+use crate::app::App;
+use crate::error::AppError;
+use crate::reports::content::Lang;
+use crate::service::{documents, reports};
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2933}}\
+         button{{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:.4rem;background:#5b5fc7;color:#fff;cursor:pointer}}</style></head>\
+         <body><h1>{title}</h1>{body}</body></html>"
+    );
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+/// GET: a confirmation page whose button posts back (link scanners never unsubscribe anyone).
+pub async fn unsubscribe_page(State(app): State<App>, Path(token): Path<String>) -> Response {
+    if app.services.reports.verify(&token).is_none() {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Lien invalide / Invalid link",
+            "<p>Ce lien de désabonnement est invalide ou a été modifié.</p><p>This unsubscribe link is invalid or was altered.</p>",
+        );
+    }
+    page(
+        StatusCode::OK,
+        "Se désabonner / Unsubscribe",
+        "<p>Ne plus recevoir les rapports par email ? / Stop receiving the email reports?</p>\
+         <form method=\"post\"><button type=\"submit\">Se désabonner / Unsubscribe</button></form>",
+    )
+}
+
+/// POST: one-click unsubscribe (the page's button, or a mail client per RFC 8058).
+pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>) -> Response {
+    match reports::unsubscribe(&app.services, &token).await {
+        Ok(()) => page(
+            StatusCode::OK,
+            "Désabonné / Unsubscribed",
+            "<p>Vous ne recevrez plus ces rapports.</p><p>You will not receive these reports any more.</p>",
+        ),
+        Err(AppError::Internal(e)) => {
+            tracing::error!(error = %e, "unsubscribe failed");
+            page(StatusCode::INTERNAL_SERVER_ERROR, "Erreur / Error", "<p>Réessayez plus tard. / Please try again later.</p>")
+        }
+        Err(e) => page(StatusCode::BAD_REQUEST, "Lien invalide / Invalid link", &format!("<p>{e}</p>")),
+    }
+}
+
+/// GET /reports/{analysisId}?format=pdf|html&sections=summary,badges,metrics,opportunities&lang=fr|en
+pub async fn document(
+    State(app): State<App>,
+    Path(analysis_id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let id = request_id(&headers);
+    let result = async {
+        let analysis_id = Uuid::parse_str(&analysis_id)
+            .map_err(|_| AppError::invalid_input(format!("{analysis_id:?} is not a UUID")))?;
+        let format = documents::Format::parse(params.get("format").map(String::as_str))?;
+        let sections = documents::parse_sections(params.get("sections").map(String::as_str))?;
+        let lang = match params.get("lang").map(String::as_str) {
+            None => Lang::default(),
+            Some(l) => {
+                Lang::parse(l).ok_or_else(|| AppError::invalid_input("lang must be fr or en"))?
+            }
+        };
+        let now = app.services.clock.now();
+        documents::document(&app.services, analysis_id, format, sections, lang, now).await
+    }
+    .await;
+    match result {
+        Ok(doc) => {
+            let name = format!("report-{analysis_id}.{}", doc.format.as_str());
+            (
+                [
+                    (header::CONTENT_TYPE, doc.format.content_type().to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("inline; filename=\"{name}\""),
+                    ),
+                    (
+                        header::HeaderName::from_static("x-report-cache"),
+                        if doc.cached { "hit" } else { "miss" }.to_owned(),
+                    ),
+                ],
+                doc.bytes,
+            )
+                .into_response()
+        }
+        Err(e) => {
+            let status = match &e {
+                AppError::AnalysisNotFound(_) => StatusCode::NOT_FOUND,
+                AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::Internal(source) => {
+                    tracing::error!(error = %source, "report failed");
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let message = match &e {
+                AppError::Internal(_) => {
+                    "Internal error; quote the request id when reporting it".to_owned()
+                }
+                other => other.to_string(),
+            };
+            let mut response = error_response(status, e.code(), message, id);
+            if let AppError::RateLimited { retry_after_secs } = e {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after_secs.into());
+            }
+            response
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! What a report says, built once from a dashboard and fed to every format: the email (HTML and
+//! text), the HTML document and the PDF.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::db::dashboard::DashboardData;
+use crate::domain::metrics::{metrics, progress_summary};
+use crate::domain::recommendations::recommendations;
+use crate::domain::reports::Frequency;
+use crate::domain::status::ProgressStatus;
+
+/// Report languages; French is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+type Strings = HashMap<String, String>;
+
+static STRINGS: LazyLock<HashMap<String, Strings>> = LazyLock::new(|| {
+    toml::from_str(include_str!("../../templates/strings.toml"))
+        .expect("templates/strings.toml parses")
+});
+
+fn strings(lang: Lang) -> &'static Strings {
+    &STRINGS[lang.as_str()]
+}
+
+/// The sections a document may hold, in document order.
+pub const SECTIONS: [&str; 4] = ["summary", "badges", "metrics", "opportunities"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Money {
+    pub implemented: String,
+    pub potential: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BadgeLine {
+    pub name: String,
+    pub icon: String,
+    pub description: String,
+    pub points: i32,
+    pub earned_on: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub title: String,
+    pub hours_per_week: f64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OpportunityLine {
+    pub title: String,
+    pub tools: String,
+    pub hours_per_week: f64,
+    pub complexity: i16,
+    pub status_label: String,
+    /// 0, 50 or 100: the status as a bar.
+    pub progress: i32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportContent {
+    pub lang: &'static str,
+    pub t: &'static Strings,
+    pub title: String,
+    pub company: String,
+    pub url: String,
+    pub completion: i32,
+    pub implemented: i32,
+    pub total: i32,
+    /// The completion as 20 characters, for the plain-text email.
+    pub bar: String,
+    pub hours_weekly: f64,
+    pub potential_weekly: f64,
+    pub hours_annual: i64,
+    pub potential_annual: i64,
+    pub money: Option<Money>,
+    /// Every badge earned, oldest first.
+    pub badges: Vec<BadgeLine>,
+    /// Badges earned since the last report (all of them for a first report).
+    pub new_badges: Vec<BadgeLine>,
+    /// The top two recommendations.
+    pub next_steps: Vec<Step>,
+    pub opportunities: Vec<OpportunityLine>,
+    pub dashboard_url: String,
+    pub unsubscribe_url: String,
+    pub why: String,
+    pub generated_on: String,
+    pub sections: Vec<String>,
+}
+
+/// 13000 → "13 000" (fr, narrow no-break space) or "13,000" (en).
+pub fn amount(value: i64, lang: Lang) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let sep = match lang {
+        Lang::Fr => "\u{202f}",
+        Lang::En => ",",
+    };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(sep);
+        }
+        out.push(c);
+    }
+    if value < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn date(at: DateTime<Utc>, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => at.format("%d/%m/%Y").to_string(),
+        Lang::En => at.format("%Y-%m-%d").to_string(),
+    }
+}
+
+impl ReportContent {
+    /// `rate` overrides the analysis' hourly rate (a subscriber's own rate); `badges_since` picks
+    /// the "new" badges.
+    pub fn new(
+        data: &DashboardData,
+        lang: Lang,
+        now: DateTime<Utc>,
+        rate: Option<f64>,
+        badges_since: Option<DateTime<Utc>>,
+    ) -> Self {
+        let t = strings(lang);
+        let a = &data.analysis;
+        let m = metrics(&data.opportunities, rate.or(a.hourly_rate), &a.currency);
+        let s = progress_summary(&data.opportunities);
+        let badge = |b: &crate::domain::badge::EarnedBadge| BadgeLine {
+            name: b.badge.name.clone(),
+            icon: b.badge.icon.clone().unwrap_or_default(),
+            description: b.badge.description.clone(),
+            points: b.badge.points,
+            earned_on: date(b.earned_at, lang),
+        };
+        let title_of = |o: &crate::domain::analysis::Opportunity| {
+            o.problem_teaser
+                .clone()
+                .unwrap_or_else(|| o.opportunity_id.replace('_', " "))
+        };
+        let filled = (s.completion_percentage / 5) as usize;
+        Self {
+            lang: lang.as_str(),
+            t,
+            title: t["report_title"].clone(),
+            company: a
+                .identity
+                .company_name
+                .clone()
+                .unwrap_or_else(|| a.url.clone()),
+            url: a.url.clone(),
+            completion: s.completion_percentage,
+            implemented: s.implemented,
+            total: s.total,
+            bar: format!("{}{}", "#".repeat(filled), "-".repeat(20 - filled)),
+            hours_weekly: m.time_saved.implemented_weekly,
+            potential_weekly: m.time_saved.potential_weekly,
+            hours_annual: m.time_saved.implemented_annual,
+            potential_annual: m.time_saved.potential_annual,
+            money: m.money_saved.hourly_rate.map(|_| Money {
+                implemented: amount(m.money_saved.implemented_annual.unwrap_or(0), lang),
+                potential: amount(m.money_saved.potential_annual.unwrap_or(0), lang),
+                currency: m.money_saved.currency.clone(),
+            }),
+            badges: data.badges.iter().map(badge).collect(),
+            new_badges: data
+                .badges
+                .iter()
+                .filter(|b| badges_since.is_none_or(|since| b.earned_at > since))
+                .map(badge)
+                .collect(),
+            next_steps: recommendations(&data.opportunities)
+                .into_iter()
+                .take(2)
+                .map(|r| Step {
+                    title: title_of(r.opportunity),
+                    hours_per_week: r.opportunity.hours_per_week,
+                    reason: r.reason,
+                })
+                .collect(),
+            opportunities: data
+                .opportunities
+                .iter()
+                .map(|o| OpportunityLine {
+                    title: title_of(o),
+                    tools: o.tools_hint.clone().unwrap_or_default(),
+                    hours_per_week: o.hours_per_week,
+                    complexity: o.complexity_level,
+                    status_label: t[&format!("status_{}", o.status.as_str())].clone(),
+                    progress: match o.status {
+                        ProgressStatus::NotStarted => 0,
+                        ProgressStatus::InProgress => 50,
+                        ProgressStatus::Implemented => 100,
+                    },
+                })
+                .collect(),
+            dashboard_url: String::new(),
+            unsubscribe_url: String::new(),
+            why: String::new(),
+            generated_on: date(now, lang),
+            sections: SECTIONS.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// Addresses the content to a subscriber's email.
+    pub fn for_email(
+        mut self,
+        frequency: Frequency,
+        dashboard_url: String,
+        unsubscribe_url: String,
+    ) -> Self {
+        let (title, why) = match frequency {
+            Frequency::Weekly => ("weekly_title", "why_weekly"),
+            Frequency::Monthly => ("monthly_title", "why_monthly"),
+        };
+        self.title = self.t[title].clone();
+        self.why = self.t[why].clone();
+        self.dashboard_url = dashboard_url;
+        self.unsubscribe_url = unsubscribe_url;
+        self
+    }
+
+    pub fn with_sections(mut self, sections: Vec<String>) -> Self {
+        self.sections = sections;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_group_thousands() {
+        assert_eq!(amount(13000, Lang::Fr), "13\u{202f}000");
+        assert_eq!(amount(1234567, Lang::En), "1,234,567");
+        assert_eq!(amount(999, Lang::En), "999");
+    }
+
+    #[test]
+    fn both_languages_have_every_string() {
+        let fr: std::collections::BTreeSet<_> = strings(Lang::Fr).keys().collect();
+        let en: std::collections::BTreeSet<_> = strings(Lang::En).keys().collect();
+        assert_eq!(fr, en);
+    }
+}

@@ -1,0 +1,74 @@
+//! Sending: SMTP through lettre when `SMTP_URL` is set, otherwise `.eml` files in a folder.
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::error::BoxError;
+
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
+}
+
+/// One email, ready to send.
+pub struct Outgoing {
+    pub to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    /// Also the one-click (RFC 8058) target.
+    pub unsubscribe_url: String,
+}
+
+impl Mailer {
+    pub fn new(smtp_url: Option<&str>, outbox_dir: &std::path::Path) -> Result<Self, BoxError> {
+        Ok(match smtp_url {
+            Some(url) => Mailer::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
+                    .timeout(Some(std::time::Duration::from_secs(10)))
+                    .build(),
+            ),
+            None => {
+                std::fs::create_dir_all(outbox_dir)?;
+                Mailer::Files(AsyncFileTransport::new(outbox_dir), outbox_dir.to_owned())
+            }
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Smtp(_) => "smtp".into(),
+            Mailer::Files(_, dir) => format!(".eml files in {}", dir.display()),
+        }
+    }
+
+    pub async fn send(&self, from: &Mailbox, mail: &Outgoing) -> Result<(), BoxError> {
+        let mut message = Message::builder()
+            .from(from.clone())
+            .to(mail.to.parse()?)
+            .subject(&mail.subject)
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text.clone(),
+                mail.html.clone(),
+            ))?;
+        let headers = message.headers_mut();
+        headers.insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!("<{}>", mail.unsubscribe_url),
+        ));
+        headers.insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".into(),
+        ));
+        match self {
+            Mailer::Smtp(t) => {
+                t.send(message).await?;
+            }
+            Mailer::Files(t, _) => {
+                t.send(message).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,72 @@
+//! Reports: the weekly and monthly emails and the downloadable PDF/HTML document, fed by the same
+//! content and wording.
+
+pub mod content;
+pub mod mailer;
+pub mod render;
+pub mod token;
+
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::error::BoxError;
+use mailer::Mailer;
+
+/// Sending attempts per report.
+pub const ATTEMPTS: u32 = 3;
+
+pub struct Reports {
+    pub mailer: Mailer,
+    pub from: Mailbox,
+    public_url: String,
+    dashboard_url: String,
+    secret: Vec<u8>,
+    /// First retry waits this long, then twice as long.
+    pub retry_base: Duration,
+}
+
+impl Reports {
+    pub fn new(config: &Config) -> Result<Self, BoxError> {
+        let secret = match &config.report_token_secret {
+            Some(s) => s.as_bytes().to_vec(),
+            None => {
+                tracing::warn!("REPORT_TOKEN_SECRET is unset: unsubscribe links stop working when this process restarts");
+                uuid::Uuid::new_v4().as_bytes().to_vec()
+            }
+        };
+        Ok(Self {
+            mailer: Mailer::new(config.smtp_url.as_deref(), &config.reports_outbox_dir)?,
+            from: config.smtp_from.parse()?,
+            public_url: config.public_url.trim_end_matches('/').to_owned(),
+            dashboard_url: config.dashboard_url.clone(),
+            secret,
+            retry_base: config.report_retry_base,
+        })
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    pub fn unsubscribe_url(&self, subscription_id: Uuid) -> String {
+        format!(
+            "{}/unsubscribe/{}",
+            self.public_url,
+            token::sign(&self.secret, subscription_id)
+        )
+    }
+
+    pub fn dashboard_url(&self, analysis_id: Uuid) -> String {
+        self.dashboard_url
+            .replace("{publicUrl}", &self.public_url)
+            .replace("{analysisId}", &analysis_id.to_string())
+    }
+
+    /// The subscription a token names, if the token is genuine.
+    pub fn verify(&self, token: &str) -> Option<Uuid> {
+        token::verify(&self.secret, token)
+    }
+}

@@ -1,0 +1,227 @@
+//! Report subscriptions and sending. Addresses are never logged: subscriptions are named by id.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use uuid::Uuid;
+
+use crate::app::Services;
+use crate::db::subscriptions::{self, Claim, Subscription};
+use crate::domain::reports::{Email, Frequency};
+use crate::domain::values::HourlyRate;
+use crate::error::{AppError, AppResult};
+use crate::reports::content::{Lang, ReportContent};
+use crate::reports::mailer::Outgoing;
+use crate::reports::{render, ATTEMPTS};
+
+/// Reports sent at once by one scheduler.
+const CONCURRENCY: usize = 32;
+/// Subscriptions claimed per round trip.
+const BATCH: i64 = 200;
+
+#[derive(Debug, Clone)]
+pub struct SubscribeSpec {
+    pub analysis_id: Uuid,
+    pub email: String,
+    pub frequency: Frequency,
+    pub hourly_rate: Option<f64>,
+    pub lang: Lang,
+}
+
+/// Subscribes, or updates and reactivates the subscription of (analysis, email).
+pub async fn subscribe(
+    services: &Services,
+    spec: SubscribeSpec,
+    now: DateTime<Utc>,
+) -> AppResult<Subscription> {
+    let email = Email::parse(&spec.email)?;
+    let rate = spec
+        .hourly_rate
+        .map(HourlyRate::parse)
+        .transpose()?
+        .map(HourlyRate::get);
+    if services.store.load(&[spec.analysis_id]).await?.is_empty() {
+        return Err(AppError::AnalysisNotFound(spec.analysis_id));
+    }
+    let sub = {
+        let mut conn = services.pool.get().await?;
+        subscriptions::upsert(
+            &mut conn,
+            spec.analysis_id,
+            email.as_str(),
+            spec.frequency.as_str(),
+            rate,
+            spec.lang.as_str(),
+            now,
+        )
+        .await?
+    };
+    services.store.evict(spec.analysis_id).await;
+    tracing::info!(subscription = %sub.id, analysis = %sub.analysis_id, frequency = %sub.frequency, "report subscription saved");
+    Ok(sub)
+}
+
+/// Unsubscribes the subscription a signed token names.
+pub async fn unsubscribe(services: &Services, token: &str) -> AppResult<()> {
+    let id = services.reports.verify(token).ok_or_else(|| {
+        AppError::invalid_input("this unsubscribe link is invalid or was altered")
+    })?;
+    let mut conn = services.pool.get().await?;
+    if !subscriptions::deactivate(&mut conn, id).await? {
+        return Err(AppError::invalid_input(
+            "this unsubscribe link names no subscription",
+        ));
+    }
+    tracing::info!(subscription = %id, "unsubscribed from reports");
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SendSummary {
+    pub claimed: usize,
+    pub sent: usize,
+    pub failed: usize,
+}
+
+/// Renders one claimed report.
+async fn compose(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppResult<Outgoing> {
+    let sub = &claim.subscription;
+    let data = services
+        .store
+        .load(&[sub.analysis_id])
+        .await?
+        .remove(&sub.analysis_id)
+        .ok_or(AppError::AnalysisNotFound(sub.analysis_id))?;
+    let frequency = Frequency::parse(&sub.frequency).unwrap_or(Frequency::Weekly);
+    let reports = &services.reports;
+    let content = ReportContent::new(
+        &data,
+        Lang::parse(&sub.language).unwrap_or_default(),
+        now,
+        sub.hourly_rate,
+        sub.last_sent_at,
+    )
+    .for_email(
+        frequency,
+        reports.dashboard_url(sub.analysis_id),
+        reports.unsubscribe_url(sub.id),
+    );
+    let (html, text) = render::email(&content).map_err(AppError::Internal)?;
+    Ok(Outgoing {
+        to: sub.email.clone(),
+        subject: format!("{} · {}", content.title, content.company),
+        html,
+        text,
+        unsubscribe_url: content.unsubscribe_url,
+    })
+}
+
+/// Sends one claimed report, with up to three attempts and exponential backoff; every attempt is
+/// recorded. True when it went out.
+async fn deliver(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppResult<bool> {
+    let mail = compose(services, claim, now).await?;
+    let reports = &services.reports;
+    let mut sent = false;
+    for attempt in 1..=ATTEMPTS {
+        let result = reports.mailer.send(&reports.from, &mail).await;
+        let error = result.as_ref().err().map(|e| e.to_string());
+        {
+            let mut conn = services.pool.get().await?;
+            subscriptions::record_attempt(
+                &mut conn,
+                claim.delivery_id,
+                attempt as i16,
+                error.as_deref(),
+            )
+            .await?;
+        }
+        match error {
+            None => {
+                sent = true;
+                break;
+            }
+            Some(e) => {
+                tracing::warn!(subscription = %claim.subscription.id, period = %claim.period_key, attempt, error = %e, "report not sent");
+                if attempt < ATTEMPTS {
+                    tokio::time::sleep(reports.retry_base * 2u32.pow(attempt - 1)).await;
+                }
+            }
+        }
+    }
+    let mut conn = services.pool.get().await?;
+    subscriptions::finish(&mut conn, claim, sent, services.clock.now()).await?;
+    if sent {
+        tracing::info!(subscription = %claim.subscription.id, period = %claim.period_key, "report sent");
+    }
+    Ok(sent)
+}
+
+/// Sends every report due at `now`, claiming in batches; `progress` is told each one done.
+pub async fn send_due(
+    services: &Services,
+    now: DateTime<Utc>,
+    progress: impl Fn(SendSummary) + Send + Sync,
+) -> AppResult<SendSummary> {
+    let weekly = Frequency::Weekly.latest_slot(now);
+    let monthly = Frequency::Monthly.latest_slot(now);
+    let sent = AtomicUsize::new(0);
+    let failed = AtomicUsize::new(0);
+    let mut claimed = 0;
+    loop {
+        let claims = {
+            let mut conn = services.pool.get().await?;
+            subscriptions::claim_due(&mut conn, weekly, monthly, BATCH).await?
+        };
+        if claims.is_empty() {
+            break;
+        }
+        claimed += claims.len();
+        futures_util::stream::iter(claims)
+            .for_each_concurrent(CONCURRENCY, |claim| {
+                let (sent, failed, progress) = (&sent, &failed, &progress);
+                async move {
+                    match deliver(services, &claim, now).await {
+                        Ok(true) => sent.fetch_add(1, Ordering::Relaxed),
+                        Ok(false) => failed.fetch_add(1, Ordering::Relaxed),
+                        Err(e) => {
+                            tracing::error!(subscription = %claim.subscription.id, error = %e, "report failed");
+                            if let Ok(mut conn) = services.pool.get().await {
+                                let _ = subscriptions::finish(&mut conn, &claim, false, now).await;
+                            }
+                            failed.fetch_add(1, Ordering::Relaxed)
+                        }
+                    };
+                    progress(SendSummary {
+                        claimed,
+                        sent: sent.load(Ordering::Relaxed),
+                        failed: failed.load(Ordering::Relaxed),
+                    });
+                }
+            })
+            .await;
+    }
+    Ok(SendSummary {
+        claimed,
+        sent: sent.into_inner(),
+        failed: failed.into_inner(),
+    })
+}
+
+/// Sends due reports every `every` (any number of instances may run it).
+pub fn spawn_scheduler(services: Services, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match send_due(&services, services.clock.now(), |_| {}).await {
+                Ok(s) if s.claimed > 0 => {
+                    tracing::info!(sent = s.sent, failed = s.failed, "scheduled reports")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "report scheduler run failed"),
+            }
+        }
+    });
+}
