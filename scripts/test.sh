@@ -8,5 +8,5 @@ command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)" >&
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-redis.sh
 bash scripts/ensure-node.sh
-bash scripts/ensure-chromium.sh
+bash scripts/ensure-test-tools.sh
 cargo test --all-targets "$@"

@@ -71,7 +71,7 @@ pub struct BadgeLine {
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
     pub title: String,
-    pub hours_per_week: f64,
+    pub hours_per_week: String,
     pub reason: String,
 }
 
@@ -79,7 +79,7 @@ pub struct Step {
 pub struct OpportunityLine {
     pub title: String,
     pub tools: String,
-    pub hours_per_week: f64,
+    pub hours_per_week: String,
     pub complexity: i16,
     pub status_label: String,
     /// 0, 50 or 100: the status as a bar.
@@ -98,8 +98,8 @@ pub struct ReportContent {
     pub total: i32,
     /// The completion as 20 characters, for the plain-text email.
     pub bar: String,
-    pub hours_weekly: f64,
-    pub potential_weekly: f64,
+    pub hours_weekly: String,
+    pub potential_weekly: String,
     pub hours_annual: i64,
     pub potential_annual: i64,
     pub money: Option<Money>,
@@ -135,6 +135,20 @@ pub fn amount(value: i64, lang: Lang) -> String {
         format!("-{out}")
     } else {
         out
+    }
+}
+
+/// 8.0 → "8", 2.5 → "2,5" (fr) or "2.5" (en).
+pub fn hours(value: f64, lang: Lang) -> String {
+    let rounded = (value * 100.0).round() / 100.0;
+    let s = if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded}")
+    };
+    match lang {
+        Lang::Fr => s.replace('.', ","),
+        Lang::En => s,
     }
 }
 
@@ -186,8 +200,8 @@ impl ReportContent {
             implemented: s.implemented,
             total: s.total,
             bar: format!("{}{}", "#".repeat(filled), "-".repeat(20 - filled)),
-            hours_weekly: m.time_saved.implemented_weekly,
-            potential_weekly: m.time_saved.potential_weekly,
+            hours_weekly: hours(m.time_saved.implemented_weekly, lang),
+            potential_weekly: hours(m.time_saved.potential_weekly, lang),
             hours_annual: m.time_saved.implemented_annual,
             potential_annual: m.time_saved.potential_annual,
             money: m.money_saved.hourly_rate.map(|_| Money {
@@ -207,7 +221,7 @@ impl ReportContent {
                 .take(2)
                 .map(|r| Step {
                     title: title_of(r.opportunity),
-                    hours_per_week: r.opportunity.hours_per_week,
+                    hours_per_week: hours(r.opportunity.hours_per_week, lang),
                     reason: r.reason,
                 })
                 .collect(),
@@ -217,7 +231,7 @@ impl ReportContent {
                 .map(|o| OpportunityLine {
                     title: title_of(o),
                     tools: o.tools_hint.clone().unwrap_or_default(),
-                    hours_per_week: o.hours_per_week,
+                    hours_per_week: hours(o.hours_per_week, lang),
                     complexity: o.complexity_level,
                     status_label: t[&format!("status_{}", o.status.as_str())].clone(),
                     progress: match o.status {
@@ -262,6 +276,13 @@ impl ReportContent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_read_naturally() {
+        assert_eq!(hours(8.0, Lang::Fr), "8");
+        assert_eq!(hours(2.5, Lang::Fr), "2,5");
+        assert_eq!(hours(2.5, Lang::En), "2.5");
+    }
 
     #[test]
     fn amounts_group_thousands() {

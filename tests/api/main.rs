@@ -13,6 +13,9 @@ mod live;
 mod migrations;
 mod progress;
 mod record;
+mod reports;
 mod schema;
 mod seed;
+#[path = "../../bench/smtp_sink.rs"]
+mod smtp_sink;
 mod ws_client;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian's Chromium for the browser test (playwright-core drives it; it downloads no browser) and
+# poppler-utils (pdftotext, pdftoppm) to read the PDF reports back.
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]} (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,633 @@
+//! Email reports through a real SMTP sink, and the downloadable PDF/HTML report.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::smtp_sink::SmtpSink;
+use progress_dashboard::service::reports::send_due;
+
+const SUBSCRIBE: &str = "mutation($input: SubscribeToReportsInput!) {
+  subscribeToReports(input: $input) { id analysisId email frequency active createdAt } }";
+const UNSUBSCRIBE: &str = "mutation($token: String!) { unsubscribeFromReports(token: $token) }";
+
+fn smtp(sink: &SmtpSink) -> impl FnOnce(&mut progress_dashboard::config::Config) + '_ {
+    move |c| {
+        c.smtp_url = Some(sink.url());
+        c.public_url = "http://reports.test".into();
+    }
+}
+
+/// The decoded bodies of a MIME message: (headers, text/plain, text/html).
+fn parse_mail(data: &str) -> (String, String, String) {
+    let (headers, body) = data.split_once("\r\n\r\n").expect("headers and body");
+    let unfolded = headers.replace("\r\n ", " ").replace("\r\n\t", " ");
+    let boundary = unfolded
+        .split("boundary=")
+        .nth(1)
+        .map(|b| {
+            b.trim_matches(|c: char| c == '"' || c.is_whitespace())
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .expect("multipart");
+    let (mut text, mut html) = (String::new(), String::new());
+    for part in body.split(&format!("--{boundary}")) {
+        let Some((h, b)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let h = h.to_ascii_lowercase();
+        let decoded = if h.contains("content-transfer-encoding: base64") {
+            String::from_utf8(base64(b)).unwrap()
+        } else if h.contains("content-transfer-encoding: quoted-printable") {
+            String::from_utf8(quoted_printable(b)).unwrap()
+        } else {
+            b.to_owned()
+        };
+        if h.contains("text/plain") {
+            text = decoded;
+        } else if h.contains("text/html") {
+            // minijinja escapes `/` and `&` in HTML; read it as a browser would
+            html = decoded
+                .replace("&#x2f;", "/")
+                .replace("&amp;", "&")
+                .replace("&#x27;", "'");
+        }
+    }
+    (unfolded, text, html)
+}
+
+fn base64(s: &str) -> Vec<u8> {
+    let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
+        acc = (acc << 6) | table.iter().position(|t| *t == c).expect("base64") as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+fn quoted_printable(s: &str) -> Vec<u8> {
+    let s = s.replace("=\r\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' && i + 2 < b.len() {
+            out.push(
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap(),
+            );
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn unsubscribe_url(headers: &str) -> String {
+    let line = headers
+        .lines()
+        .find(|l| l.starts_with("List-Unsubscribe:"))
+        .expect("List-Unsubscribe");
+    line.split('<')
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The whole journey: subscribe, receive the report in a real SMTP sink, unsubscribe in one click.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weekly_report_arrives_and_one_click_unsubscribes() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(smtp(&sink)).await;
+    let id = app.record_example().await;
+    app.advance(&id, "digital_presence", "IMPLEMENTED").await;
+
+    let input =
+        json!({"analysisId": id, "email": " Jane.Doe@Example.COM ", "frequency": "MONTHLY"});
+    let first = app.data(SUBSCRIBE, json!({"input": input})).await["subscribeToReports"].clone();
+    // the request that made it sees the address
+    assert_eq!(first["email"], "jane.doe@example.com");
+    let input = json!({"analysisId": id, "email": "jane.doe@example.com", "frequency": "WEEKLY", "hourlyRate": 60});
+    let again = app.data(SUBSCRIBE, json!({"input": input})).await["subscribeToReports"].clone();
+    assert_eq!(
+        (
+            again["id"].clone(),
+            again["frequency"].clone(),
+            again["active"].clone()
+        ),
+        (first["id"].clone(), json!("WEEKLY"), json!(true))
+    );
+
+    // t0 is a Monday 10:00: the subscription came after this week's slot
+    let s = &app.app.services;
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
+    app.clock.advance(chrono::Duration::days(7));
+    let summary = send_due(s, app_now(&app), |_| {}).await.unwrap();
+    assert_eq!((summary.claimed, summary.sent, summary.failed), (1, 1, 0));
+    // never twice for the same period
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
+
+    let mail = sink.mails.lock().unwrap()[0].clone();
+    assert_eq!(mail.to, ["jane.doe@example.com"]);
+    assert!(mail.from.contains("reports@localhost"), "{}", mail.from);
+    let (headers, text, html) = parse_mail(&mail.data);
+    assert!(headers.contains("multipart/alternative"), "{headers}");
+    assert!(
+        headers.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{headers}"
+    );
+    let link = unsubscribe_url(&headers);
+    assert!(
+        link.starts_with("http://reports.test/unsubscribe/"),
+        "{link}"
+    );
+    assert!(
+        headers.contains("Subject: Rapport hebdomadaire") || headers.contains("Subject: =?utf-8?"),
+        "{headers}"
+    );
+    for body in [&text, &html] {
+        assert!(body.contains("Rapport hebdomadaire"), "{body}");
+        assert!(body.contains("33%"), "completion: {body}");
+        assert!(
+            body.contains("Premier Pas") && body.contains("Victoire Rapide"),
+            "badges: {body}"
+        );
+        assert!(body.contains("15\u{202f}600 CAD"), "money at 60/h: {body}");
+        assert!(body.contains(&link), "unsubscribe link: {body}");
+        assert!(
+            body.contains("http://reports.test/toasts?analysisId="),
+            "dashboard link: {body}"
+        );
+    }
+    // the top two next steps, best first
+    let steps = text.split("Prochaines étapes recommandées").nth(1).unwrap();
+    assert!(
+        steps.find("Slow work (8 h/semaine)").unwrap()
+            < steps.find("Slow work (2 h/semaine)").unwrap(),
+        "{steps}"
+    );
+
+    // the GET page only asks; the one-click POST unsubscribes
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let local = format!("{}/unsubscribe/{token}", app.base);
+    let page = app.client.get(&local).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("<form method=\"post\">"));
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM email_subscriptions WHERE active")
+            .await,
+        1
+    );
+    let r = app
+        .client
+        .post(&local)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM email_subscriptions WHERE active")
+            .await,
+        0
+    );
+    app.clock.advance(chrono::Duration::days(7));
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
+
+    // and through GraphQL, which also refuses a tampered token
+    assert_eq!(
+        app.data(UNSUBSCRIBE, json!({"token": token})).await["unsubscribeFromReports"],
+        true
+    );
+    let mut tampered = token.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'a' { 'b' } else { 'a' });
+    let e = app.error(UNSUBSCRIBE, json!({"token": tampered})).await;
+    assert_eq!(e["extensions"]["code"], "INVALID_INPUT");
+    assert_eq!(
+        app.client
+            .get(format!("{}/unsubscribe/{tampered}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        app.client
+            .post(format!("{}/unsubscribe/{tampered}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+}
+
+fn app_now(app: &TestApp) -> chrono::DateTime<Utc> {
+    use progress_dashboard::clock::Clock;
+    app.clock.now()
+}
+
+#[tokio::test]
+async fn subscriptions_refuse_bad_input() {
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    for (input, code) in [
+        (
+            json!({"analysisId": id, "email": "not-an-email", "frequency": "WEEKLY"}),
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"analysisId": id, "email": "a@example.com", "frequency": "WEEKLY", "hourlyRate": 10}),
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"analysisId": id, "email": "a@example.com", "frequency": "DAILY"}),
+            "INVALID_INPUT",
+        ),
+        (
+            json!({"analysisId": "00000000-0000-4000-8000-000000000000", "email": "a@example.com", "frequency": "WEEKLY"}),
+            "ANALYSIS_NOT_FOUND",
+        ),
+    ] {
+        let e = app.error(SUBSCRIBE, json!({"input": input})).await;
+        assert_eq!(e["extensions"]["code"], code, "{e}");
+    }
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM email_subscriptions")
+            .await,
+        0
+    );
+}
+
+/// Monthly reports go out on the 1st at 09:00 UTC, across a month and a year end.
+#[tokio::test]
+async fn monthly_due_selection_across_month_ends() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(smtp(&sink)).await;
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 12, 15, 12, 0, 0).unwrap());
+    let id = app.record("https://monthly.example.com", EXAMPLE).await;
+    let input = json!({"analysisId": id, "email": "m@example.com", "frequency": "MONTHLY", "language": "EN"});
+    app.data(SUBSCRIBE, json!({"input": input})).await;
+    let s = &app.app.services;
+    let at = |y, m, d, h, min| Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
+    for (now, due) in [
+        (at(2026, 12, 31, 23, 59), 0),
+        (at(2027, 1, 1, 8, 59), 0),
+        (at(2027, 1, 1, 9, 0), 1),
+        (at(2027, 1, 31, 12, 0), 0),
+        (at(2027, 2, 3, 12, 0), 1), // the 1st was missed: caught up
+        (at(2027, 2, 28, 12, 0), 0),
+    ] {
+        app.clock.set(now);
+        assert_eq!(send_due(s, now, |_| {}).await.unwrap().sent, due, "{now}");
+    }
+    assert_eq!(sink.count(), 2);
+    let (_, text, _) = parse_mail(&sink.mails.lock().unwrap()[0].data);
+    assert!(
+        text.contains("Monthly report") && text.contains("Unsubscribe"),
+        "English: {text}"
+    );
+}
+
+/// Two schedulers at once, on two instances: exactly one email per subscription and period.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_schedulers_send_each_report_once() {
+    let sink = SmtpSink::start().await;
+    let a = TestApp::spawn_with(smtp(&sink)).await;
+    let b = a.spawn_sibling(smtp(&sink)).await;
+    let id = a.record_example().await;
+    sql(
+        &a.db,
+        &format!(
+            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
+         SELECT gen_random_uuid(), '{id}', 'user' || i || '@example.com', 'weekly', '2026-01-01'
+           FROM generate_series(1, 60) AS i"
+        ),
+    )
+    .await;
+    let now = t0();
+    let (ra, rb) = tokio::join!(
+        send_due(&a.app.services, now, |_| {}),
+        send_due(&b.app.services, now, |_| {})
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.sent + rb.sent, 60, "{ra:?} {rb:?}");
+    let mut to: Vec<_> = sink
+        .mails
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m.to[0].clone())
+        .collect();
+    assert_eq!(to.len(), 60);
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 60, "a recipient got two reports");
+    assert_eq!(
+        a.db.count("SELECT count(*) FROM email_deliveries WHERE status = 'sent'")
+            .await,
+        60
+    );
+}
+
+/// SMTP down at the first attempt, back before the second: delivered once, both attempts recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_down_then_up_is_retried_and_delivered_once() {
+    let mut sink = SmtpSink::start().await;
+    let app = Arc::new(
+        TestApp::spawn_with(|c| {
+            c.smtp_url = Some(sink.url());
+            c.report_retry_base = Duration::from_millis(600);
+        })
+        .await,
+    );
+    let id = app.record_example().await;
+    sql(
+        &app.db,
+        &format!(
+            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
+         VALUES (gen_random_uuid(), '{id}', 'retry@example.com', 'weekly', '2026-01-01')"
+        ),
+    )
+    .await;
+    sink.stop();
+    let sender = {
+        let app = app.clone();
+        tokio::spawn(async move { send_due(&app.app.services, t0(), |_| {}).await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sink.restart().await;
+    let summary = sender.await.unwrap();
+    assert_eq!((summary.sent, summary.failed), (1, 0));
+    assert_eq!(sink.count(), 1);
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM email_delivery_attempts WHERE outcome = 'failed'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM email_delivery_attempts WHERE outcome = 'sent'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM email_deliveries WHERE status = 'sent' AND attempts = 2")
+            .await,
+        1
+    );
+}
+
+/// Without SMTP_URL, reports become .eml files.
+#[tokio::test]
+async fn without_smtp_reports_are_written_as_eml_files() {
+    let dir = std::env::temp_dir().join(format!("pd-eml-{}", uuid::Uuid::new_v4().simple()));
+    let dir2 = dir.clone();
+    let app = TestApp::spawn_with(move |c| c.reports_outbox_dir = dir2).await;
+    let id = app.record_example().await;
+    sql(
+        &app.db,
+        &format!(
+            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
+         VALUES (gen_random_uuid(), '{id}', 'file@example.com', 'weekly', '2026-01-01')"
+        ),
+    )
+    .await;
+    assert_eq!(
+        send_due(&app.app.services, t0(), |_| {})
+            .await
+            .unwrap()
+            .sent,
+        1
+    );
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        eml.contains("To: file@example.com") && eml.contains("List-Unsubscribe:"),
+        "{eml}"
+    );
+}
+
+/// The shipped binary's `send-reports --due`: delivered, and the address is nowhere in its output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_reports_cli_never_logs_addresses() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    let secret_address = "very.private.person@example.org";
+    sql(&app.db, &format!(
+        "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
+         VALUES (gen_random_uuid(), '{id}', '{secret_address}', 'weekly', now() - interval '30 days')")).await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+        .args(["send-reports", "--due"])
+        .env("DATABASE_URL", &app.db.url)
+        .env("SMTP_URL", sink.url())
+        .env("LOG_LEVEL", "debug,h2=info,hyper=info")
+        .env("REPORT_TOKEN_SECRET", "cli secret")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 sent"), "{stdout}");
+    assert_eq!(sink.mails.lock().unwrap()[0].to, [secret_address]);
+    for text in [&stdout, &stderr] {
+        assert!(
+            !text.contains(secret_address) && !text.contains("very.private"),
+            "address logged: {text}"
+        );
+    }
+    assert!(stderr.contains("report sent"), "{stderr}");
+}
+
+fn target_file(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    let file = dir.join(name);
+    (dir, file)
+}
+
+/// The text of a PDF, via poppler's pdftotext (the file stays in target/ to look at).
+fn pdf_text(pdf: &[u8], name: &str) -> String {
+    let (_, file) = target_file(&format!("{name}.pdf"));
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args([file.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed (scripts/test.sh installs it)");
+    assert!(out.status.success(), "pdftotext could not read the PDF");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn get(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The PDF opens, holds the sections asked for, looks right as PNG, and a second request is a
+/// cache hit with the same bytes; a change makes a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdf_report_has_the_sections_asked_for_and_is_cached() {
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    app.update(&id, "digital_presence", "IMPLEMENTED", Some(50.0))
+        .await;
+
+    let path = format!("/reports/{id}?format=pdf&sections=summary,badges");
+    let first = get(&app, &path).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["content-type"], "application/pdf");
+    assert_eq!(first.headers()["x-report-cache"], "miss");
+    let pdf = first.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let second = get(&app, &path).await;
+    assert_eq!(second.headers()["x-report-cache"], "hit");
+    assert_eq!(second.bytes().await.unwrap(), pdf);
+
+    // parse it back
+    let text = pdf_text(&pdf, "report-test");
+    for expected in [
+        "Rapport d'avancement",
+        "Example Inc.",
+        "Résumé",
+        "33 %",
+        "Badges",
+        "Premier Pas",
+        "13 000 CAD",
+    ] {
+        assert!(
+            text.replace('\u{202f}', " ").contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+    for absent in ["Opportunités", "Indicateurs"] {
+        assert!(
+            !text.contains(absent),
+            "{absent:?} was not asked for:\n{text}"
+        );
+    }
+    // as PNG (look at target/report-test-1.png)
+    let (dir, file) = target_file("report-test.pdf");
+    let png = std::process::Command::new("pdftoppm")
+        .args([
+            "-png",
+            "-r",
+            "50",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            file.to_str().unwrap(),
+            dir.join("report-test").to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(png.success());
+
+    // a progress change makes a new document, never a stale one
+    app.advance(&id, "value_creation", "IMPLEMENTED").await;
+    let third = get(&app, &path).await;
+    assert_eq!(third.headers()["x-report-cache"], "miss");
+    let text = pdf_text(&third.bytes().await.unwrap(), "report-test-2");
+    assert!(text.contains("66 %"), "{text}");
+}
+
+#[tokio::test]
+async fn html_report_errors_and_rate_limit() {
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    let r = get(
+        &app,
+        &format!("/reports/{id}?format=html&sections=opportunities,metrics"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"opportunities\"") && html.contains("id=\"metrics\""));
+    assert!(!html.contains("id=\"summary\"") && !html.contains("id=\"badges\""));
+    assert!(html.contains("Processus") || html.contains("Slow work"));
+
+    let d = app.data("query($id: UUID!) { dashboard(analysisId: $id) { reportUrl(format: HTML, sections: [SUMMARY]) } }", json!({"id": id})).await;
+    let url = d["dashboard"]["reportUrl"].as_str().unwrap();
+    assert!(
+        url.ends_with(&format!("/reports/{id}?format=html&sections=summary")),
+        "{url}"
+    );
+
+    let missing = get(&app, "/reports/00000000-0000-4000-8000-000000000000").await;
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "ANALYSIS_NOT_FOUND"
+    );
+    for bad in [
+        format!("/reports/{id}?sections=everything"),
+        format!("/reports/{id}?format=docx"),
+        "/reports/nope".into(),
+    ] {
+        let r = get(&app, &bad).await;
+        assert_eq!(r.status(), 400, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
+    }
+
+    // 5 a minute per analysis: one was used above
+    for _ in 0..4 {
+        assert_eq!(
+            get(&app, &format!("/reports/{id}?format=html"))
+                .await
+                .status(),
+            200
+        );
+    }
+    let limited = get(&app, &format!("/reports/{id}?format=html")).await;
+    assert_eq!(limited.status(), 429);
+    assert!(
+        limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            <= 60
+    );
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+}
