@@ -4,6 +4,8 @@
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/pd_bench \
 //!     cargo run --release --example reports_bench -- --count 10000
 
+// Shared with the tests, which use more of it.
+#[allow(dead_code)]
 #[path = "smtp_sink.rs"]
 mod smtp_sink;
 
@@ -25,16 +27,21 @@ async fn main() {
         .position(|a| a == "--count")
         .and_then(|i| args.get(i + 1))
         .map_or(10_000, |n| n.parse().expect("--count N"));
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/pd_bench".into());
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/pd_bench".into());
     let sink = smtp_sink::SmtpSink::start().await;
 
     let mut config = Config::for_database(&url);
     config.migrate_on_start = true;
     config.smtp_url = Some(sink.url());
     config.db_pool_size = 16;
-    let app = App::build(config, Arc::new(SystemClock)).await.expect("app");
+    let app = App::build(config, Arc::new(SystemClock))
+        .await
+        .expect("app");
     let mut conn = db::pool::establish(&url, 0).await.unwrap();
-    progress_dashboard::seed::seed_demo(&mut conn, 50, SystemClock.now()).await.unwrap();
+    progress_dashboard::seed::seed_demo(&mut conn, 50, SystemClock.now())
+        .await
+        .unwrap();
     conn.batch_execute(&format!(
         "DELETE FROM email_subscriptions WHERE email LIKE 'bench-%@example.com';
          INSERT INTO email_subscriptions (id, analysis_id, email, frequency, hourly_rate, created_at)
@@ -47,17 +54,29 @@ async fn main() {
     .unwrap();
 
     let started = Instant::now();
-    let summary = progress_dashboard::service::reports::send_due(&app.services, SystemClock.now(), |_| {})
-        .await
-        .unwrap();
+    let summary =
+        progress_dashboard::service::reports::send_due(&app.services, SystemClock.now(), |_| {})
+            .await
+            .unwrap();
     let secs = started.elapsed().as_secs_f64();
     let received = sink.count();
-    conn.batch_execute("DELETE FROM email_subscriptions WHERE email LIKE 'bench-%@example.com'").await.unwrap();
+    conn.batch_execute("DELETE FROM email_subscriptions WHERE email LIKE 'bench-%@example.com'")
+        .await
+        .unwrap();
 
     println!("| due | sent | failed | received by the sink | seconds | reports/s |");
     println!("|---|---|---|---|---|---|");
-    println!("| {} | {} | {} | {received} | {secs:.1} | {:.0} |", summary.claimed, summary.sent, summary.failed, summary.sent as f64 / secs);
-    println!("JSON {}", json!({"due": summary.claimed, "sent": summary.sent, "failed": summary.failed,
-        "received": received, "seconds": secs, "per_second": summary.sent as f64 / secs}));
+    println!(
+        "| {} | {} | {} | {received} | {secs:.1} | {:.0} |",
+        summary.claimed,
+        summary.sent,
+        summary.failed,
+        summary.sent as f64 / secs
+    );
+    println!(
+        "JSON {}",
+        json!({"due": summary.claimed, "sent": summary.sent, "failed": summary.failed,
+        "received": received, "seconds": secs, "per_second": summary.sent as f64 / secs})
+    );
     std::process::exit(0);
 }

@@ -111,7 +111,7 @@ async fn main() {
             connect_limit.clone(),
         );
         tokio::spawn(async move {
-            let permit = limit.acquire_owned().await.unwrap();
+            let mut permit = Some(limit.acquire_owned().await.unwrap());
             let mut req = ws_url.into_client_request().unwrap();
             req.headers_mut().insert(
                 "Sec-WebSocket-Protocol",
@@ -128,6 +128,7 @@ async fn main() {
             let mut subscribed = false;
             while let Some(Ok(m)) = ws.next().await {
                 let Message::Text(t) = m else { continue };
+                let now = Utc::now();
                 let v: Value = serde_json::from_str(&t).unwrap();
                 match v["type"].as_str() {
                     Some("connection_ack") if !subscribed => {
@@ -136,35 +137,9 @@ async fn main() {
                             "variables": {"id": id}}}).to_string().into())).await.unwrap();
                         subscribed = true;
                         ready_tx.send(()).await.unwrap();
+                        // the next connection may start its handshake
+                        permit.take();
                     }
-                    Some("ping") => ws
-                        .send(Message::Text(r#"{"type":"pong"}"#.into()))
-                        .await
-                        .unwrap(),
-                    Some("next") => {
-                        let now = Utc::now();
-                        if let Some(at) = v["payload"]["data"]["kpiUpdated"]["at"].as_str() {
-                            receipts
-                                .lock()
-                                .unwrap()
-                                .entry(at.to_owned())
-                                .or_default()
-                                .push(now);
-                        }
-                    }
-                    _ => {}
-                }
-                if subscribed {
-                    drop(permit);
-                    break;
-                }
-            }
-            // idle until events arrive; hold the connection for the rest of the run
-            while let Some(Ok(m)) = ws.next().await {
-                let Message::Text(t) = m else { continue };
-                let now = Utc::now();
-                let v: Value = serde_json::from_str(&t).unwrap();
-                match v["type"].as_str() {
                     Some("ping") => ws
                         .send(Message::Text(r#"{"type":"pong"}"#.into()))
                         .await

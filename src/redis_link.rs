@@ -114,10 +114,12 @@ impl Redis {
         }
     }
 
-    /// Runs one command with the timeout; `None` when Redis is unavailable.
-    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
-        let mut conn = self.conn().await?;
-        match tokio::time::timeout(self.timeout, cmd.query_async::<T>(&mut *conn)).await {
+    /// Awaits a Redis call with the timeout and tells the breaker how it went.
+    async fn guarded<T>(
+        &self,
+        call: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(v)) => {
                 self.breaker.success();
                 Some(v)
@@ -131,6 +133,12 @@ impl Redis {
                 None
             }
         }
+    }
+
+    /// Runs one command; `None` when Redis is unavailable.
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
+        let mut conn = self.conn().await?;
+        self.guarded(cmd.query_async::<T>(&mut *conn)).await
     }
 
     pub async fn mget(&self, keys: &[String]) -> Option<Vec<Option<Vec<u8>>>> {
@@ -153,20 +161,9 @@ impl Redis {
             .arg(&version)
             .arg(stored)
             .arg(ttl.as_millis() as u64);
-        match tokio::time::timeout(self.timeout, invocation.invoke_async::<i64>(&mut *conn)).await {
-            Ok(Ok(_)) => {
-                self.breaker.success();
-                true
-            }
-            Ok(Err(e)) => {
-                self.breaker.failure(&e);
-                false
-            }
-            Err(_) => {
-                self.breaker.failure(&"timed out");
-                false
-            }
-        }
+        self.guarded(invocation.invoke_async::<i64>(&mut *conn))
+            .await
+            .is_some()
     }
 
     pub async fn del(&self, keys: &[String]) -> bool {
@@ -188,20 +185,9 @@ impl Redis {
         let Some(mut conn) = self.conn().await else {
             return false;
         };
-        match tokio::time::timeout(self.timeout, pipe.query_async::<()>(&mut *conn)).await {
-            Ok(Ok(())) => {
-                self.breaker.success();
-                true
-            }
-            Ok(Err(e)) => {
-                self.breaker.failure(&e);
-                false
-            }
-            Err(_) => {
-                self.breaker.failure(&"timed out");
-                false
-            }
-        }
+        self.guarded(pipe.query_async::<()>(&mut *conn))
+            .await
+            .is_some()
     }
 
     /// `used_memory` from `INFO memory`.
