@@ -162,8 +162,12 @@ async fn dashboards_batches_in_order_and_skips_unknown_ids() {
 /// The N+1 guard: a dashboards call costs the same statements for 1, 10 or 100 analyses.
 #[tokio::test]
 async fn dashboards_statement_count_does_not_grow_with_ids() {
-    // the uncached path: every call goes to PostgreSQL
-    let app = TestApp::spawn_with(|c| c.cache_enabled = false).await;
+    // the uncached path: every call goes to PostgreSQL; no relay sweeping the outbox meanwhile
+    let app = TestApp::spawn_with(|c| {
+        c.cache_enabled = false;
+        quiet(c);
+    })
+    .await;
     let mut ids = Vec::new();
     for i in 0..100 {
         let id = app
@@ -178,6 +182,19 @@ async fn dashboards_statement_count_does_not_grow_with_ids() {
         "query($ids: [UUID!]!) {{ dashboards(analysisIds: $ids) {{ {DASHBOARD_FIELDS} }} }}"
     );
     app.data(&q, json!({"ids": ids[..1]})).await; // warm the pool
+                                                  // let the publications after the mutations above finish (they use the pool too)
+    for _ in 0..100 {
+        if app
+            .db
+            .count("SELECT count(*) FROM event_outbox WHERE published_at IS NULL")
+            .await
+            == 0
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let mut counts = Vec::new();
     for n in [1, 10, 100] {
         let before = app.statements();

@@ -236,6 +236,11 @@ pub fn with_redis(prefix: &str) -> impl FnOnce(&mut Config) + '_ {
     }
 }
 
+/// No outbox relay sweeping in the background: statement counts stay the requests' own.
+pub fn quiet(c: &mut Config) {
+    c.outbox_relay_interval = std::time::Duration::from_secs(3600);
+}
+
 /// A private Redis server (for outages): stopped on drop.
 pub struct RedisServer {
     pub port: u16,
@@ -390,6 +395,23 @@ impl TestApp {
             "{e:#}"
         );
         e
+    }
+
+    /// Waits until the publications after earlier changes are done (they use the pool too), so
+    /// that statement counts from here on are the request's own.
+    pub async fn quiesce(&self) {
+        for _ in 0..100 {
+            if self
+                .db
+                .count("SELECT count(*) FROM event_outbox WHERE published_at IS NULL")
+                .await
+                == 0
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
     pub fn statements(&self) -> u64 {

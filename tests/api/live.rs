@@ -244,7 +244,11 @@ async fn redis_outage_degrades_and_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_reads_never_show_old_state_after_a_write() {
     let prefix = redis_prefix();
-    let a = TestApp::spawn_with(with_redis(&prefix)).await;
+    let a = TestApp::spawn_with(|c| {
+        with_redis(&prefix)(c);
+        quiet(c);
+    })
+    .await;
     let b = a.spawn_sibling(with_redis(&prefix)).await;
     let id = a.record_example().await;
     let steps = [
@@ -267,6 +271,7 @@ async fn cached_reads_never_show_old_state_after_a_write() {
         }
     }
     // cached reads cost no SQL
+    a.quiesce().await;
     let before = a.statements();
     for _ in 0..5 {
         a.dashboard(&id).await;
@@ -289,7 +294,13 @@ async fn cached_reads_never_show_old_state_after_a_write() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_misses_rebuilds_once() {
     let prefix = redis_prefix();
-    let app = std::sync::Arc::new(TestApp::spawn_with(with_redis(&prefix)).await);
+    let app = std::sync::Arc::new(
+        TestApp::spawn_with(|c| {
+            with_redis(&prefix)(c);
+            quiet(c);
+        })
+        .await,
+    );
     let id = app.record_example().await;
     let uuid = uuid::Uuid::parse_str(&id).unwrap();
     app.dashboard(&id).await; // warms the pool
