@@ -5,6 +5,7 @@ pub mod errors;
 pub mod inputs;
 pub mod loaders;
 pub mod mutation;
+pub mod parsed;
 pub mod query;
 pub mod reports;
 pub mod stats;
@@ -32,7 +33,8 @@ pub fn build_schema(services: Option<Services>) -> AppSchema {
         subscription::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .limit_complexity(MAX_COMPLEXITY)
+    .extension(parsed::ParsedQueries::default());
     if let Some(s) = services {
         builder = builder.data(s);
     }
