@@ -109,10 +109,15 @@ impl Store {
                     .map(|id| Self::dashboard_key(cache.as_ref(), *id))
                     .collect();
                 let values = cache.get_many(&keys).await;
+                // one catalog for the whole batch of hits
+                let mut catalog: Option<Catalog> = None;
                 for (id, value) in ids.iter().zip(values) {
                     match value.and_then(|v| serde_json::from_slice::<DashboardData>(&v).ok()) {
                         Some(mut d) => {
-                            d.catalog = self.catalog().await?;
+                            d.catalog = match &catalog {
+                                Some(c) => c.clone(),
+                                None => catalog.insert(self.catalog().await?).clone(),
+                            };
                             out.insert(*id, Arc::new(d));
                         }
                         None => misses.push(*id),

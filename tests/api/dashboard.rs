@@ -182,19 +182,7 @@ async fn dashboards_statement_count_does_not_grow_with_ids() {
         "query($ids: [UUID!]!) {{ dashboards(analysisIds: $ids) {{ {DASHBOARD_FIELDS} }} }}"
     );
     app.data(&q, json!({"ids": ids[..1]})).await; // warm the pool
-                                                  // let the publications after the mutations above finish (they use the pool too)
-    for _ in 0..100 {
-        if app
-            .db
-            .count("SELECT count(*) FROM event_outbox WHERE published_at IS NULL")
-            .await
-            == 0
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    app.quiesce().await;
     let mut counts = Vec::new();
     for n in [1, 10, 100] {
         let before = app.statements();
