@@ -1,12 +1,13 @@
 //! One Redis handle (module `redis_link`, so as not to shadow the `redis` crate) for the cache and
-//! the event bus: a lazily connecting pool, short timeouts, a key prefix, and a breaker so that an
-//! outage costs one warning and no waiting.
+//! the event bus: one lazily connecting, multiplexed connection (concurrent commands are pipelined
+//! on it, none waits for a free connection), short timeouts, a key prefix, and a breaker so that
+//! an outage costs one warning and no waiting.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bb8_redis::RedisConnectionManager;
 use futures_util::Stream;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::error::BoxError;
 
@@ -64,7 +65,7 @@ impl Breaker {
 
 #[derive(Clone)]
 pub struct Redis {
-    pool: bb8::Pool<RedisConnectionManager>,
+    commands: ConnectionManager,
     client: redis::Client,
     prefix: Arc<str>,
     timeout: Duration,
@@ -72,19 +73,19 @@ pub struct Redis {
     set_if_newer: Arc<redis::Script>,
 }
 
-type Pooled<'a> = bb8::PooledConnection<'a, RedisConnectionManager>;
-
 impl Redis {
     /// Does not connect: the service starts and answers from PostgreSQL while Redis is away.
+    /// Must be called inside the Tokio runtime (the connection's driver is spawned on it).
     pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, BoxError> {
-        let manager = RedisConnectionManager::new(url)?;
-        let pool = bb8::Pool::builder()
-            .max_size(16)
-            .connection_timeout(timeout)
-            .build_unchecked(manager);
+        let client = redis::Client::open(url)?;
+        // One try per command: the breaker, not the manager, decides when to try again.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(0);
         Ok(Self {
-            pool,
-            client: redis::Client::open(url)?,
+            commands: ConnectionManager::new_lazy_with_config(client.clone(), config)?,
+            client,
             prefix: prefix.into(),
             timeout,
             breaker: Arc::default(),
@@ -101,17 +102,9 @@ impl Redis {
         &self.breaker
     }
 
-    async fn conn(&self) -> Option<Pooled<'_>> {
-        if !self.breaker.allow() {
-            return None;
-        }
-        match self.pool.get().await {
-            Ok(c) => Some(c),
-            Err(e) => {
-                self.breaker.failure(&e);
-                None
-            }
-        }
+    /// The shared connection (a cheap handle), unless the breaker is open.
+    fn conn(&self) -> Option<ConnectionManager> {
+        self.breaker.allow().then(|| self.commands.clone())
     }
 
     /// Awaits a Redis call with the timeout and tells the breaker how it went.
@@ -137,8 +130,8 @@ impl Redis {
 
     /// Runs one command; `None` when Redis is unavailable.
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
-        let mut conn = self.conn().await?;
-        self.guarded(cmd.query_async::<T>(&mut *conn)).await
+        let mut conn = self.conn()?;
+        self.guarded(cmd.query_async::<T>(&mut conn)).await
     }
 
     pub async fn mget(&self, keys: &[String]) -> Option<Vec<Option<Vec<u8>>>> {
@@ -149,7 +142,7 @@ impl Redis {
     }
 
     pub async fn set_if_newer(&self, key: &str, version: i64, value: &[u8], ttl: Duration) -> bool {
-        let Some(mut conn) = self.conn().await else {
+        let Some(mut conn) = self.conn() else {
             return false;
         };
         let version = format!("{version:020}");
@@ -161,7 +154,7 @@ impl Redis {
             .arg(&version)
             .arg(stored)
             .arg(ttl.as_millis() as u64);
-        self.guarded(invocation.invoke_async::<i64>(&mut *conn))
+        self.guarded(invocation.invoke_async::<i64>(&mut conn))
             .await
             .is_some()
     }
@@ -182,10 +175,10 @@ impl Redis {
         for p in payloads {
             pipe.cmd("PUBLISH").arg(channel).arg(p).ignore();
         }
-        let Some(mut conn) = self.conn().await else {
+        let Some(mut conn) = self.conn() else {
             return false;
         };
-        self.guarded(pipe.query_async::<()>(&mut *conn))
+        self.guarded(pipe.query_async::<()>(&mut conn))
             .await
             .is_some()
     }
