@@ -1,6 +1,11 @@
 -- wrk: POST the dashboard query; a 200 carrying GraphQL "errors" counts as a failure.
+-- With BODIES_FILE, the bodies are its lines in turn (one per analysis) instead of QUERY_BODY.
 -- With MUTATE_EVERY=n, every n-th request is an updateProgress (badge evaluation included).
 local query = os.getenv("QUERY_BODY")
+local bodies = {}
+if os.getenv("BODIES_FILE") then
+  for line in io.lines(os.getenv("BODIES_FILE")) do bodies[#bodies + 1] = line end
+end
 local mutate_every = tonumber(os.getenv("MUTATE_EVERY") or "0")
 local ids = {}
 for id in string.gmatch(os.getenv("MUTATION_IDS") or "", "[^,]+") do ids[#ids + 1] = id end
@@ -22,6 +27,9 @@ function request()
     local status = (math.floor(i / #ids) % 2 == 0) and "IN_PROGRESS" or "NOT_STARTED"
     return wrk.format(nil, "/graphql", nil,
       '{"query":"mutation($i: UpdateProgressInput!) { updateProgress(input: $i) { newBadges { id } progressSummary { implemented } } }","variables":{"i":{"analysisId":"' .. id .. '","opportunityId":"business_management","status":"' .. status .. '"}}}')
+  end
+  if #bodies > 0 then
+    return wrk.format(nil, "/graphql", nil, bodies[(n % #bodies) + 1])
   end
   return wrk.format(nil, "/graphql", nil, query)
 end

@@ -6,16 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure-postgres.sh
+source bench/lib.sh
+bench_database
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 port=${BENCH_PORT:-18080}
-export DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pd_bench}
-db="${DATABASE_URL##*/}"
-psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
-    || psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\""
 
 cargo build --release --quiet --bin progress-dashboard --example ws_fanout
-PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn CACHE_WARM_COUNT=0 ./target/release/progress-dashboard serve >/tmp/pd-bench-server.log 2>&1 &
+PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn CACHE_WARM_COUNT=0 ./target/release/progress-dashboard serve >"$bench_out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
@@ -25,9 +22,11 @@ if [ "${1:-}" = "--smoke" ]; then
 else
     runs=("1000 1 20" "10000 100 200")
 fi
+: >"$bench_out/ws.jsonl"
 for run in "${runs[@]}"; do
     read -r connections analyses events <<<"$run"
     echo "== $connections connections over $analyses analyses, $events events"
     ./target/release/examples/ws_fanout --url "http://127.0.0.1:$port" --pid "$server" \
-        --connections "$connections" --analyses "$analyses" --events "$events"
+        --connections "$connections" --analyses "$analyses" --events "$events" | tee "$bench_out/ws-last.txt"
+    grep '^JSON ' "$bench_out/ws-last.txt" | cut -d' ' -f2- >>"$bench_out/ws.jsonl"
 done

@@ -1,0 +1,161 @@
+"""Renders the JSON that the bench scripts left in bench/out/ as one Markdown report.
+
+Usage: python3 bench/results.py [--smoke] > bench/out/RESULTS.md
+Sections whose JSON is missing are left out, so a partial run still renders.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+OUT = "bench/out"
+
+
+def load(name):
+    path = os.path.join(OUT, name)
+    if not os.path.exists(path):
+        return None
+    if name.endswith(".jsonl"):
+        return [json.loads(line) for line in open(path) if line.strip()]
+    return json.load(open(path))
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def n(x, digits=0):
+    return f"{x:,.{digits}f}"
+
+
+def failures(r):
+    return r["failures"] + r["non2xx"] + r["socket_errors"]
+
+
+def machine():
+    cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip()
+    mem = sh("awk '/MemTotal/ {printf \"%.0f GiB\", $2 / 1048576}' /proc/meminfo")
+    pg = sh("psql -tAc 'SHOW server_version' postgres://postgres@127.0.0.1:5432/postgres").split(" ")[0]
+    redis = sh("redis-server --version | grep -o 'v=[0-9.]*' | cut -d= -f2")
+    return (f"{os.cpu_count()} vCPU {cpu}, {mem}, {platform.system()} {platform.release()}, "
+            f"PostgreSQL {pg}, Redis {redis}")
+
+
+def http_section(h):
+    fa, fb = h["floor_a"], h["floor_b"]
+    print("## Cached dashboard against the floors: `bash bench/http.sh`\n")
+    print("Closed loop (wrk, 1 thread, 64 connections); the server on core 0, wrk on core 1. CPU-µs")
+    print("per request from `/proc` (the server; PostgreSQL's in its own column).\n")
+    print("| target | rps | p50 ms | p99 ms | failures | server CPU-µs/req | PostgreSQL CPU-µs/req | ÷ floor A | ÷ floor B |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in (h["ours_memory"], h["ours_redis"], fa, fb, h["mutations"], h["mixed"]):
+        print(f"| {r['target']} | {n(r['rps'])} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {failures(r)} "
+              f"| {r['cpu_us_per_request']} | {r.get('pg_cpu_us_per_request', '')} "
+              f"| {r['rps'] / fa['rps']:.3f} | {r['rps'] / fb['rps']:.3f} |")
+    print("\nLatency curve of the cached dashboard (in-process cache): oha, open loop at a fixed rate,")
+    print("latency-corrected, 64 connections:\n")
+    print("| % of max | rate | achieved rps | p50 ms | p95 ms | p99 ms | failures |")
+    print("|---|---|---|---|---|---|---|")
+    for c in h["curve"]:
+        print(f"| {c['pct_of_max']} | {n(c['rate'])} | {n(c['rps'], 1)} | {c['p50_ms']:.2f} | {c['p95_ms']:.2f} | {c['p99_ms']:.2f} | {c['non200']} |")
+    s = h["spec"]
+    print("\nThe specification's check, 1,000 connections at a fixed 5,000 req/s (the specification: p50 < 100 ms,")
+    print("p95 < 200 ms, p99 < 500 ms, 500 req/s, < 1 % errors, hit rate > 80 %):\n")
+    print("| achieved rps | requests | errors % | p50 ms | p95 ms | p99 ms | cache hit rate |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {n(s['rps'], 1)} | {n(s['requests'])} | {s['error_pct']} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['p99_ms']:.2f} | {100 * s['hit_rate']:.1f} % |")
+    print()
+
+
+def peer_section(p):
+    print("## Beside PostGraphile 4.14: `bash bench/peer.sh`\n")
+    print("The same data from the same database: the analysis, its opportunities with their progress and its")
+    print("badges (our `dashboard` query cut to those fields; PostGraphile's generated relations). Each server")
+    print("on core 0; max by wrk (closed loop, 64 connections); then the highest fixed rate, searched down")
+    print("from that max in 10 % steps, held by oha (open loop, 256 connections) with p95 < 200 ms.\n")
+    print("| target | max rps | p99 ms at max | rps held at p95 < 200 ms | its p95 ms | server CPU-µs/req | PostgreSQL CPU-µs/req | failures |")
+    print("|---|---|---|---|---|---|---|---|")
+    for key in ("ours_cache_on", "ours_cache_off", "postgraphile"):
+        r = p[key]
+        a = r["at_p95_200"]
+        print(f"| {r['target']} | {n(r['rps'])} | {r['p99_ms']:.2f} | {n(a['rps'])} | {a['p95_ms']:.2f} "
+              f"| {r['cpu_us_per_request']} | {r['pg_cpu_us_per_request']} | {failures(r) + a['non200']} |")
+    pg = p["postgraphile"]
+    on, off = p["ours_cache_on"], p["ours_cache_off"]
+    print(f"\nRatios: ours ÷ PostGraphile, max rps: cache on {on['rps'] / pg['rps']:.1f}×, cache off "
+          f"{off['rps'] / pg['rps']:.1f}×; server CPU per request: PostGraphile ÷ ours: cache on "
+          f"{pg['cpu_us_per_request'] / max(on['cpu_us_per_request'], 0.1):.1f}×, cache off "
+          f"{pg['cpu_us_per_request'] / max(off['cpu_us_per_request'], 0.1):.1f}×.\n")
+
+
+def sql_section(cases):
+    print("## The uncached path, SQL statements per request: `bash bench/sql.sh`\n")
+    print("Counted by PostgreSQL (`pg_stat_statements`, the bench database only), our cache off:\n")
+    print("| request | statements per request | requests |")
+    print("|---|---|---|")
+    for c in cases:
+        print(f"| {c['case']} | {c['per_request']:g} | {c['requests']} |")
+    last = cases[-1]
+    print(f"\nThe statements of the last case ({last['case']}), per request:\n")
+    for s in last["by_statement"]:
+        print(f"- {s['per_request']:g} × `{s['query'][:110]}`")
+    print()
+
+
+def ws_section(runs):
+    print("## WebSocket fan-out: `bash bench/ws.sh`\n")
+    print("`kpiUpdated` subscribers over graphql-transport-ws; latency from the change's `at` (taken before its")
+    print("transaction) to receipt, so it includes the commit and the publish:\n")
+    print("| connections | analyses | events | delivered / expected | connect/s | idle RSS per connection | p50 ms | p99 ms | max ms | fan-out spread p50 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        rss = r["rss_per_connection_kib"]
+        print(f"| {n(r['connections'])} | {r['analyses']} | {r['events']} | {n(r['delivered'])} / {n(r['expected'])} "
+              f"| {n(r['connect_rate_per_s'])} | {'n/a' if rss is None else f'{rss:.1f} KiB'} | {r['latency_ms']['p50']:.2f} "
+              f"| {r['latency_ms']['p99']:.2f} | {r['latency_ms']['max']:.2f} | {r['fanout_spread_ms']['p50']:.2f} |")
+    print()
+
+
+def reports_section(r):
+    print("## Email reports: `bash bench/reports.sh`\n")
+    print("| due | sent | failed | received by the SMTP sink | seconds | reports/s |")
+    print("|---|---|---|---|---|---|")
+    print(f"| {n(r['due'])} | {n(r['sent'])} | {r['failed']} | {n(r['received'])} | {r['seconds']:.1f} | {n(r['per_second'])} |\n")
+
+
+def profile_section(p):
+    print(f"## Where the CPU goes: `bash bench/profile.sh` (the cached dashboard, {p['scenario']} cache)\n")
+    print("perf (DWARF call graphs) on the server under wrk's load, folded by inferno; the flame graph is")
+    print(f"`bench/out/flame-{p['scenario']}.svg`. Inclusive: samples whose stack passes through the stage;")
+    print("self: samples on the CPU in it.\n")
+    print("| stage | inclusive % | self % |")
+    print("|---|---|---|")
+    self_pct = p["self_pct_by_stage"]
+    for k, v in p["inclusive_pct"].items():
+        print(f"| {k} | {v} | {self_pct.get(k, 0)} |")
+    print(f"| other (our code, std, libc) | | {self_pct.get('other (our code, std, libc)', 0)} |\n")
+
+
+def main():
+    smoke = "--smoke" in sys.argv
+    commit = sh("git rev-parse --short HEAD")
+    print(f"# Benchmark run{' (smoke)' if smoke else ''}\n")
+    print(f"- **Machine:** {machine()}.")
+    print(f"- **Date:** {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. **Commit:** {commit}.")
+    print(f"- **Command:** `bash bench/all.sh{' --smoke' if smoke else ''}` (each section names its own script).\n")
+    sections = [("http.json", http_section), ("peer.json", peer_section), ("sql.json", sql_section),
+                ("ws.jsonl", ws_section), ("reports.json", reports_section), ("profile-memory.json", profile_section)]
+    for name, render in sections:
+        data = load(name)
+        if data:
+            render(data)
+
+
+if __name__ == "__main__":
+    main()

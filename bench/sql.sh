@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The uncached path: SQL statements per request, as PostgreSQL itself counts them
+# (pg_stat_statements), for the dashboard of analyses with 3 and with 30 opportunities and for
+# `dashboards` with 1, 10 and 100 ids. Our cache is off, background sweeps are slowed out of the
+# way, and each case is run N times between two reads of the statistics of the bench database.
+#   bash bench/sql.sh            # N = 200
+#   bash bench/sql.sh --smoke    # N = 20
+# pg_stat_statements must be preloaded: when it is not, this script adds it to
+# shared_preload_libraries (ALTER SYSTEM) and restarts the local PostgreSQL cluster once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+n=200; [ "${1:-}" = "--smoke" ] && n=20
+bench_database
+admin="${DATABASE_URL%/*}/postgres"
+db="${DATABASE_URL##*/}"
+
+if ! psql "$admin" -tAc "SHOW shared_preload_libraries" | grep -q pg_stat_statements; then
+    echo "== preloading pg_stat_statements (restarts the local PostgreSQL cluster)"
+    current=$(psql "$admin" -tAc "SHOW shared_preload_libraries")
+    psql "$admin" -qc "ALTER SYSTEM SET shared_preload_libraries = '${current:+$current,}pg_stat_statements'"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main restart
+    bash scripts/ensure-postgres.sh
+fi
+# The statistics are read from the admin database, about the bench database only.
+psql "$admin" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+dbid=$(psql "$admin" -tAc "SELECT oid FROM pg_database WHERE datname = '$db'")
+
+cargo build --release --quiet --bin progress-dashboard
+./target/release/progress-dashboard seed-demo --count 200 >/dev/null
+
+port=18080
+PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn CACHE_ENABLED=false CACHE_WARM_COUNT=0 REPORTS_SCHEDULER=false \
+    OUTBOX_RELAY_MS=3600000 ./target/release/progress-dashboard serve >"$bench_out/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+wait_port $port
+
+gql() { curl -s -H 'content-type: application/json' -d "$1" "http://127.0.0.1:$port/graphql"; }
+
+# An analysis with $1 opportunities, recorded through the API (a repeat run finds the same one).
+record() {
+    local count=$1 opps
+    opps=$(python3 -c 'import json,sys; print(json.dumps([{"opportunityId": f"o{i}", "category": "VALUE_CREATION", "hoursPerWeek": 1 + i % 7, "hoursPerYear": 52 * (1 + i % 7), "complexityLevel": 1 + i % 10} for i in range(int(sys.argv[1]))]))' "$count")
+    gql '{"query":"mutation($i: RecordAnalysisInput!) { recordAnalysis(input: $i) { dashboard { id opportunities { id } } } }","variables":{"i":{"url":"https://sql-bench-'"$count"'.example.com","identity":{"companyName":"SQL bench '"$count"'"},"opportunities":'"$opps"'}}}' \
+        | python3 -c 'import json,sys; r=json.load(sys.stdin); d=r["data"]["recordAnalysis"]["dashboard"]; assert len(d["opportunities"]) == int(sys.argv[1]), r; print(d["id"])' "$count"
+}
+dashboard_body() {
+    echo '{"query":"{ dashboard(analysisId: \"'"$1"'\") { id opportunities { id status } progressSummary { implemented } badges { id } achievements { progressPercentage } metrics { timeSaved { implementedAnnual } } recommendations { priorityScore } } }"}'
+}
+dashboards_body() {
+    local ids; ids=$(psql "$DATABASE_URL" -tAc "SELECT string_agg('\\\"' || id || '\\\"', ',') FROM (SELECT id FROM analyses ORDER BY id LIMIT $1) a")
+    echo '{"query":"{ dashboards(analysisIds: ['"$ids"']) { id opportunities { id status } badges { id } achievements { progressPercentage } metrics { timeSaved { implementedAnnual } } } }"}'
+}
+
+# Runs $2 (a request body) N times; prints JSON: statements per request, and each statement's share.
+count_case() {
+    local label=$1 body=$2 expect=$3 out
+    out=$(gql "$body")
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); d=r["data"]; n=len(d.get("dashboards") or [1]); assert "errors" not in r and n == int(sys.argv[2]), r' "$out" "$expect"
+    sleep 0.2
+    psql "$admin" -qtAc "SELECT pg_stat_statements_reset(0, $dbid, 0)" >/dev/null
+    for _ in $(seq 1 "$n"); do
+        out=$(gql "$body")
+        grep -q '"errors"' <<<"$out" && { echo "$label failed: $out" >&2; exit 1; }
+    done
+    psql "$admin" -tAc "SELECT coalesce(json_agg(json_build_object('calls', calls, 'exec_ms', total_exec_time, 'query', left(regexp_replace(query, '\s+', ' ', 'g'), 160)) ORDER BY calls DESC), '[]') FROM pg_stat_statements WHERE dbid = $dbid AND query NOT ILIKE '%pg_stat_statements%'" \
+        | python3 -c 'import json,sys; rows=json.load(sys.stdin); n=int(sys.argv[2]); total=sum(r["calls"] for r in rows); print(json.dumps({"case": sys.argv[1], "requests": n, "statements": total, "per_request": round(total / n, 2), "exec_ms_per_request": round(sum(r["exec_ms"] for r in rows) / n, 3), "by_statement": [{"per_request": round(r["calls"] / n, 2), "exec_ms_per_request": round(r["exec_ms"] / n, 3), "query": r["query"]} for r in rows]}))' "$label" "$n"
+}
+
+three=$(record 3)
+thirty=$(record 30)
+cases=()
+cases+=("$(count_case "dashboard, 3 opportunities" "$(dashboard_body "$three")" 1)")
+cases+=("$(count_case "dashboard, 30 opportunities" "$(dashboard_body "$thirty")" 1)")
+for k in 1 10 100; do
+    label="dashboards, $k ids"; [ $k = 1 ] && label="dashboards, 1 id"
+    cases+=("$(count_case "$label" "$(dashboards_body $k)" $k)")
+done
+
+python3 - "$bench_out/sql.json" "${cases[@]}" <<'PY'
+import json, sys
+cases = [json.loads(c) for c in sys.argv[2:]]
+print("\n| uncached request | statements per request (pg_stat_statements) | their execution ms per request | requests counted |")
+print("|---|---|---|---|")
+for c in cases:
+    print(f"| {c['case']} | {c['per_request']:g} | {c['exec_ms_per_request']:.3f} | {c['requests']} |")
+for c in (cases[0], cases[-1]):
+    print(f"\nThe statements of '{c['case']}', per request:")
+    for s in c["by_statement"]:
+        print(f"  {s['per_request']:g} × {s['exec_ms_per_request']:.3f} ms  {s['query']}")
+json.dump(cases, open(sys.argv[1], "w"), indent=2)
+print(f"\nJSON written to {sys.argv[1]}")
+PY
