@@ -42,8 +42,11 @@ analyses=$(wc -l <"$ours_bodies")
 # $1 label, $2 pid, $3 port: max (wrk) then the rate at p95 < 200 ms (oha).
 measure() {
     local label=$1 pid=$2 p=$3 max_run max rate
+    echo "  [${SECONDS}s] checking every analysis' body" >&2
     check_bodies "$p" "$analyses"
+    echo "  [${SECONDS}s] max (wrk, ${dur}s)" >&2
     max_run=$(run_wrk "$label" "$pid" "$p")
+    echo "  [${SECONDS}s] the rate held at p95 < 200 ms (oha, ${step_dur}s steps)" >&2
     max=$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["rps"]))' "$max_run")
     rate=$(rate_at_p95 "$max" "$p")
     check_bodies "$p" 20

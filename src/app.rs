@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use crate::cache::memory::MemoryCache;
 use crate::cache::redis::RedisCache;
@@ -140,9 +140,21 @@ impl App {
         })
     }
 
-    /// Binds `HOST:PORT` (port 0 picks a free one).
+    /// Binds `HOST:PORT` (port 0 picks a free one) with a deep accept queue: with the default
+    /// of 128, a burst of connections (1,000 clients at once) overflowed it and the dropped SYNs
+    /// came back a second later (TCP's retransmit), as 1 s latencies. The kernel caps the queue
+    /// at `net.core.somaxconn`.
     pub async fn bind(&self) -> std::io::Result<TcpListener> {
-        TcpListener::bind(SocketAddr::new(self.config.host, self.config.port)).await
+        const ACCEPT_BACKLOG: u32 = 4096;
+        let addr = SocketAddr::new(self.config.host, self.config.port);
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(ACCEPT_BACKLOG)
     }
 
     /// Serves until `shutdown` resolves, then lets requests in flight finish.

@@ -186,3 +186,26 @@ async fn playground_examples_run() {
         .unwrap();
     assert!(page.contains("wsClient") && page.contains("subscription BadgeToasts"));
 }
+
+#[tokio::test]
+async fn a_burst_of_connections_waits_in_the_accept_queue() {
+    // A listener nobody accepts on: every connect that completes sits in the accept queue. With
+    // the default queue (128) the rest lose their SYN and retry a second later; ours holds them.
+    let app = TestApp::spawn().await;
+    let listener = app.app.bind().await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let burst = 600;
+    let connects = (0..burst).map(|_| {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(800),
+            tokio::net::TcpStream::connect(addr),
+        )
+    });
+    let results = futures_util::future::join_all(connects).await;
+    let connected: Vec<_> = results.into_iter().filter_map(|r| r.ok()?.ok()).collect();
+    assert_eq!(
+        connected.len(),
+        burst,
+        "connections dropped by a full accept queue"
+    );
+}
