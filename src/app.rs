@@ -20,6 +20,7 @@ use crate::events::memory::MemoryBus;
 use crate::events::platform::PlatformKpis;
 use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
+use crate::graphql::parsed::ParsedQueries;
 use crate::graphql::{self, AppSchema};
 use crate::redis_link::Redis;
 use crate::reports::Reports;
@@ -73,6 +74,8 @@ pub struct Services {
 pub struct App {
     pub services: Services,
     pub schema: AppSchema,
+    /// Parsed documents by their text, for the HTTP path.
+    pub parsed: ParsedQueries,
     pub config: Config,
 }
 
@@ -135,6 +138,7 @@ impl App {
         );
         Ok(Self {
             schema: graphql::build_schema(Some(services.clone())),
+            parsed: ParsedQueries::default(),
             services,
             config,
         })

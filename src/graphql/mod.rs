@@ -33,8 +33,7 @@ pub fn build_schema(services: Option<Services>) -> AppSchema {
         subscription::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
-    .extension(parsed::ParsedQueries::default());
+    .limit_complexity(MAX_COMPLEXITY);
     if let Some(s) = services {
         builder = builder.data(s);
     }

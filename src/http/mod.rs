@@ -152,9 +152,10 @@ async fn graphql(
             id,
         );
     }
-    let request = request
+    let mut request = request
         .data(RequestId(id.clone()))
         .data(loaders(app.services.store.clone()));
+    app.parsed.prepare(&mut request);
     let mut response = app.schema.execute(request).await;
     complete(&mut response, &id);
     GraphQLResponse::from(response).into_response()
