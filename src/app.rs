@@ -20,7 +20,7 @@ use crate::events::memory::MemoryBus;
 use crate::events::platform::PlatformKpis;
 use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
-use crate::graphql::parsed::ParsedQueries;
+use crate::graphql::parsed::{KnownValid, ParsedQueries};
 use crate::graphql::{self, AppSchema};
 use crate::redis_link::Redis;
 use crate::reports::Reports;
@@ -74,8 +74,12 @@ pub struct Services {
 pub struct App {
     pub services: Services,
     pub schema: AppSchema,
+    /// The same schema for requests in `known_valid` (it skips the validation they passed).
+    pub prevalidated: AppSchema,
     /// Parsed documents by their text, for the HTTP path.
     pub parsed: ParsedQueries,
+    /// Requests that passed validation, for the HTTP path.
+    pub known_valid: KnownValid,
     pub config: Config,
 }
 
@@ -138,7 +142,9 @@ impl App {
         );
         Ok(Self {
             schema: graphql::build_schema(Some(services.clone())),
+            prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
             parsed: ParsedQueries::default(),
+            known_valid: KnownValid::default(),
             services,
             config,
         })

@@ -12,7 +12,7 @@ pub mod stats;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::Schema;
+use async_graphql::{Schema, ValidationMode};
 
 use crate::app::Services;
 
@@ -27,13 +27,24 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 pub fn build_schema(services: Option<Services>) -> AppSchema {
+    build_schema_with(services, ValidationMode::Strict)
+}
+
+/// The schema for requests already known to be valid (`parsed::KnownValid`): `Fast` still
+/// enforces the depth and complexity limits but skips the rules the request has passed before.
+pub fn build_prevalidated_schema(services: Option<Services>) -> AppSchema {
+    build_schema_with(services, ValidationMode::Fast)
+}
+
+fn build_schema_with(services: Option<Services>, mode: ValidationMode) -> AppSchema {
     let mut builder = Schema::build(
         query::QueryRoot,
         mutation::MutationRoot,
         subscription::SubscriptionRoot,
     )
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .limit_complexity(MAX_COMPLEXITY)
+    .validation_mode(mode);
     if let Some(s) = services {
         builder = builder.data(s);
     }

@@ -25,7 +25,7 @@ use tracing::Level;
 use crate::app::App;
 use crate::error::ErrorCode;
 use crate::graphql::errors::complete;
-use crate::graphql::{loaders::loaders, RequestId};
+use crate::graphql::{loaders::loaders, parsed::KnownValid, RequestId};
 
 /// The playground page with its example operations filled in.
 static PLAYGROUND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -156,7 +156,26 @@ async fn graphql(
         .data(RequestId(id.clone()))
         .data(loaders(app.services.store.clone()));
     app.parsed.prepare(&mut request);
-    let mut response = app.schema.execute(request).await;
+    let key = KnownValid::key(&request);
+    let known = key.as_deref().is_some_and(|k| app.known_valid.contains(k));
+    let schema = if known {
+        &app.prevalidated
+    } else {
+        &app.schema
+    };
+    let mut response = schema.execute(request).await;
+    if let (false, Some(key)) = (known, key) {
+        // Errors without a code are GraphQL's own (syntax, validation, variables); resolver
+        // errors all carry one, and do not make the request itself invalid.
+        let valid = response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .is_some_and(|x| x.get("code").is_some())
+        });
+        if valid {
+            app.known_valid.insert(key);
+        }
+    }
     complete(&mut response, &id);
     GraphQLResponse::from(response).into_response()
 }

@@ -106,3 +106,46 @@ async fn internal_errors_do_not_leak() {
         "NOT_STARTED"
     );
 }
+
+#[tokio::test]
+async fn validation_is_skipped_only_for_the_exact_request_that_passed_it() {
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    let known = || app.app.known_valid.len();
+    let before = known();
+
+    // refused, and refused again: an invalid request is never remembered
+    for _ in 0..2 {
+        let e = app.error("{ badgeCatalog { nope } }", json!({})).await;
+        assert_eq!(e["extensions"]["code"], "INVALID_INPUT");
+    }
+    assert_eq!(known(), before);
+
+    // valid: remembered once, then answered the same without validation
+    let first = app.data(&DASHBOARD, json!({"id": id})).await;
+    assert_eq!(known(), before + 1);
+    assert_eq!(app.data(&DASHBOARD, json!({"id": id})).await, first);
+    assert_eq!(known(), before + 1);
+
+    // the same document with other variables is another request: fully validated
+    let update = |status: &str| json!({"input": {"analysisId": id, "opportunityId": "value_creation", "status": status}});
+    app.data(UPDATE, update("IN_PROGRESS")).await;
+    assert_eq!(known(), before + 2);
+    let e = app.error(UPDATE, update("DONE")).await;
+    assert_eq!(e["extensions"]["code"], "INVALID_INPUT");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid value for argument"),
+        "refused by validation, not at execution: {e}"
+    );
+    assert_eq!(known(), before + 2);
+
+    // a resolver's error does not make the request invalid, and stays the resolver's
+    for _ in 0..2 {
+        let e = app.error(&DASHBOARD, json!({"id": MISSING})).await;
+        assert_eq!(e["extensions"]["code"], "ANALYSIS_NOT_FOUND");
+    }
+    assert_eq!(known(), before + 3);
+}
