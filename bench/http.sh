@@ -23,7 +23,7 @@ bash scripts/ensure-redis.sh
 bench_load_tools
 
 port=18080; floor_port=18090
-cargo build --release --quiet --bin progress-dashboard --example floor
+bench_build
 ./target/release/progress-dashboard seed-demo --count 200 >/dev/null
 
 out=$bench_out

@@ -13,6 +13,13 @@ bench_database() {
         || psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db\""
 }
 
+# The release server and the bench programs, always built together: building the server alone
+# resolves features without the dev-dependencies, so alternating the two recompiled the crate
+# (1.5 min) each time. The server performs the same either way (measured).
+bench_build() {
+    cargo build --release --quiet --bin progress-dashboard --examples
+}
+
 # wrk (Debian) and oha (crates.io), installed when missing.
 bench_load_tools() {
     command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }

@@ -20,7 +20,7 @@ bench_load_tools
 command -v node >/dev/null || bash scripts/ensure-node.sh
 [ -x bench/peer/node_modules/.bin/postgraphile ] \
     || (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
-cargo build --release --quiet --bin progress-dashboard
+bench_build
 ./target/release/progress-dashboard seed-demo --count 200 >/dev/null
 
 port=18080; peer_port=18095

@@ -24,7 +24,7 @@ bench_database
 bench_load_tools
 command -v perf >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null; }
 command -v inferno-flamegraph >/dev/null || cargo install inferno --locked
-cargo build --release --quiet --bin progress-dashboard
+bench_build
 ./target/release/progress-dashboard seed-demo --count 200 >/dev/null
 
 extra=()

@@ -8,6 +8,6 @@ bench_database
 count=10000
 [ "${1:-}" = "--smoke" ] && count=500
 [ "${1:-}" = "--count" ] && count=$2
-cargo build --release --quiet --example reports_bench
+bench_build
 LOG_LEVEL=warn ./target/release/examples/reports_bench --count "$count" | tee "$bench_out/reports-last.txt"
 grep '^JSON ' "$bench_out/reports-last.txt" | cut -d' ' -f2- >"$bench_out/reports.json"

@@ -23,11 +23,15 @@ if ! psql "$admin" -tAc "SHOW shared_preload_libraries" | grep -q pg_stat_statem
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main restart
     bash scripts/ensure-postgres.sh
 fi
+# Planning counted too (a reload is enough): it shows which statements are planned per request.
+if [ "$(psql "$admin" -tAc "SHOW pg_stat_statements.track_planning")" != on ]; then
+    psql "$admin" -qc "ALTER SYSTEM SET pg_stat_statements.track_planning = on" -c "SELECT pg_reload_conf()" >/dev/null
+fi
 # The statistics are read from the admin database, about the bench database only.
 psql "$admin" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
 dbid=$(psql "$admin" -tAc "SELECT oid FROM pg_database WHERE datname = '$db'")
 
-cargo build --release --quiet --bin progress-dashboard
+bench_build
 ./target/release/progress-dashboard seed-demo --count 200 >/dev/null
 
 port=18080
@@ -65,8 +69,8 @@ count_case() {
         out=$(gql "$body")
         grep -q '"errors"' <<<"$out" && { echo "$label failed: $out" >&2; exit 1; }
     done
-    psql "$admin" -tAc "SELECT coalesce(json_agg(json_build_object('calls', calls, 'exec_ms', total_exec_time, 'query', left(regexp_replace(query, '\s+', ' ', 'g'), 160)) ORDER BY calls DESC), '[]') FROM pg_stat_statements WHERE dbid = $dbid AND query NOT ILIKE '%pg_stat_statements%'" \
-        | python3 -c 'import json,sys; rows=json.load(sys.stdin); n=int(sys.argv[2]); total=sum(r["calls"] for r in rows); print(json.dumps({"case": sys.argv[1], "requests": n, "statements": total, "per_request": round(total / n, 2), "exec_ms_per_request": round(sum(r["exec_ms"] for r in rows) / n, 3), "by_statement": [{"per_request": round(r["calls"] / n, 2), "exec_ms_per_request": round(r["exec_ms"] / n, 3), "query": r["query"]} for r in rows]}))' "$label" "$n"
+    psql "$admin" -tAc "SELECT coalesce(json_agg(json_build_object('calls', calls, 'plans', plans, 'plan_ms', total_plan_time, 'exec_ms', total_exec_time, 'query', left(regexp_replace(query, '\s+', ' ', 'g'), 160)) ORDER BY calls DESC), '[]') FROM pg_stat_statements WHERE dbid = $dbid AND query NOT ILIKE '%pg_stat_statements%'" \
+        | python3 -c 'import json,sys; rows=json.load(sys.stdin); n=int(sys.argv[2]); total=sum(r["calls"] for r in rows); print(json.dumps({"case": sys.argv[1], "requests": n, "statements": total, "per_request": round(total / n, 2), "exec_ms_per_request": round(sum(r["exec_ms"] for r in rows) / n, 3), "plans_per_request": round(sum(r["plans"] for r in rows) / n, 2), "plan_ms_per_request": round(sum(r["plan_ms"] for r in rows) / n, 3), "by_statement": [{"per_request": round(r["calls"] / n, 2), "plans_per_request": round(r["plans"] / n, 2), "plan_ms_per_request": round(r["plan_ms"] / n, 3), "exec_ms_per_request": round(r["exec_ms"] / n, 3), "query": r["query"]} for r in rows]}))' "$label" "$n"
 }
 
 three=$(record 3)
@@ -82,14 +86,14 @@ done
 python3 - "$bench_out/sql.json" "${cases[@]}" <<'PY'
 import json, sys
 cases = [json.loads(c) for c in sys.argv[2:]]
-print("\n| uncached request | statements per request (pg_stat_statements) | their execution ms per request | requests counted |")
-print("|---|---|---|---|")
+print("\n| uncached request | statements per request (pg_stat_statements) | plans per request | planning ms | execution ms | requests counted |")
+print("|---|---|---|---|---|---|")
 for c in cases:
-    print(f"| {c['case']} | {c['per_request']:g} | {c['exec_ms_per_request']:.3f} | {c['requests']} |")
+    print(f"| {c['case']} | {c['per_request']:g} | {c['plans_per_request']:g} | {c['plan_ms_per_request']:.3f} | {c['exec_ms_per_request']:.3f} | {c['requests']} |")
 for c in (cases[0], cases[-1]):
-    print(f"\nThe statements of '{c['case']}', per request:")
+    print(f"\nThe statements of '{c['case']}', per request (calls, plans, planning ms, execution ms):")
     for s in c["by_statement"]:
-        print(f"  {s['per_request']:g} × {s['exec_ms_per_request']:.3f} ms  {s['query']}")
+        print(f"  {s['per_request']:g}  {s['plans_per_request']:g}  {s['plan_ms_per_request']:.3f}  {s['exec_ms_per_request']:.3f}  {s['query'][:100]}")
 json.dump(cases, open(sys.argv[1], "w"), indent=2)
 print(f"\nJSON written to {sys.argv[1]}")
 PY

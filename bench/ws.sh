@@ -11,7 +11,7 @@ bench_database
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 port=${BENCH_PORT:-18080}
 
-cargo build --release --quiet --bin progress-dashboard --example ws_fanout
+bench_build
 PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn CACHE_WARM_COUNT=0 ./target/release/progress-dashboard serve >"$bench_out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
