@@ -96,15 +96,20 @@ def peer_section(p):
 
 def sql_section(cases):
     print("## The uncached path, SQL statements per request: `bash bench/sql.sh`\n")
-    print("Counted by PostgreSQL (`pg_stat_statements`, the bench database only), our cache off:\n")
-    print("| request | statements per request | requests |")
-    print("|---|---|---|")
+    print("Counted by PostgreSQL (`pg_stat_statements` with planning tracked, the bench database only),")
+    print("our cache off; times are PostgreSQL's own, per request:\n")
+    print("| request | statements | plans | planning ms | execution ms | requests |")
+    print("|---|---|---|---|---|---|")
     for c in cases:
-        print(f"| {c['case']} | {c['per_request']:g} | {c['requests']} |")
-    last = cases[-1]
-    print(f"\nThe statements of the last case ({last['case']}), per request:\n")
-    for s in last["by_statement"]:
-        print(f"- {s['per_request']:g} × `{s['query'][:110]}`")
+        print(f"| {c['case']} | {c['per_request']:g} | {c['plans_per_request']:g} | {c['plan_ms_per_request']:.3f} "
+              f"| {c['exec_ms_per_request']:.3f} | {c['requests']} |")
+    for c in (cases[0], cases[-1]):
+        print(f"\nThe statements of '{c['case']}', per request:\n")
+        print("| calls | plans | planning ms | execution ms | statement |")
+        print("|---|---|---|---|---|")
+        for s in c["by_statement"]:
+            print(f"| {s['per_request']:g} | {s['plans_per_request']:g} | {s['plan_ms_per_request']:.3f} "
+                  f"| {s['exec_ms_per_request']:.3f} | `{s['query'][:90]}…` |")
     print()
 
 
