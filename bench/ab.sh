@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A/B of two server binaries on the cached dashboard: each pinned to core 0 in turn, wrk on
+# core 1, alternated ROUNDS times (default 2) so that the machine's drift hits both alike.
+#   cp target/release/progress-dashboard /tmp/old    # before the change
+#   ...change, cargo build --release...
+#   bash bench/ab.sh /tmp/old target/release/progress-dashboard [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+
+[ $# -ge 2 ] || { echo "usage: bash bench/ab.sh OLD_BINARY NEW_BINARY [ROUNDS]" >&2; exit 2; }
+old=$1; new=$2; rounds=${3:-2}; dur=${DUR:-10}
+bench_database
+bench_load_tools
+"$new" seed-demo --count 200 >/dev/null
+
+example=550e8400-e29b-41d4-a716-446655440000
+export QUERY_BODY='{"query":"{ dashboard(analysisId: \"'$example'\") { id url identity { companyName sector } opportunities { id opportunityId category hoursPerWeek hoursPerYear complexityLevel status implementedAt } progressSummary { totalOpportunities notStarted inProgress implemented completionPercentage } badges { id badgeType name icon rarity points earnedAt } achievements { badge { slug } unlocked progressPercentage nextMilestone } metrics { timeSaved { potentialWeekly implementedWeekly potentialAnnual implementedAnnual } moneySaved { hourlyRate potentialAnnual implementedAnnual currency } } recommendations { opportunity { opportunityId } priorityScore reason } } }"}'
+
+port=18080
+runs=()
+for _ in $(seq 1 "$rounds"); do
+    for which in old new; do
+        bin=$old; [ $which = new ] && bin=$new
+        PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn REPORTS_SCHEDULER=false CACHE_WARM_COUNT=200 \
+            taskset -c 0 "$bin" serve >"$bench_out/server.log" 2>&1 &
+        pid=$!
+        wait_port $port
+        check_bodies $port 50
+        r=$(run_wrk "$which" $pid $port)
+        kill $pid; wait $pid 2>/dev/null || true
+        echo "$r"
+        runs+=("$r")
+    done
+done
+python3 - "${runs[@]}" <<'PY'
+import json, statistics, sys
+runs = [json.loads(a) for a in sys.argv[1:]]
+print("\n| binary | req/s (mean) | CPU-µs/req (mean) | p99 ms (mean) | failures |")
+print("|---|---|---|---|---|")
+for which in ("old", "new"):
+    rs = [r for r in runs if r["target"] == which]
+    fails = sum(r["failures"] + r["non2xx"] + r["socket_errors"] for r in rs)
+    print(f"| {which} | {statistics.mean(r['rps'] for r in rs):,.0f} | {statistics.mean(r['cpu_us_per_request'] for r in rs):.1f} "
+          f"| {statistics.mean(r['p99_ms'] for r in rs):.2f} | {fails} |")
+PY
