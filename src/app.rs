@@ -20,7 +20,7 @@ use crate::events::memory::MemoryBus;
 use crate::events::platform::PlatformKpis;
 use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
-use crate::graphql::parsed::{KnownValid, ParsedQueries};
+use crate::graphql::parsed::KnownDocuments;
 use crate::graphql::{self, AppSchema};
 use crate::redis_link::Redis;
 use crate::reports::Reports;
@@ -74,12 +74,10 @@ pub struct Services {
 pub struct App {
     pub services: Services,
     pub schema: AppSchema,
-    /// The same schema for requests in `known_valid` (it skips the validation they passed).
+    /// The same schema for requests known to be valid (it skips the validation they passed).
     pub prevalidated: AppSchema,
-    /// Parsed documents by their text, for the HTTP path.
-    pub parsed: ParsedQueries,
-    /// Requests that passed validation, for the HTTP path.
-    pub known_valid: KnownValid,
+    /// Parsed documents and the requests known to be valid, for the HTTP path.
+    pub known: KnownDocuments,
     pub config: Config,
 }
 
@@ -143,8 +141,7 @@ impl App {
         Ok(Self {
             schema: graphql::build_schema(Some(services.clone())),
             prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
-            parsed: ParsedQueries::default(),
-            known_valid: KnownValid::default(),
+            known: KnownDocuments::default(),
             services,
             config,
         })

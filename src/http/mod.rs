@@ -25,7 +25,7 @@ use tracing::Level;
 use crate::app::App;
 use crate::error::ErrorCode;
 use crate::graphql::errors::complete;
-use crate::graphql::{loaders::loaders, parsed::KnownValid, RequestId};
+use crate::graphql::{loaders::loaders, RequestId};
 
 /// The playground page with its example operations filled in.
 static PLAYGROUND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -95,8 +95,9 @@ fn error_response(
     (status, Json(body)).into_response()
 }
 
-fn has_mutation(query: &str) -> bool {
-    async_graphql::parser::parse_query(query)
+fn has_mutation(request: &mut async_graphql::Request) -> bool {
+    request
+        .parsed_query()
         .map(|doc| {
             doc.operations
                 .iter()
@@ -143,8 +144,12 @@ async fn graphql(
             )
         }
     };
+    let mut request = request
+        .data(RequestId(id.clone()))
+        .data(loaders(app.services.store.clone()));
+    let prepared = app.known.prepare(&mut request);
     // GET is for reads only: a link or an image tag must never change anything.
-    if method == Method::GET && has_mutation(&request.query) {
+    if method == Method::GET && has_mutation(&mut request) {
         return error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidInput,
@@ -152,30 +157,13 @@ async fn graphql(
             id,
         );
     }
-    let mut request = request
-        .data(RequestId(id.clone()))
-        .data(loaders(app.services.store.clone()));
-    app.parsed.prepare(&mut request);
-    let key = KnownValid::key(&request);
-    let known = key.as_deref().is_some_and(|k| app.known_valid.contains(k));
-    let schema = if known {
+    let schema = if prepared.known_valid {
         &app.prevalidated
     } else {
         &app.schema
     };
     let mut response = schema.execute(request).await;
-    if let (false, Some(key)) = (known, key) {
-        // Errors without a code are GraphQL's own (syntax, validation, variables); resolver
-        // errors all carry one, and do not make the request itself invalid.
-        let valid = response.errors.iter().all(|e| {
-            e.extensions
-                .as_ref()
-                .is_some_and(|x| x.get("code").is_some())
-        });
-        if valid {
-            app.known_valid.insert(key);
-        }
-    }
+    app.known.record(prepared, &response);
     complete(&mut response, &id);
     GraphQLResponse::from(response).into_response()
 }
