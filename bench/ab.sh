@@ -14,21 +14,17 @@ bench_database
 bench_load_tools
 "$new" seed-demo --count 200 >/dev/null
 
-example=550e8400-e29b-41d4-a716-446655440000
-export QUERY_BODY='{"query":"{ dashboard(analysisId: \"'$example'\") { id url identity { companyName sector } opportunities { id opportunityId category hoursPerWeek hoursPerYear complexityLevel status implementedAt } progressSummary { totalOpportunities notStarted inProgress implemented completionPercentage } badges { id badgeType name icon rarity points earnedAt } achievements { badge { slug } unlocked progressPercentage nextMilestone } metrics { timeSaved { potentialWeekly implementedWeekly potentialAnnual implementedAnnual } moneySaved { hourlyRate potentialAnnual implementedAnnual currency } } recommendations { opportunity { opportunityId } priorityScore reason } } }"}'
+QUERY_BODY=$(dashboard_query_body); export QUERY_BODY
 
-port=18080
+port=$bench_port
 runs=()
 for _ in $(seq 1 "$rounds"); do
     for which in old new; do
         bin=$old; [ $which = new ] && bin=$new
-        PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn REPORTS_SCHEDULER=false CACHE_WARM_COUNT=200 \
-            taskset -c 0 "$bin" serve >"$bench_out/server.log" 2>&1 &
-        pid=$!
-        wait_port $port
+        start_pinned "$bin"
         check_bodies $port 50
-        r=$(run_wrk "$which" $pid $port)
-        kill $pid; wait $pid 2>/dev/null || true
+        r=$(run_wrk "$which" $server $port)
+        kill $server; wait $server 2>/dev/null || true
         echo "$r"
         runs+=("$r")
     done

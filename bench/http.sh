@@ -22,7 +22,7 @@ bench_database
 bash scripts/ensure-redis.sh
 bench_load_tools
 
-port=18080; floor_port=18090
+port=$bench_port; floor_port=18090
 bench_build
 ./target/release/progress-dashboard seed-demo --count 200 >/dev/null
 
@@ -31,15 +31,12 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-example=550e8400-e29b-41d4-a716-446655440000
-query='{ dashboard(analysisId: \"'$example'\") { id url identity { companyName sector } opportunities { id opportunityId category hoursPerWeek hoursPerYear complexityLevel status implementedAt } progressSummary { totalOpportunities notStarted inProgress implemented completionPercentage } badges { id badgeType name icon rarity points earnedAt } achievements { badge { slug } unlocked progressPercentage nextMilestone } metrics { timeSaved { potentialWeekly implementedWeekly potentialAnnual implementedAnnual } moneySaved { hourlyRate potentialAnnual implementedAnnual currency } } recommendations { opportunity { opportunityId } priorityScore reason } } }'
-export QUERY_BODY="{\"query\":\"$query\"}"
+QUERY_BODY=$(dashboard_query_body); export QUERY_BODY
 mutation_ids=$(psql "$DATABASE_URL" -tAc "SELECT string_agg(analysis_id::text, ',') FROM (SELECT analysis_id FROM user_progress WHERE opportunity_id = 'business_management' AND status <> 'IMPLEMENTED' ORDER BY analysis_id LIMIT 50) a")
 
 start_server() { # extra env as args
-    env "$@" PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn REPORTS_SCHEDULER=false CACHE_WARM_COUNT=200 \
-        taskset -c 0 ./target/release/progress-dashboard serve >"$out/server.log" 2>&1 &
-    server=$!; pids+=("$server"); wait_port $port
+    start_pinned ./target/release/progress-dashboard "$@"
+    pids+=("$server")
     check_bodies $port 50 # and warms the pool and the cache
 }
 

@@ -28,6 +28,25 @@ bench_load_tools() {
     ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 }
 
+# The port every bench server listens on.
+bench_port=18080
+
+# The request body of the full dashboard query (every field of the contract's dashboard but
+# reportUrl) of analysis $1, by default the seeded example.
+dashboard_query_body() {
+    echo '{"query":"{ dashboard(analysisId: \"'"${1:-550e8400-e29b-41d4-a716-446655440000}"'\") { id url identity { companyName sector } opportunities { id opportunityId category hoursPerWeek hoursPerYear complexityLevel status implementedAt } progressSummary { totalOpportunities notStarted inProgress implemented completionPercentage } badges { id badgeType name icon rarity points earnedAt } achievements { badge { slug } unlocked progressPercentage nextMilestone } metrics { timeSaved { potentialWeekly implementedWeekly potentialAnnual implementedAnnual } moneySaved { hourlyRate potentialAnnual implementedAnnual currency } } recommendations { opportunity { opportunityId } priorityScore reason } } }"}'
+}
+
+# Starts server binary $1 pinned to core 0 on $bench_port, with the bench defaults overridden by
+# the ENV=VALUE arguments after it; sets $server and returns once it answers.
+start_pinned() {
+    local bin=$1; shift
+    env PORT=$bench_port HOST=127.0.0.1 LOG_LEVEL=warn REPORTS_SCHEDULER=false CACHE_WARM_COUNT=200 "$@" \
+        taskset -c 0 "$bin" serve >"$bench_out/server.log" 2>&1 &
+    server=$!
+    wait_port $bench_port
+}
+
 # Clock ticks (1/100 s) spent by one process, all its threads.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 

@@ -23,7 +23,7 @@ command -v node >/dev/null || bash scripts/ensure-node.sh
 bench_build
 ./target/release/progress-dashboard seed-demo --count 200 >/dev/null
 
-port=18080; peer_port=18095
+port=$bench_port; peer_port=18095
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
@@ -54,9 +54,8 @@ measure() {
 }
 
 start_ours() { # extra env as args
-    env "$@" PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn REPORTS_SCHEDULER=false CACHE_WARM_COUNT=200 \
-        taskset -c 0 ./target/release/progress-dashboard serve >"$bench_out/server.log" 2>&1 &
-    server=$!; pids+=("$server"); wait_port $port
+    start_pinned ./target/release/progress-dashboard "$@"
+    pids+=("$server")
 }
 
 export BODIES_FILE=$ours_bodies

@@ -32,15 +32,11 @@ case $scenario in
     redis) bash scripts/ensure-redis.sh; extra=(REDIS_URL=redis://127.0.0.1:6379 REDIS_PREFIX=pdbench:) ;;
     uncached) extra=(CACHE_ENABLED=false) ;;
 esac
-port=18080
-env "${extra[@]}" PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn REPORTS_SCHEDULER=false CACHE_WARM_COUNT=200 \
-    taskset -c 0 ./target/release/progress-dashboard serve >"$bench_out/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-wait_port $port
+port=$bench_port
+trap 'kill ${server:-} 2>/dev/null || true' EXIT
+start_pinned ./target/release/progress-dashboard "${extra[@]}"
 
-example=550e8400-e29b-41d4-a716-446655440000
-export QUERY_BODY='{"query":"{ dashboard(analysisId: \"'$example'\") { id url identity { companyName sector } opportunities { id opportunityId category hoursPerWeek hoursPerYear complexityLevel status implementedAt } progressSummary { totalOpportunities notStarted inProgress implemented completionPercentage } badges { id badgeType name icon rarity points earnedAt } achievements { badge { slug } unlocked progressPercentage nextMilestone } metrics { timeSaved { potentialWeekly implementedWeekly potentialAnnual implementedAnnual } moneySaved { hourlyRate potentialAnnual implementedAnnual currency } } recommendations { opportunity { opportunityId } priorityScore reason } } }"}'
+QUERY_BODY=$(dashboard_query_body); export QUERY_BODY
 check_bodies $port 50
 
 data="$bench_out/perf-$scenario.data"

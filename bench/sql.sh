@@ -34,12 +34,9 @@ dbid=$(psql "$admin" -tAc "SELECT oid FROM pg_database WHERE datname = '$db'")
 bench_build
 ./target/release/progress-dashboard seed-demo --count 200 >/dev/null
 
-port=18080
-PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn CACHE_ENABLED=false CACHE_WARM_COUNT=0 REPORTS_SCHEDULER=false \
-    OUTBOX_RELAY_MS=3600000 ./target/release/progress-dashboard serve >"$bench_out/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-wait_port $port
+port=$bench_port
+trap 'kill ${server:-} 2>/dev/null || true' EXIT
+start_pinned ./target/release/progress-dashboard CACHE_ENABLED=false CACHE_WARM_COUNT=0 OUTBOX_RELAY_MS=3600000
 
 gql() { curl -s -H 'content-type: application/json' -d "$1" "http://127.0.0.1:$port/graphql"; }
 
