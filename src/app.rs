@@ -22,9 +22,10 @@ use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
 use crate::graphql::parsed::KnownDocuments;
 use crate::graphql::{self, AppSchema};
+use crate::http::ws::WsGate;
 use crate::redis_link::Redis;
 use crate::reports::Reports;
-use crate::service::documents::RateLimiter;
+use crate::service::documents::DocumentLimits;
 
 /// Live connection and subscription counts of this instance.
 #[derive(Debug, Default)]
@@ -66,7 +67,7 @@ pub struct Services {
     pub counts: Arc<LiveCounts>,
     /// Email reports and documents.
     pub reports: Arc<Reports>,
-    pub documents_limiter: Arc<RateLimiter>,
+    pub document_limits: Arc<DocumentLimits>,
 }
 
 /// A built server, ready to serve on any listener.
@@ -78,6 +79,8 @@ pub struct App {
     pub prevalidated: AppSchema,
     /// Parsed documents and the requests known to be valid, for the HTTP path.
     pub known: KnownDocuments,
+    /// WebSocket connections held, per instance and per client address.
+    pub ws_gate: Arc<WsGate>,
     pub config: Config,
 }
 
@@ -121,7 +124,10 @@ impl App {
             hub,
             counts: Arc::default(),
             reports: Arc::new(Reports::new(&config)?),
-            documents_limiter: Arc::default(),
+            document_limits: Arc::new(DocumentLimits::new(
+                positive(config.reports_per_client_per_minute),
+                positive(config.reports_per_analysis_per_minute),
+            )),
         };
         if config.reports_scheduler {
             crate::service::reports::spawn_scheduler(
@@ -142,6 +148,10 @@ impl App {
             schema: graphql::build_schema(Some(services.clone())),
             prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
             known: KnownDocuments::default(),
+            ws_gate: Arc::new(WsGate::new(
+                config.ws_max_connections,
+                config.ws_max_connections_per_client,
+            )),
             services,
             config,
         })
@@ -170,11 +180,14 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let header_timeout = self.config.http_header_timeout;
         let router = crate::http::router(self);
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        crate::http::serve::serve(listener, router, header_timeout, shutdown).await
     }
+}
+
+fn positive(n: u32) -> std::num::NonZeroU32 {
+    std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN)
 }
 
 fn spawn_warm_up(store: Arc<Store>, count: i64) {

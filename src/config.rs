@@ -77,6 +77,27 @@ pub struct Config {
     pub reports_scheduler_interval: Duration,
     /// `REPORT_RETRY_BASE_MS`, default 1000: the first retry's wait (then doubled).
     pub report_retry_base: Duration,
+    /// `MAX_BODY_BYTES`, default 262144 (256 KiB): the largest request body (413 beyond).
+    pub max_body_bytes: usize,
+    /// `HTTP_HEADER_TIMEOUT_MS`, default 10000: time allowed for a request's headers, and for
+    /// an idle keep-alive connection's next request.
+    pub http_header_timeout: Duration,
+    /// `MAX_REQUESTS_IN_FLIGHT`, default 1024: more at once are shed with 503 and `Retry-After`.
+    pub max_requests_in_flight: usize,
+    /// `WS_MAX_CONNECTIONS`, default 50000: WebSocket connections per instance.
+    pub ws_max_connections: usize,
+    /// `WS_MAX_CONNECTIONS_PER_CLIENT`, default 256: WebSocket connections per client address.
+    pub ws_max_connections_per_client: usize,
+    /// `WS_SEND_TIMEOUT_MS`, default 10000: a reader slower than this for one message is dropped.
+    pub ws_send_timeout: Duration,
+    /// `ALLOWED_ORIGINS`: comma-separated origins that browsers may call from (CORS) and open
+    /// WebSockets from, besides the server's own; `*` allows any. Default: none.
+    pub allowed_origins: Vec<String>,
+    /// `REPORTS_PER_CLIENT_PER_MINUTE`, default 5: rendered documents per client address.
+    pub reports_per_client_per_minute: u32,
+    /// `REPORTS_PER_ANALYSIS_PER_MINUTE`, default 60: rendered documents per analysis, all
+    /// clients together.
+    pub reports_per_analysis_per_minute: u32,
 }
 
 impl fmt::Debug for Config {
@@ -119,6 +140,24 @@ impl fmt::Debug for Config {
                 &self.reports_scheduler_interval,
             )
             .field("report_retry_base", &self.report_retry_base)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("http_header_timeout", &self.http_header_timeout)
+            .field("max_requests_in_flight", &self.max_requests_in_flight)
+            .field("ws_max_connections", &self.ws_max_connections)
+            .field(
+                "ws_max_connections_per_client",
+                &self.ws_max_connections_per_client,
+            )
+            .field("ws_send_timeout", &self.ws_send_timeout)
+            .field("allowed_origins", &self.allowed_origins)
+            .field(
+                "reports_per_client_per_minute",
+                &self.reports_per_client_per_minute,
+            )
+            .field(
+                "reports_per_analysis_per_minute",
+                &self.reports_per_analysis_per_minute,
+            )
             .finish()
     }
 }
@@ -140,6 +179,34 @@ fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
             .parse()
             .map_err(|_| format!("{name}={v:?} is not valid")),
     }
+}
+
+/// A number above zero (a limit of zero would refuse everything).
+fn positive<T: std::str::FromStr + Default + PartialOrd>(name: &str, default: T) -> Result<T, String> {
+    let value = parsed(name, default)?;
+    if value <= T::default() {
+        return Err(format!("{name} must be above zero"));
+    }
+    Ok(value)
+}
+
+/// `https://app.example.com, http://localhost:3000` → the origins, checked; `*` stands alone.
+fn origins(value: Option<&str>) -> Result<Vec<String>, String> {
+    let list: Vec<String> = value
+        .unwrap_or("")
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+    for o in &list {
+        let scheme_ok = o.starts_with("http://") || o.starts_with("https://");
+        if o != "*" && (!scheme_ok || o.matches('/').count() != 2) {
+            return Err(format!(
+                "ALLOWED_ORIGINS: {o:?} is not an origin like https://app.example.com (or *)"
+            ));
+        }
+    }
+    Ok(list)
 }
 
 fn millis(name: &str, default: u64) -> Result<Duration, String> {
@@ -194,6 +261,15 @@ impl Config {
             reports_scheduler: parsed("REPORTS_SCHEDULER", true)?,
             reports_scheduler_interval: millis("REPORTS_SCHEDULER_INTERVAL_MS", 60_000)?,
             report_retry_base: millis("REPORT_RETRY_BASE_MS", 1000)?,
+            max_body_bytes: parsed("MAX_BODY_BYTES", 256 * 1024)?,
+            http_header_timeout: millis("HTTP_HEADER_TIMEOUT_MS", 10_000)?,
+            max_requests_in_flight: positive("MAX_REQUESTS_IN_FLIGHT", 1024)?,
+            ws_max_connections: parsed("WS_MAX_CONNECTIONS", 50_000)?,
+            ws_max_connections_per_client: parsed("WS_MAX_CONNECTIONS_PER_CLIENT", 256)?,
+            ws_send_timeout: millis("WS_SEND_TIMEOUT_MS", 10_000)?,
+            allowed_origins: origins(var("ALLOWED_ORIGINS").as_deref())?,
+            reports_per_client_per_minute: positive("REPORTS_PER_CLIENT_PER_MINUTE", 5)?,
+            reports_per_analysis_per_minute: positive("REPORTS_PER_ANALYSIS_PER_MINUTE", 60)?,
         })
     }
 
@@ -230,6 +306,15 @@ impl Config {
             reports_scheduler: false,
             reports_scheduler_interval: Duration::from_secs(60),
             report_retry_base: Duration::from_millis(200),
+            max_body_bytes: 256 * 1024,
+            http_header_timeout: Duration::from_secs(10),
+            max_requests_in_flight: 1024,
+            ws_max_connections: 50_000,
+            ws_max_connections_per_client: 256,
+            ws_send_timeout: Duration::from_secs(10),
+            allowed_origins: Vec::new(),
+            reports_per_client_per_minute: 5,
+            reports_per_analysis_per_minute: 60,
         }
     }
 }

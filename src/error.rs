@@ -22,6 +22,8 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     RateLimited,
+    /// Busy or a dependency down: retry later.
+    ServiceUnavailable,
     /// A live subscriber fell too far behind and was closed (it may resubscribe).
     SubscriberLagged,
     Internal,
@@ -37,6 +39,7 @@ impl ErrorCode {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::RateLimited => "RATE_LIMITED",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::SubscriberLagged => "SUBSCRIBER_LAGGED",
             Self::Internal => "INTERNAL",
         }

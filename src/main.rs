@@ -29,8 +29,25 @@ Configuration comes from environment variables; see README.md.";
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Stack of each runtime thread. Nothing should recurse deeply (documents are measured before
+/// they are parsed, `graphql::limits`); this is the backstop should something still do so.
+const THREAD_STACK: usize = 8 << 20;
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK)
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match Config::from_env() {
         Ok(c) => c,

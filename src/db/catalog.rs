@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::badges::BadgeRow;
 use super::schema::{badge_metadata, badge_versions};
-use crate::domain::badge::{BadgeCategory, Rarity};
+use crate::domain::badge::{BadgeCategory, Rarity, MAX_BADGES};
 use crate::domain::criteria::UnlockCriteria;
 use crate::error::BoxError;
 
@@ -47,6 +47,9 @@ struct CatalogFile {
 /// Criteria come back in canonical form, so that comparing with the stored copy is exact.
 pub fn parse_catalog(text: &str) -> Result<Vec<CatalogEntry>, BoxError> {
     let file: CatalogFile = toml::from_str(text).map_err(|e| format!("badge catalog: {e}"))?;
+    if file.badge.len() > MAX_BADGES {
+        return Err(format!("badge catalog: {} badges; at most {MAX_BADGES}", file.badge.len()).into());
+    }
     let mut seen = std::collections::HashSet::new();
     file.badge
         .into_iter()
@@ -186,6 +189,12 @@ pub async fn sync(
                 .into_iter()
                 .map(|b| (b.slug.clone(), b))
                 .collect();
+            let ever = stored.len() + entries.iter().filter(|e| !stored.contains_key(&e.slug)).count();
+            if ever > MAX_BADGES {
+                return Err(diesel::result::Error::QueryBuilderError(
+                    format!("badge catalog: {ever} badges with the retired ones; at most {MAX_BADGES}").into(),
+                ));
+            }
             let mut report = SyncReport::default();
             for e in &entries {
                 match stored.get(&e.slug) {

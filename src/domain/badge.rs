@@ -1,5 +1,9 @@
 //! Badge definitions (data, not code) and awards.
 
+/// Badges the catalog may ever hold, active or retired: it bounds every list of badges a query
+/// can return (the cost model counts on it), and `migrate` refuses a catalog beyond it.
+pub const MAX_BADGES: usize = 32;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

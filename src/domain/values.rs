@@ -85,9 +85,11 @@ impl NormalizedUrl {
         while s.ends_with('/') {
             s.pop();
         }
-        if s.is_empty() || !s.split('/').next().unwrap_or("").contains('.') {
+        let host = s.split(['/', '?', '#']).next().unwrap_or("");
+        if !is_web_host(host) {
+            let shown: String = url.chars().take(80).collect();
             return Err(RuleError::InvalidInput(format!(
-                "url must be a website address such as https://example.com, got {url:?}"
+                "url must be an http or https website address such as https://example.com, got {shown:?}"
             )));
         }
         Ok(Self(s))
@@ -96,6 +98,20 @@ impl NormalizedUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `example.com` or `example.com:8080`: letters, digits, `-` and `.`, with a dot inside. Any
+/// other scheme (`javascript:`, `ftp://`, `data:`) or a user part (`user@host`) fails here.
+fn is_web_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some(_) => return false,
+        None => host,
+    };
+    name.contains('.')
+        && !name.starts_with(['.', '-'])
+        && !name.ends_with(['.', '-'])
+        && name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.')
 }
 
 #[cfg(test)]
@@ -127,5 +143,18 @@ mod tests {
         assert!(NormalizedUrl::parse("").is_err());
         assert!(NormalizedUrl::parse("not a url").is_err());
         assert!(NormalizedUrl::parse("localhost").is_err());
+        assert_eq!(key("https://example.com:8443/a?b=c"), "example.com:8443/a?b=c");
+        assert_eq!(key("https://bücher.de"), "bücher.de");
+        for hostile in [
+            "javascript:alert(document.cookie)",
+            "ftp://example.com",
+            "data:text/html,<script>x.y</script>",
+            "https://user@evil.example.com",
+            "file:///etc/passwd.txt",
+            "http://example.com:99999999",
+            "https://.example.com",
+        ] {
+            assert!(NormalizedUrl::parse(hostile).is_err(), "{hostile}");
+        }
     }
 }

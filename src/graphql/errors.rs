@@ -38,13 +38,27 @@ pub fn gql_owned(e: AppError) -> async_graphql::Error {
 
 /// Completes the contract on a finished response: the request id on every error, and
 /// `INVALID_INPUT` on errors raised by GraphQL itself (syntax, validation, bad variables), since
-/// every resolver error already carries its own code.
+/// every resolver error already carries its own code. Long messages (a syntax error quotes the
+/// whole line it met) are cut, so a reply never echoes the client's document back.
 pub fn complete(response: &mut Response, request_id: &str) {
     for error in &mut response.errors {
+        if let Some(short) = super::limits::shorten(&error.message) {
+            error.message = short;
+        }
         let ext = error.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
             ext.set("code", ErrorCode::InvalidInput.as_str());
         }
         ext.set("requestId", Value::String(request_id.to_owned()));
     }
+}
+
+/// A response refused before execution (a limit), in the contract's shape.
+pub fn refused(message: impl Into<String>, request_id: &str) -> Response {
+    let mut response = Response::from_errors(vec![async_graphql::ServerError::new(
+        message.into(),
+        None,
+    )]);
+    complete(&mut response, request_id);
+    response
 }

@@ -28,6 +28,7 @@ pub struct UpdateProgressPayload {
     /// The opportunity after the change.
     pub opportunity: Opportunity,
     /// Badges earned by this change only.
+    #[graphql(complexity = "crate::domain::badge::MAX_BADGES * child_complexity + 1")]
     pub new_badges: Vec<Badge>,
     /// Time and money saved after the change.
     pub metrics: Metrics,

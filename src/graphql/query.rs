@@ -29,6 +29,7 @@ impl QueryRoot {
     }
 
     /// Several dashboards in one round trip (unknown ids are skipped; at most 100 ids).
+    #[graphql(complexity = "analysis_ids.len() * child_complexity + 1")]
     async fn dashboards(
         &self,
         ctx: &Context<'_>,
@@ -60,6 +61,7 @@ impl QueryRoot {
     }
 
     /// The active badge catalog, in display order.
+    #[graphql(complexity = "crate::domain::badge::MAX_BADGES * child_complexity + 1")]
     async fn badge_catalog(&self, ctx: &Context<'_>) -> Result<Vec<BadgeDefinition>> {
         let catalog = ctx
             .data::<Loaders>()?

@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::reports::{ReportFormat, ReportSection};
 use crate::db::dashboard::DashboardData;
+use crate::domain::badge::MAX_BADGES;
 use crate::domain::{self, achievements, criteria::Facts, metrics, recommendations};
+use crate::service::record_analysis::MAX_OPPORTUNITIES;
 
 /// The area of the business an opportunity improves.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -411,6 +413,7 @@ impl Dashboard {
     }
 
     /// The opportunities, in the order the analysis listed them.
+    #[graphql(complexity = "MAX_OPPORTUNITIES * child_complexity + 1")]
     async fn opportunities(&self) -> Vec<Opportunity> {
         self.data
             .opportunities
@@ -426,11 +429,13 @@ impl Dashboard {
     }
 
     /// Badges earned, oldest first.
+    #[graphql(complexity = "MAX_BADGES * child_complexity + 1")]
     async fn badges(&self) -> Vec<Badge> {
         self.data.badges.iter().map(Badge::from).collect()
     }
 
     /// Every active badge, earned or not, with progress towards it.
+    #[graphql(complexity = "MAX_BADGES * child_complexity + 1")]
     async fn achievements(&self) -> Vec<Achievement> {
         let d = &self.data;
         let facts = Facts::compute(
@@ -458,6 +463,7 @@ impl Dashboard {
     }
 
     /// NOT_STARTED opportunities, best first.
+    #[graphql(complexity = "MAX_OPPORTUNITIES * child_complexity + 1")]
     async fn recommendations(&self) -> Vec<Recommendation> {
         recommendations::recommendations(&self.data.opportunities)
             .into_iter()

@@ -1,21 +1,21 @@
 //! The HTTP surface: `/graphql` (POST, GET, and WebSocket), the playground at `/`, `/health` and
 //! `/ready`.
 
+pub mod graphql;
 pub mod reports;
+pub mod serve;
 pub mod ws;
 
 use std::time::Duration;
 
-use async_graphql::parser::types::OperationType;
-use async_graphql_axum::{rejection::GraphQLRejection, GraphQLRequest, GraphQLResponse};
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{State, WebSocketUpgrade};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{BoxError, Json, Router};
 use serde_json::json;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -24,8 +24,6 @@ use tracing::Level;
 
 use crate::app::App;
 use crate::error::ErrorCode;
-use crate::graphql::errors::complete;
-use crate::graphql::{loaders::loaders, RequestId};
 
 /// The playground page with its example operations filled in.
 static PLAYGROUND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -36,19 +34,25 @@ static PLAYGROUND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 const REQUEST_ID: &str = "x-request-id";
 
+/// Longest client-chosen request id kept; longer or unsafe ones are replaced.
+const MAX_REQUEST_ID: usize = 64;
+
 pub fn router(app: App) -> Router {
     let timeout = app.config.request_timeout;
+    let in_flight = app.config.max_requests_in_flight;
+    let cors = cors(&app.config.allowed_origins);
     Router::new()
         .route("/", get(playground))
         .route("/toasts", get(toasts))
         .route("/reports/{analysis_id}", get(reports::document))
         .route("/unsubscribe/{token}", get(reports::unsubscribe_page).post(reports::unsubscribe))
-        .route("/graphql", get(graphql_get).post(graphql))
+        .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .with_state(app)
         .layer(
             tower::ServiceBuilder::new()
+                .map_request(keep_safe_request_id)
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -62,18 +66,64 @@ pub fn router(app: App) -> Router {
                     .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                // Past the bound, requests are shed at once rather than queued without end.
+                .layer(HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(in_flight))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
                     timeout,
                 ))
-                .layer(
-                    CorsLayer::new()
-                        .allow_origin(Any)
-                        .allow_methods([Method::GET, Method::POST])
-                        .allow_headers(Any)
-                        .max_age(Duration::from_secs(3600)),
-                ),
+                .layer(cors),
         )
+}
+
+/// Browsers may call from the server's own origin and from `ALLOWED_ORIGINS` (`*`: any).
+fn cors(allowed: &[String]) -> CorsLayer {
+    let origins = if allowed.iter().any(|o| o == "*") {
+        AllowOrigin::from(Any)
+    } else {
+        AllowOrigin::list(
+            allowed
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        )
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers(Any)
+        .max_age(Duration::from_secs(3600))
+}
+
+/// The load shedder's refusal: 503 with `Retry-After`, in the error contract's shape.
+async fn overloaded(_: BoxError) -> Response {
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::ServiceUnavailable,
+        "the server is busy; retry in a second".into(),
+        String::new(),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// A client's `x-request-id` is kept only when short and made of safe characters (it is logged
+/// and echoed); otherwise it is dropped and a new one made.
+fn keep_safe_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
+    let safe = request.headers().get(REQUEST_ID).is_none_or(|v| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= MAX_REQUEST_ID
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+    });
+    if !safe {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
 }
 
 pub(crate) fn request_id(headers: &HeaderMap) -> String {
@@ -85,7 +135,7 @@ pub(crate) fn request_id(headers: &HeaderMap) -> String {
 }
 
 /// An error in the contract's shape, for failures before GraphQL runs.
-fn error_response(
+pub(crate) fn error_response(
     status: StatusCode,
     code: ErrorCode,
     message: String,
@@ -93,79 +143,6 @@ fn error_response(
 ) -> Response {
     let body = json!({"errors": [{"message": message, "extensions": {"code": code.as_str(), "requestId": request_id}}]});
     (status, Json(body)).into_response()
-}
-
-fn has_mutation(request: &mut async_graphql::Request) -> bool {
-    request
-        .parsed_query()
-        .map(|doc| {
-            doc.operations
-                .iter()
-                .any(|(_, op)| op.node.ty == OperationType::Mutation)
-        })
-        .unwrap_or(false)
-}
-
-/// GET /graphql: a WebSocket upgrade (subscriptions), or a query in the URL.
-async fn graphql_get(
-    State(app): State<App>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    method: Method,
-    headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    match (upgrade.ok(), ws::protocol(&headers)) {
-        (Some(upgrade), Some(protocol)) => ws::upgrade(app, protocol, upgrade).await,
-        (Some(_), None) => error_response(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::InvalidInput,
-            "Unsupported WebSocket subprotocol: use graphql-transport-ws or graphql-ws".into(),
-            request_id(&headers),
-        ),
-        _ => graphql(State(app), method, headers, request).await,
-    }
-}
-
-async fn graphql(
-    State(app): State<App>,
-    method: Method,
-    headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let id = request_id(&headers);
-    let request = match request {
-        Ok(r) => r.into_inner(),
-        Err(rejection) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::InvalidInput,
-                format!("Malformed GraphQL request: {}", rejection.0),
-                id,
-            )
-        }
-    };
-    let mut request = request
-        .data(RequestId(id.clone()))
-        .data(loaders(app.services.store.clone()));
-    let prepared = app.known.prepare(&mut request);
-    // GET is for reads only: a link or an image tag must never change anything.
-    if method == Method::GET && has_mutation(&mut request) {
-        return error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::InvalidInput,
-            "Mutations must be sent with POST".into(),
-            id,
-        );
-    }
-    let schema = if prepared.known_valid {
-        &app.prevalidated
-    } else {
-        &app.schema
-    };
-    let mut response = schema.execute(request).await;
-    app.known.record(prepared, &response);
-    complete(&mut response, &id);
-    GraphQLResponse::from(response).into_response()
 }
 
 async fn playground() -> impl IntoResponse {

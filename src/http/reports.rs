@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use uuid::Uuid;
@@ -59,6 +59,7 @@ pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>) -> R
 /// GET /reports/{analysisId}?format=pdf|html&sections=summary,badges,metrics,opportunities&lang=fr|en
 pub async fn document(
     State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(analysis_id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -76,7 +77,7 @@ pub async fn document(
             }
         };
         let now = app.services.clock.now();
-        documents::document(&app.services, analysis_id, format, sections, lang, now).await
+        documents::document(&app.services, super::serve::peer(&peer), analysis_id, format, sections, lang, now).await
     }
     .await;
     match result {

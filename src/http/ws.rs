@@ -1,30 +1,44 @@
-//! GraphQL over WebSocket on `/graphql`: `graphql-transport-ws` and the older `graphql-ws`, with
-//! small per-socket buffers, a `connection_init` deadline, server keep-alive pings, and a bounded
-//! number of operations per connection.
+//! GraphQL over WebSocket on `/graphql`: `graphql-transport-ws` and the older `graphql-ws`
+//! (subscriptions-transport-ws), implemented here rather than by async-graphql's helper so that
+//! each rule of the protocol holds and nothing a client sends can grow or stall the server:
+//! - connections counted per instance and per client address, upgrades only from allowed origins;
+//! - small per-socket buffers; a `connection_init` deadline (4408), one init only (4429), no
+//!   operation before the acknowledgement (4401), an id in use refused (4409), a message that is
+//!   not the protocol's closes with 4400;
+//! - each document passes the same limits as over HTTP; at most `WS_MAX_OPERATIONS` live;
+//! - a reply over the size limit becomes an error for its operation, never a dropped socket;
+//! - pings both ways; a peer silent for a whole ping interval is closed; a reader too slow to
+//!   take one message within `WS_SEND_TIMEOUT_MS` is dropped.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use async_graphql::http::{
-    ClientMessage, WebSocket as GraphQLWs, WebSocketProtocols as Protocols, WsMessage,
-};
-use async_graphql::{Data, Executor, Request, Response};
+use async_graphql::http::WebSocketProtocols as Protocols;
+use async_graphql::{Data, Request, Response};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response as HttpResponse;
-use futures_util::stream::BoxStream;
+use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
 use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
 
+use super::error_response;
 use crate::app::{App, CountGuard, LiveCounts};
 use crate::error::ErrorCode;
-use crate::graphql::errors::complete;
+use crate::graphql::errors::{complete, refused};
+use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
-use crate::graphql::{AppSchema, RequestId};
+use crate::graphql::parsed::admit;
+use crate::graphql::RequestId;
 
 /// Bytes of read buffer per socket (axum's default is 128 KiB).
 pub const READ_BUFFER: usize = 1024;
 /// Largest client message accepted: a subscription document is small.
 pub const MAX_MESSAGE: usize = 64 * 1024;
+/// Longest operation id accepted.
+const MAX_ID: usize = 128;
 
 /// What the client sent in `connection_init`, kept for authentication.
 #[derive(Debug, Clone)]
@@ -40,146 +54,499 @@ pub fn protocol(headers: &HeaderMap) -> Option<Protocols> {
         .find_map(|p| p.trim().parse().ok())
 }
 
-pub async fn upgrade(app: App, protocol: Protocols, ws: WebSocketUpgrade) -> HttpResponse {
+/// Counts WebSocket connections, per instance and per client address; the map only holds
+/// addresses with a connection open.
+pub struct WsGate {
+    total: AtomicUsize,
+    per_client: Mutex<HashMap<IpAddr, usize>>,
+    max_total: usize,
+    max_per_client: usize,
+}
+
+/// One connection counted; dropping it gives the place back.
+pub struct WsTicket {
+    gate: Arc<WsGate>,
+    client: IpAddr,
+}
+
+impl Drop for WsTicket {
+    fn drop(&mut self) {
+        self.gate.total.fetch_sub(1, Ordering::Relaxed);
+        let mut map = self.gate.per_client.lock().expect("ws gate lock");
+        if let Some(n) = map.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// Why a connection was not let in.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GateFull {
+    Instance,
+    Client,
+}
+
+impl WsGate {
+    pub fn new(max_total: usize, max_per_client: usize) -> Self {
+        Self {
+            total: AtomicUsize::new(0),
+            per_client: Mutex::default(),
+            max_total,
+            max_per_client,
+        }
+    }
+
+    pub fn enter(self: &Arc<Self>, client: IpAddr) -> Result<WsTicket, GateFull> {
+        let mut map = self.per_client.lock().expect("ws gate lock");
+        if self.total.load(Ordering::Relaxed) >= self.max_total {
+            return Err(GateFull::Instance);
+        }
+        let n = map.entry(client).or_insert(0);
+        if *n >= self.max_per_client {
+            return Err(GateFull::Client);
+        }
+        *n += 1;
+        self.total.fetch_add(1, Ordering::Relaxed);
+        Ok(WsTicket {
+            gate: self.clone(),
+            client,
+        })
+    }
+
+    /// Connections open on this instance.
+    pub fn open(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+}
+
+/// Browsers send `Origin`; other clients do not, and are let in. A browser page is let in from
+/// the server's own origin or an allowed one.
+pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return headers.get(header::ORIGIN).is_none();
+    };
+    if allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let own = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    matches!((own, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
+pub async fn upgrade(
+    app: App,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    ws: WebSocketUpgrade,
+) -> HttpResponse {
+    let id = super::request_id(headers);
+    let Some(protocol) = protocol(headers) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidInput,
+            "Unsupported WebSocket subprotocol: use graphql-transport-ws or graphql-ws".into(),
+            id,
+        );
+    };
+    if !origin_allowed(headers, &app.config.allowed_origins) {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "WebSocket connections from this origin are not allowed (ALLOWED_ORIGINS)".into(),
+            id,
+        );
+    }
+    let ticket = match app.ws_gate.enter(super::serve::peer(&peer)) {
+        Ok(t) => t,
+        Err(full) => {
+            let (status, code, message) = match full {
+                GateFull::Instance => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::ServiceUnavailable,
+                    "this instance holds as many WebSocket connections as it may (WS_MAX_CONNECTIONS)",
+                ),
+                GateFull::Client => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::RateLimited,
+                    "too many WebSocket connections from this address (WS_MAX_CONNECTIONS_PER_CLIENT)",
+                ),
+            };
+            let mut response = error_response(status, code, message.into(), id);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return response;
+        }
+    };
     ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .read_buffer_size(READ_BUFFER)
         // Written eagerly: no write buffer kept per idle socket.
         .write_buffer_size(0)
-        .max_write_buffer_size(MAX_MESSAGE * 4)
+        // Room for the largest reply: a bigger one is refused before it reaches the socket.
+        .max_write_buffer_size(MAX_REPLY_BYTES + (1 << 20))
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| serve(app, socket, protocol))
+        .on_upgrade(move |socket| async move {
+            let _ticket = ticket;
+            Connection::new(app, protocol).run(socket).await;
+        })
 }
 
-/// Runs operations for one connection, at most `max` live at once.
-#[derive(Clone)]
-struct ConnectionExecutor {
-    schema: AppSchema,
+/// Messages a client may send, under either protocol (each accepts only its own names).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        payload: Option<serde_json::Value>,
+    },
+    Subscribe {
+        id: String,
+        payload: Request,
+    },
+    Complete {
+        id: String,
+    },
+    Ping {},
+    Pong {},
+    // graphql-ws (legacy) names.
+    Start {
+        id: String,
+        payload: Request,
+    },
+    Stop {
+        id: String,
+    },
+    ConnectionTerminate,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ServerMessage<'a> {
+    ConnectionAck,
+    Next { id: &'a str, payload: &'a Response },
+    Data { id: &'a str, payload: &'a Response },
+    Error { id: &'a str, payload: &'a [async_graphql::ServerError] },
+    Complete { id: &'a str },
+    Ping,
+    Pong,
+    Ka,
+}
+
+fn text(message: &ServerMessage<'_>) -> Message {
+    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+/// One operation's next item, or its end.
+type Item = (Arc<str>, Option<Response>);
+
+struct Connection {
     app: App,
+    protocol: Protocols,
     connection_id: Arc<str>,
-    active: Arc<AtomicUsize>,
-    max: usize,
+    /// Set once `connection_init` is acknowledged.
+    session: Option<Arc<Data>>,
+    init_seen: bool,
+    operations: HashMap<Arc<str>, AbortHandle>,
+    running: SelectAll<BoxStream<'static, Item>>,
 }
 
-struct ActiveGuard(Arc<AtomicUsize>);
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
+/// What handling one client message leads to.
+enum Step {
+    Send(Vec<Message>),
+    Close(u16, String),
+    Stop,
 }
 
-impl ConnectionExecutor {
-    fn prepare(&self, request: Request) -> Request {
-        request
-            .data(RequestId(self.connection_id.to_string()))
-            .data(loaders(self.app.services.store.clone()))
-    }
-}
-
-impl Executor for ConnectionExecutor {
-    async fn execute(&self, request: Request) -> Response {
-        let mut response = self.schema.execute(self.prepare(request)).await;
-        complete(&mut response, &self.connection_id);
-        response
-    }
-
-    fn execute_stream(
-        &self,
-        request: Request,
-        session: Option<Arc<Data>>,
-    ) -> BoxStream<'static, Response> {
-        let id = self.connection_id.clone();
-        if self.active.fetch_add(1, Ordering::Relaxed) >= self.max {
-            self.active.fetch_sub(1, Ordering::Relaxed);
-            let mut refused = Response::from_errors(vec![async_graphql::ServerError::new(
-                format!("at most {} operations per connection", self.max),
-                None,
-            )]);
-            if let Some(e) = refused.errors.first_mut() {
-                e.extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", ErrorCode::RateLimited.as_str());
-            }
-            complete(&mut refused, &id);
-            return futures_util::stream::once(async move { refused }).boxed();
+impl Connection {
+    fn new(app: App, protocol: Protocols) -> Self {
+        Self {
+            app,
+            protocol,
+            connection_id: uuid::Uuid::new_v4().to_string().into(),
+            session: None,
+            init_seen: false,
+            operations: HashMap::new(),
+            running: SelectAll::new(),
         }
-        let guard = ActiveGuard(self.active.clone());
-        self.schema
-            .execute_stream_with_session_data(self.prepare(request), session.unwrap_or_default())
-            .map(move |mut response| {
-                let _held = &guard;
-                complete(&mut response, &id);
-                response
-            })
-            .boxed()
     }
-}
 
-async fn serve(app: App, socket: WebSocket, protocol: Protocols) {
-    let _counted = CountGuard::new(&app.services.counts, |c: &LiveCounts| {
-        &c.websocket_connections
-    });
-    let config = &app.config;
-    let connection_id: Arc<str> = uuid::Uuid::new_v4().to_string().into();
-    let initialised = Arc::new(AtomicBool::new(false));
-    let executor = ConnectionExecutor {
-        schema: app.schema.clone(),
-        app: app.clone(),
-        connection_id: connection_id.clone(),
-        active: Arc::default(),
-        max: config.ws_max_operations,
-    };
-    let (mut sink, stream) = socket.split();
-    let seen_init = initialised.clone();
-    let input = stream
-        .take_while(|m| {
-            futures_util::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_))))
-        })
-        .filter_map(|m| {
-            futures_util::future::ready(match m {
-                Ok(Message::Text(t)) => Some(ClientMessage::from_bytes(t.as_bytes())),
-                Ok(Message::Binary(b)) => Some(ClientMessage::from_bytes(&b)),
-                _ => None,
-            })
-        })
-        .inspect(move |m| {
-            if matches!(m, Ok(ClientMessage::ConnectionInit { .. })) {
-                seen_init.store(true, Ordering::Relaxed);
-            }
+    fn legacy(&self) -> bool {
+        self.protocol == Protocols::SubscriptionsTransportWS
+    }
+
+    async fn run(mut self, socket: WebSocket) {
+        let _counted = CountGuard::new(&self.app.services.counts, |c: &LiveCounts| {
+            &c.websocket_connections
         });
-    let mut messages = GraphQLWs::from_message_stream(executor, input, protocol)
-        .on_connection_init(|payload| async move {
-            let mut data = Data::default();
-            data.insert(ConnectionInitPayload(payload));
-            Ok(data)
-        });
-    let ping = match protocol {
-        Protocols::GraphQLWS => r#"{"type":"ping"}"#,
-        Protocols::SubscriptionsTransportWS => r#"{"type":"ka"}"#,
-    };
-    let mut pings = tokio::time::interval_at(
-        tokio::time::Instant::now() + config.ws_ping_interval,
-        config.ws_ping_interval,
-    );
-    let init_deadline = tokio::time::sleep(config.ws_init_timeout);
-    tokio::pin!(init_deadline);
-    loop {
-        let out = tokio::select! {
-            m = messages.next() => match m {
-                Some(WsMessage::Text(text)) => Message::Text(text.into()),
-                Some(WsMessage::Close(code, reason)) => Message::Close(Some(CloseFrame { code, reason: reason.into() })),
-                None => break,
-            },
-            _ = pings.tick() => Message::Text(ping.into()),
-            () = &mut init_deadline, if !initialised.load(Ordering::Relaxed) => {
-                Message::Close(Some(CloseFrame { code: 4408, reason: "Connection initialisation timeout".into() }))
+        let config = self.app.config.clone();
+        let (mut sink, mut stream) = socket.split();
+        let mut pings = tokio::time::interval_at(
+            tokio::time::Instant::now() + config.ws_ping_interval,
+            config.ws_ping_interval,
+        );
+        let mut heard = true;
+        let init_deadline = tokio::time::sleep(config.ws_init_timeout);
+        tokio::pin!(init_deadline);
+        loop {
+            let out = tokio::select! {
+                frame = stream.next() => {
+                    heard = true;
+                    match frame {
+                        Some(Ok(Message::Text(t))) => self.handle(t.as_bytes()),
+                        Some(Ok(Message::Binary(b))) => self.handle(&b),
+                        // Pings are answered by the socket itself.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => Step::Stop,
+                    }
+                }
+                Some((id, item)) = self.running.next(), if !self.running.is_empty() => {
+                    Step::Send(self.reply(&id, item))
+                }
+                _ = pings.tick() => {
+                    if !heard {
+                        Step::Close(1001, "no answer to pings".into())
+                    } else {
+                        heard = false;
+                        let keepalive = if self.legacy() { ServerMessage::Ka } else { ServerMessage::Ping };
+                        Step::Send(vec![Message::Ping(Default::default()), text(&keepalive)])
+                    }
+                }
+                () = &mut init_deadline, if self.session.is_none() => {
+                    Step::Close(4408, "Connection initialisation timeout".into())
+                }
+            };
+            let messages = match out {
+                Step::Send(m) => m,
+                Step::Close(code, reason) => vec![close(code, &reason)],
+                Step::Stop => break,
+            };
+            let mut closing = false;
+            for m in messages {
+                closing |= matches!(m, Message::Close(_));
+                match tokio::time::timeout(config.ws_send_timeout, sink.send(m)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return,
+                    Err(_) => {
+                        tracing::debug!(connection = %self.connection_id, "websocket reader too slow; dropped");
+                        return;
+                    }
+                }
             }
+            if closing {
+                break;
+            }
+        }
+        tracing::debug!(connection = %self.connection_id, "websocket closed");
+    }
+
+    fn handle(&mut self, bytes: &[u8]) -> Step {
+        let message: ClientMessage = match serde_json::from_slice(bytes) {
+            Ok(m) => m,
+            Err(e) => return Step::Close(4400, invalid(&e.to_string())),
         };
-        let closing = matches!(out, Message::Close(_));
-        if sink.send(out).await.is_err() || closing {
-            break;
+        let legacy = self.legacy();
+        match message {
+            ClientMessage::ConnectionInit { payload } => self.init(payload),
+            ClientMessage::Subscribe { id, payload } if !legacy => self.start(id, payload),
+            ClientMessage::Start { id, payload } if legacy => self.start(id, payload),
+            ClientMessage::Complete { id } if !legacy => {
+                self.stop(&id);
+                Step::Send(Vec::new())
+            }
+            ClientMessage::Stop { id } if legacy => {
+                let known = self.stop(&id);
+                Step::Send(if known {
+                    vec![text(&ServerMessage::Complete { id: &id })]
+                } else {
+                    Vec::new()
+                })
+            }
+            ClientMessage::Ping {} if !legacy => Step::Send(vec![text(&ServerMessage::Pong)]),
+            ClientMessage::Pong {} if !legacy => Step::Send(Vec::new()),
+            ClientMessage::ConnectionTerminate if legacy => Step::Close(1000, "terminated".into()),
+            _ => Step::Close(4400, invalid("that message type is not part of this subprotocol")),
         }
     }
-    tracing::debug!(connection = %connection_id, "websocket closed");
+
+    fn init(&mut self, payload: Option<serde_json::Value>) -> Step {
+        if self.init_seen {
+            return Step::Close(4429, "Too many initialisation requests".into());
+        }
+        self.init_seen = true;
+        let payload = payload.unwrap_or(serde_json::Value::Null);
+        if !(payload.is_object() || payload.is_null()) {
+            return Step::Close(4400, invalid("the connection_init payload must be an object"));
+        }
+        let mut data = Data::default();
+        data.insert(ConnectionInitPayload(payload));
+        self.session = Some(Arc::new(data));
+        Step::Send(vec![text(&ServerMessage::ConnectionAck)])
+    }
+
+    /// Ends an operation at the client's request, with nothing more sent for it.
+    fn stop(&mut self, id: &str) -> bool {
+        match self.operations.remove(id) {
+            Some(handle) => {
+                handle.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn start(&mut self, id: String, request: Request) -> Step {
+        let Some(session) = self.session.clone() else {
+            return Step::Close(4401, "Unauthorized".into());
+        };
+        if id.is_empty() || id.len() > MAX_ID {
+            return Step::Close(4400, invalid(&format!("an operation id has 1 to {MAX_ID} characters")));
+        }
+        if self.operations.contains_key(id.as_str()) {
+            return Step::Close(4409, format!("Subscriber for {} already exists", short(&id)));
+        }
+        let max = self.app.config.ws_max_operations;
+        if self.operations.len() >= max {
+            let mut response = refused(format!("at most {max} operations per connection"), &self.connection_id);
+            set_code(&mut response, ErrorCode::RateLimited);
+            return Step::Send(self.refusal(&id, response));
+        }
+        let mut request = request
+            .data(RequestId(self.connection_id.to_string()))
+            .data(loaders(self.app.services.store.clone()));
+        if let Err(refusal) = admit(&mut request) {
+            let response = refused(refusal.0, &self.connection_id);
+            return Step::Send(self.refusal(&id, response));
+        }
+        let id: Arc<str> = id.into();
+        let connection_id = self.connection_id.clone();
+        let tag = id.clone();
+        let end = id.clone();
+        let stream = self
+            .app
+            .schema
+            .execute_stream_with_session_data(request, session)
+            .map(move |mut response| {
+                complete(&mut response, &connection_id);
+                (tag.clone(), Some(response))
+            })
+            .chain(futures_util::stream::once(async move { (end, None) }));
+        let (handle, registration) = AbortHandle::new_pair();
+        self.operations.insert(id, handle);
+        self.running
+            .push(Abortable::new(stream, registration).boxed());
+        Step::Send(Vec::new())
+    }
+
+    /// An operation refused before it ran: `error` (graphql-transport-ws), or its data and
+    /// completion (graphql-ws).
+    fn refusal(&self, id: &str, response: Response) -> Vec<Message> {
+        if self.legacy() {
+            vec![
+                text(&ServerMessage::Data { id, payload: &response }),
+                text(&ServerMessage::Complete { id }),
+            ]
+        } else {
+            vec![text(&ServerMessage::Error {
+                id,
+                payload: &response.errors,
+            })]
+        }
+    }
+
+    /// The message for an operation's next item (replaced by an error when too large), or its
+    /// completion.
+    fn reply(&mut self, id: &str, item: Option<Response>) -> Vec<Message> {
+        let Some(response) = item else {
+            self.operations.remove(id);
+            return vec![text(&ServerMessage::Complete { id })];
+        };
+        let message = self.next(id, &response);
+        if message.len() <= MAX_REPLY_BYTES {
+            return vec![Message::Text(message.into())];
+        }
+        let too_large = refused(
+            format!(
+                "the reply would be {} bytes; the limit is {MAX_REPLY_BYTES} (MAX_REPLY_BYTES): ask for fewer fields",
+                message.len()
+            ),
+            &self.connection_id,
+        );
+        vec![Message::Text(self.next(id, &too_large).into())]
+    }
+
+    fn next(&self, id: &str, payload: &Response) -> String {
+        let message = if self.legacy() {
+            ServerMessage::Data { id, payload }
+        } else {
+            ServerMessage::Next { id, payload }
+        };
+        serde_json::to_string(&message).unwrap_or_default()
+    }
+}
+
+fn set_code(response: &mut Response, code: ErrorCode) {
+    for e in &mut response.errors {
+        e.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code.as_str());
+    }
+}
+
+fn invalid(detail: &str) -> String {
+    format!("Invalid message: {}", short(detail))
+}
+
+/// Close reasons are at most 123 bytes.
+fn short(s: &str) -> &str {
+    let mut end = s.len().min(80);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_counts_per_instance_and_per_client() {
+        let gate = Arc::new(WsGate::new(3, 2));
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let t1 = gate.enter(a).unwrap();
+        let _t2 = gate.enter(a).unwrap();
+        assert_eq!(gate.enter(a).err(), Some(GateFull::Client));
+        let _t3 = gate.enter(b).unwrap();
+        assert_eq!(gate.enter(b).err(), Some(GateFull::Instance));
+        drop(t1);
+        assert_eq!(gate.open(), 2);
+        gate.enter(b).unwrap();
+        assert!(gate.per_client.lock().unwrap().len() <= 2);
+    }
+
+    #[test]
+    fn origins() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "api.example.com".parse().unwrap());
+        assert!(origin_allowed(&h, &[]), "no Origin: not a browser");
+        h.insert(header::ORIGIN, "https://api.example.com".parse().unwrap());
+        assert!(origin_allowed(&h, &[]), "same origin");
+        h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(!origin_allowed(&h, &[]));
+        assert!(origin_allowed(&h, &["https://evil.example".into()]));
+        assert!(origin_allowed(&h, &["*".into()]));
+    }
 }

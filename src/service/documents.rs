@@ -1,9 +1,8 @@
 //! The downloadable report: cached per (analysis, format, sections, dashboard version), rate
-//! limited per analysis, rendered off the async workers.
+//! limited per client and per analysis, rendered off the async workers.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -13,9 +12,7 @@ use crate::cache::ttl;
 use crate::error::{AppError, AppResult};
 use crate::reports::content::{Lang, ReportContent, SECTIONS};
 use crate::reports::render;
-
-/// Documents per analysis per minute.
-pub const PER_MINUTE: usize = 5;
+use crate::service::limiter::{client_key, KeyedLimit, MAX_KEYS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -68,35 +65,28 @@ pub fn parse_sections(value: Option<&str>) -> AppResult<Vec<String>> {
         .collect())
 }
 
-/// A sliding one-minute window per analysis (per instance).
-#[derive(Default)]
-pub struct RateLimiter(Mutex<HashMap<Uuid, VecDeque<Instant>>>);
+/// The document limits of one instance: per client first, then a generous one per analysis
+/// (all clients together), so that no one client can lock an analysis's downloads. Checked only
+/// when a document is about to be rendered: after the analysis is known to exist and the cache
+/// had no copy.
+pub struct DocumentLimits {
+    per_client: KeyedLimit<IpAddr>,
+    per_analysis: KeyedLimit<Uuid>,
+}
 
-impl RateLimiter {
-    pub fn check(&self, id: Uuid) -> AppResult<()> {
-        let mut map = self.0.lock().expect("limiter lock");
-        let now = Instant::now();
-        let window = map.entry(id).or_default();
-        while window
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
-        {
-            window.pop_front();
+impl DocumentLimits {
+    pub fn new(per_client: NonZeroU32, per_analysis: NonZeroU32) -> Self {
+        Self {
+            per_client: KeyedLimit::per_minute(per_client, MAX_KEYS),
+            per_analysis: KeyedLimit::per_minute(per_analysis, MAX_KEYS),
         }
-        if window.len() >= PER_MINUTE {
-            let retry = 60 - now.duration_since(window[0]).as_secs();
-            return Err(AppError::RateLimited {
-                retry_after_secs: retry.max(1),
-            });
-        }
-        window.push_back(now);
-        if map.len() > 10_000 {
-            map.retain(|_, w| {
-                w.back()
-                    .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(60))
-            });
-        }
-        Ok(())
+    }
+
+    pub fn check(&self, client: IpAddr, analysis_id: Uuid) -> AppResult<()> {
+        self.per_client
+            .check(&client_key(client))
+            .and_then(|()| self.per_analysis.check(&analysis_id))
+            .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })
     }
 }
 
@@ -106,15 +96,16 @@ pub struct Document {
     pub cached: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn document(
     services: &Services,
+    client: IpAddr,
     analysis_id: Uuid,
     format: Format,
     sections: Vec<String>,
     lang: Lang,
     now: DateTime<Utc>,
 ) -> AppResult<Document> {
-    services.documents_limiter.check(analysis_id)?;
     let data = services
         .store
         .load(&[analysis_id])
@@ -144,6 +135,7 @@ pub async fn document(
             });
         }
     }
+    services.document_limits.check(client, analysis_id)?;
     let content = ReportContent::new(&data, lang, now, None, None).with_sections(sections);
     let bytes = match format {
         Format::Html => render::html_document(&content)

@@ -3,6 +3,7 @@
 //! explicit `now`.
 
 pub mod documents;
+pub mod limiter;
 pub mod live;
 pub mod publish;
 pub mod record_analysis;

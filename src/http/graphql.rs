@@ -1,0 +1,180 @@
+//! GraphQL over HTTP: `POST /graphql` takes `application/json` bodies only, bounded in size; `GET
+//! /graphql` takes queries in the URL (never mutations) or upgrades to a WebSocket. Every
+//! document passes the limits (`graphql::limits`) before it is parsed, and every reply is
+//! bounded in size.
+
+use std::net::SocketAddr;
+
+use async_graphql::parser::types::OperationType;
+use axum::body::{Body, Bytes};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use super::{error_response, request_id, ws};
+use crate::app::App;
+use crate::error::ErrorCode;
+use crate::graphql::errors::{complete, refused};
+use crate::graphql::limits::MAX_REPLY_BYTES;
+use crate::graphql::loaders::loaders;
+use crate::graphql::RequestId;
+
+/// GET /graphql: a WebSocket upgrade (subscriptions), or a query in the URL.
+pub async fn get(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    if let Ok(upgrade) = upgrade {
+        return ws::upgrade(app, peer, &headers, upgrade).await;
+    }
+    let id = request_id(&headers);
+    match async_graphql::http::parse_query_string(uri.query().unwrap_or_default()) {
+        Ok(request) => run(&app, Method::GET, request, id).await,
+        Err(e) => malformed(e, id),
+    }
+}
+
+/// POST /graphql with a JSON body.
+pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    let id = request_id(&headers);
+    if !is_json(&headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::InvalidInput,
+            "POST /graphql takes a JSON body: send Content-Type: application/json".into(),
+            id,
+        );
+    }
+    let limit = app.config.max_body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let too_large = || {
+        error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::InvalidInput,
+            format!("the request body is larger than {limit} bytes (MAX_BODY_BYTES)"),
+            id.clone(),
+        )
+    };
+    // Refused from the header when it says so, before a byte of the body is read.
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large();
+    }
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(e) if is_length_limit(&e) => return too_large(),
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidInput,
+                "the request body could not be read".into(),
+                id,
+            )
+        }
+    };
+    match serde_json::from_slice::<async_graphql::Request>(&bytes) {
+        Ok(request) => run(&app, Method::POST, request, id).await,
+        Err(e) => malformed(e, id),
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// `application/json`, with or without parameters such as `charset=utf-8`.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn malformed(e: impl std::fmt::Display, id: String) -> Response {
+    let detail = e.to_string();
+    let detail = crate::graphql::limits::shorten(&detail).unwrap_or(detail);
+    error_response(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::InvalidInput,
+        format!("Malformed GraphQL request: {detail}"),
+        id,
+    )
+}
+
+fn has_mutation(request: &mut async_graphql::Request) -> bool {
+    request
+        .parsed_query()
+        .map(|doc| {
+            doc.operations
+                .iter()
+                .any(|(_, op)| op.node.ty == OperationType::Mutation)
+        })
+        .unwrap_or(false)
+}
+
+async fn run(app: &App, method: Method, request: async_graphql::Request, id: String) -> Response {
+    let mut request = request
+        .data(RequestId(id.clone()))
+        .data(loaders(app.services.store.clone()));
+    let prepared = match app.known.prepare(&mut request) {
+        Ok(p) => p,
+        Err(refusal) => return reply(refused(refusal.0, &id), &id),
+    };
+    // GET is for reads only: a link or an image tag must never change anything.
+    if method == Method::GET && has_mutation(&mut request) {
+        return error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::InvalidInput,
+            "Mutations must be sent with POST".into(),
+            id,
+        );
+    }
+    let schema = if prepared.known_valid {
+        &app.prevalidated
+    } else {
+        &app.schema
+    };
+    let mut response = schema.execute(request).await;
+    app.known.record(prepared, &response);
+    complete(&mut response, &id);
+    reply(response, &id)
+}
+
+/// The response as JSON, or an error in its place when it would be larger than the limit.
+fn reply(response: async_graphql::Response, id: &str) -> Response {
+    let headers = response.http_headers.clone();
+    let mut body = serde_json::to_vec(&response).unwrap_or_default();
+    if body.len() > MAX_REPLY_BYTES {
+        let too_large = refused(
+            format!(
+                "the reply would be {} bytes; the limit is {MAX_REPLY_BYTES} (MAX_REPLY_BYTES): ask for fewer fields or ids",
+                body.len()
+            ),
+            id,
+        );
+        body = serde_json::to_vec(&too_large).unwrap_or_default();
+    }
+    let mut http = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/graphql-response+json"),
+        )],
+        body,
+    )
+        .into_response();
+    http.headers_mut().extend(headers);
+    http
+}
