@@ -182,7 +182,10 @@ fn parsed<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
 }
 
 /// A number above zero (a limit of zero would refuse everything).
-fn positive<T: std::str::FromStr + Default + PartialOrd>(name: &str, default: T) -> Result<T, String> {
+fn positive<T: std::str::FromStr + Default + PartialOrd>(
+    name: &str,
+    default: T,
+) -> Result<T, String> {
     let value = parsed(name, default)?;
     if value <= T::default() {
         return Err(format!("{name} must be above zero"));

@@ -48,7 +48,11 @@ struct CatalogFile {
 pub fn parse_catalog(text: &str) -> Result<Vec<CatalogEntry>, BoxError> {
     let file: CatalogFile = toml::from_str(text).map_err(|e| format!("badge catalog: {e}"))?;
     if file.badge.len() > MAX_BADGES {
-        return Err(format!("badge catalog: {} badges; at most {MAX_BADGES}", file.badge.len()).into());
+        return Err(format!(
+            "badge catalog: {} badges; at most {MAX_BADGES}",
+            file.badge.len()
+        )
+        .into());
     }
     let mut seen = std::collections::HashSet::new();
     file.badge
@@ -189,10 +193,17 @@ pub async fn sync(
                 .into_iter()
                 .map(|b| (b.slug.clone(), b))
                 .collect();
-            let ever = stored.len() + entries.iter().filter(|e| !stored.contains_key(&e.slug)).count();
+            let ever = stored.len()
+                + entries
+                    .iter()
+                    .filter(|e| !stored.contains_key(&e.slug))
+                    .count();
             if ever > MAX_BADGES {
                 return Err(diesel::result::Error::QueryBuilderError(
-                    format!("badge catalog: {ever} badges with the retired ones; at most {MAX_BADGES}").into(),
+                    format!(
+                        "badge catalog: {ever} badges with the retired ones; at most {MAX_BADGES}"
+                    )
+                    .into(),
                 ));
             }
             let mut report = SyncReport::default();

@@ -104,14 +104,20 @@ impl NormalizedUrl {
 /// other scheme (`javascript:`, `ftp://`, `data:`) or a user part (`user@host`) fails here.
 fn is_web_host(host: &str) -> bool {
     let name = match host.rsplit_once(':') {
-        Some((name, port)) if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some((name, port))
+            if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
+        }
         Some(_) => return false,
         None => host,
     };
     name.contains('.')
         && !name.starts_with(['.', '-'])
         && !name.ends_with(['.', '-'])
-        && name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
 }
 
 #[cfg(test)]
@@ -143,7 +149,10 @@ mod tests {
         assert!(NormalizedUrl::parse("").is_err());
         assert!(NormalizedUrl::parse("not a url").is_err());
         assert!(NormalizedUrl::parse("localhost").is_err());
-        assert_eq!(key("https://example.com:8443/a?b=c"), "example.com:8443/a?b=c");
+        assert_eq!(
+            key("https://example.com:8443/a?b=c"),
+            "example.com:8443/a?b=c"
+        );
         assert_eq!(key("https://bücher.de"), "bücher.de");
         for hostile in [
             "javascript:alert(document.cookie)",

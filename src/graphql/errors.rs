@@ -45,6 +45,9 @@ pub fn complete(response: &mut Response, request_id: &str) {
         if let Some(short) = super::limits::shorten(&error.message) {
             error.message = short;
         }
+        if let Some(named) = name_the_limit(&error.message) {
+            error.message = named;
+        }
         let ext = error.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
             ext.set("code", ErrorCode::InvalidInput.as_str());
@@ -53,12 +56,27 @@ pub fn complete(response: &mut Response, request_id: &str) {
     }
 }
 
+/// async-graphql's own refusals, reworded to name the limit met.
+fn name_the_limit(message: &str) -> Option<String> {
+    match message {
+        "Query is too complex." => Some(format!(
+            "the operation costs more than {} (MAX_COMPLEXITY): each field counts once per item its lists may hold (dashboards: per id; opportunities: {}; badges: {}); ask for fewer ids or fields",
+            super::MAX_COMPLEXITY,
+            crate::service::record_analysis::MAX_OPPORTUNITIES,
+            crate::domain::badge::MAX_BADGES,
+        )),
+        "Query is nested too deep." => Some(format!(
+            "the operation nests fields deeper than {} levels (MAX_DEPTH)",
+            super::MAX_DEPTH
+        )),
+        _ => None,
+    }
+}
+
 /// A response refused before execution (a limit), in the contract's shape.
 pub fn refused(message: impl Into<String>, request_id: &str) -> Response {
-    let mut response = Response::from_errors(vec![async_graphql::ServerError::new(
-        message.into(),
-        None,
-    )]);
+    let mut response =
+        Response::from_errors(vec![async_graphql::ServerError::new(message.into(), None)]);
     complete(&mut response, request_id);
     response
 }

@@ -221,15 +221,31 @@ mod tests {
 
     #[test]
     fn nesting_is_refused_before_parsing() {
-        let deep = format!("{{ dashboards(analysisIds: {}{}) {{ id }} }}", "[".repeat(1550), "]".repeat(1550));
+        let deep = format!(
+            "{{ dashboards(analysisIds: {}{}) {{ id }} }}",
+            "[".repeat(1550),
+            "]".repeat(1550)
+        );
         let e = scan_document(&deep).unwrap_err();
         assert!(e.0.contains("MAX_NESTING"), "{e}");
-        let ok = format!("{{ dashboards(analysisIds: {}{}) {{ id }} }}", "[".repeat(30), "]".repeat(30));
+        let ok = format!(
+            "{{ dashboards(analysisIds: {}{}) {{ id }} }}",
+            "[".repeat(30),
+            "]".repeat(30)
+        );
         scan_document(&ok).unwrap();
         // Brackets inside strings and comments do not count.
-        let quoted = format!("{{ a(s: \"{}\") # {}\n }}", "[".repeat(500), "{".repeat(500));
+        let quoted = format!(
+            "{{ a(s: \"{}\") # {}\n }}",
+            "[".repeat(500),
+            "{".repeat(500)
+        );
         scan_document(&quoted).unwrap();
-        let block = format!("{{ a(s: \"\"\"{}\\\"\"\"{}\"\"\") }}", "[".repeat(500), "(".repeat(500));
+        let block = format!(
+            "{{ a(s: \"\"\"{}\\\"\"\"{}\"\"\") }}",
+            "[".repeat(500),
+            "(".repeat(500)
+        );
         scan_document(&block).unwrap();
     }
 
@@ -249,27 +265,41 @@ mod tests {
             deep = serde_json::json!([deep]);
         }
         let vars = Variables::from_json(serde_json::json!({ "x": deep }));
-        assert!(check_variables(&vars).unwrap_err().0.contains("MAX_VARIABLE_DEPTH"));
-        let ok = Variables::from_json(serde_json::json!({"input": {"opportunities": [{"a": [1]}]}}));
+        assert!(check_variables(&vars)
+            .unwrap_err()
+            .0
+            .contains("MAX_VARIABLE_DEPTH"));
+        let ok =
+            Variables::from_json(serde_json::json!({"input": {"opportunities": [{"a": [1]}]}}));
         check_variables(&ok).unwrap();
     }
 
     #[test]
     fn aliases_and_directives_are_counted() {
-        let aliases: String = (0..=MAX_ALIASES).map(|i| format!("a{i}: __typename ")).collect();
+        let aliases: String = (0..=MAX_ALIASES)
+            .map(|i| format!("a{i}: __typename "))
+            .collect();
         let doc = parse_query(format!("{{ {aliases} }}")).unwrap();
         assert!(check_document(&doc).unwrap_err().0.contains("MAX_ALIASES"));
         let directives = "@include(if: true) ".repeat(MAX_DIRECTIVES + 1);
         let doc = parse_query(format!("{{ __typename {directives} }}")).unwrap();
-        assert!(check_document(&doc).unwrap_err().0.contains("MAX_DIRECTIVES"));
-        let doc = parse_query("query Q { ...F } fragment F on Query { x: __typename @skip(if: false) }").unwrap();
+        assert!(check_document(&doc)
+            .unwrap_err()
+            .0
+            .contains("MAX_DIRECTIVES"));
+        let doc =
+            parse_query("query Q { ...F } fragment F on Query { x: __typename @skip(if: false) }")
+                .unwrap();
         check_document(&doc).unwrap();
     }
 
     #[test]
     fn long_messages_are_cut() {
         assert_eq!(shorten("short"), None);
-        let long = format!(" --> 1:3\n  |\n1 | {}\n  = expected name", "x".repeat(30_000));
+        let long = format!(
+            " --> 1:3\n  |\n1 | {}\n  = expected name",
+            "x".repeat(30_000)
+        );
         let cut = shorten(&long).unwrap();
         assert!(cut.len() < 2 * MAX_QUOTED + 10, "{}", cut.len());
         assert!(cut.starts_with(" --> 1:3"));

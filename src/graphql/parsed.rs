@@ -259,7 +259,12 @@ mod tests {
                 .unwrap()
                 .known_valid
         );
-        assert!(!known.prepare(&mut request(query, None, "a")).unwrap().known_valid);
+        assert!(
+            !known
+                .prepare(&mut request(query, None, "a"))
+                .unwrap()
+                .known_valid
+        );
         assert_eq!(known.valid_requests(), 1);
     }
 
@@ -288,7 +293,11 @@ mod tests {
             let prepared = known.prepare(&mut r).unwrap();
             known.record(prepared, &Response::new(async_graphql::Value::Null));
         }
-        assert_eq!(known.valid_requests(), 0, "large variables are never remembered");
+        assert_eq!(
+            known.valid_requests(),
+            0,
+            "large variables are never remembered"
+        );
         let filler = "__typename ".repeat(1400);
         for i in 0..300 {
             let mut r = Request::new(format!("query Q{i} {{ {filler} }}"));

@@ -83,11 +83,7 @@ fn cors(allowed: &[String]) -> CorsLayer {
     let origins = if allowed.iter().any(|o| o == "*") {
         AllowOrigin::from(Any)
     } else {
-        AllowOrigin::list(
-            allowed
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok()),
-        )
+        AllowOrigin::list(allowed.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
     CorsLayer::new()
         .allow_origin(origins)

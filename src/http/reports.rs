@@ -77,7 +77,16 @@ pub async fn document(
             }
         };
         let now = app.services.clock.now();
-        documents::document(&app.services, super::serve::peer(&peer), analysis_id, format, sections, lang, now).await
+        documents::document(
+            &app.services,
+            super::serve::peer(&peer),
+            analysis_id,
+            format,
+            sections,
+            lang,
+            now,
+        )
+        .await
     }
     .await;
     match result {

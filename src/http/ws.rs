@@ -128,7 +128,10 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return headers.get(header::ORIGIN).is_none();
     };
-    if allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin)) {
+    if allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+    {
         return true;
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
@@ -201,26 +204,14 @@ pub async fn upgrade(
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ClientMessage {
-    ConnectionInit {
-        payload: Option<serde_json::Value>,
-    },
-    Subscribe {
-        id: String,
-        payload: Request,
-    },
-    Complete {
-        id: String,
-    },
+    ConnectionInit { payload: Option<serde_json::Value> },
+    Subscribe { id: String, payload: Request },
+    Complete { id: String },
     Ping {},
     Pong {},
     // graphql-ws (legacy) names.
-    Start {
-        id: String,
-        payload: Request,
-    },
-    Stop {
-        id: String,
-    },
+    Start { id: String, payload: Request },
+    Stop { id: String },
     ConnectionTerminate,
 }
 
@@ -228,10 +219,21 @@ enum ClientMessage {
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ServerMessage<'a> {
     ConnectionAck,
-    Next { id: &'a str, payload: &'a Response },
-    Data { id: &'a str, payload: &'a Response },
-    Error { id: &'a str, payload: &'a [async_graphql::ServerError] },
-    Complete { id: &'a str },
+    Next {
+        id: &'a str,
+        payload: &'a Response,
+    },
+    Data {
+        id: &'a str,
+        payload: &'a Response,
+    },
+    Error {
+        id: &'a str,
+        payload: &'a [async_graphql::ServerError],
+    },
+    Complete {
+        id: &'a str,
+    },
     Ping,
     Pong,
     Ka,
@@ -308,6 +310,10 @@ impl Connection {
                         Some(Ok(Message::Binary(b))) => self.handle(&b),
                         // Pings are answered by the socket itself.
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        // Over the size limits (tungstenite says "Space limit exceeded").
+                        Some(Err(e)) if e.to_string().contains("limit") => {
+                            Step::Close(1009, format!("messages are limited to {MAX_MESSAGE} bytes"))
+                        }
                         Some(Ok(Message::Close(_)) | Err(_)) | None => Step::Stop,
                     }
                 }
@@ -376,7 +382,10 @@ impl Connection {
             ClientMessage::Ping {} if !legacy => Step::Send(vec![text(&ServerMessage::Pong)]),
             ClientMessage::Pong {} if !legacy => Step::Send(Vec::new()),
             ClientMessage::ConnectionTerminate if legacy => Step::Close(1000, "terminated".into()),
-            _ => Step::Close(4400, invalid("that message type is not part of this subprotocol")),
+            _ => Step::Close(
+                4400,
+                invalid("that message type is not part of this subprotocol"),
+            ),
         }
     }
 
@@ -387,7 +396,10 @@ impl Connection {
         self.init_seen = true;
         let payload = payload.unwrap_or(serde_json::Value::Null);
         if !(payload.is_object() || payload.is_null()) {
-            return Step::Close(4400, invalid("the connection_init payload must be an object"));
+            return Step::Close(
+                4400,
+                invalid("the connection_init payload must be an object"),
+            );
         }
         let mut data = Data::default();
         data.insert(ConnectionInitPayload(payload));
@@ -411,14 +423,23 @@ impl Connection {
             return Step::Close(4401, "Unauthorized".into());
         };
         if id.is_empty() || id.len() > MAX_ID {
-            return Step::Close(4400, invalid(&format!("an operation id has 1 to {MAX_ID} characters")));
+            return Step::Close(
+                4400,
+                invalid(&format!("an operation id has 1 to {MAX_ID} characters")),
+            );
         }
         if self.operations.contains_key(id.as_str()) {
-            return Step::Close(4409, format!("Subscriber for {} already exists", short(&id)));
+            return Step::Close(
+                4409,
+                format!("Subscriber for {} already exists", short(&id)),
+            );
         }
         let max = self.app.config.ws_max_operations;
         if self.operations.len() >= max {
-            let mut response = refused(format!("at most {max} operations per connection"), &self.connection_id);
+            let mut response = refused(
+                format!("at most {max} operations per connection"),
+                &self.connection_id,
+            );
             set_code(&mut response, ErrorCode::RateLimited);
             return Step::Send(self.refusal(&id, response));
         }
@@ -454,7 +475,10 @@ impl Connection {
     fn refusal(&self, id: &str, response: Response) -> Vec<Message> {
         if self.legacy() {
             vec![
-                text(&ServerMessage::Data { id, payload: &response }),
+                text(&ServerMessage::Data {
+                    id,
+                    payload: &response,
+                }),
                 text(&ServerMessage::Complete { id }),
             ]
         } else {

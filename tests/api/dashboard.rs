@@ -178,15 +178,16 @@ async fn dashboards_statement_count_does_not_grow_with_ids() {
         }
         ids.push(id);
     }
-    let q = format!(
-        "query($ids: [UUID!]!) {{ dashboards(analysisIds: $ids) {{ {DASHBOARD_FIELDS} }} }}"
-    );
-    app.data(&q, json!({"ids": ids[..1]})).await; // warm the pool
+    // Every part a dashboard is loaded from (100 whole dashboards would be over the cost limit).
+    let q = "query($ids: [UUID!]!) { dashboards(analysisIds: $ids) { url opportunities { status }
+        badges { badgeType } achievements { unlocked } metrics { moneySaved { implementedAnnual } }
+        recommendations { priorityScore } } }";
+    app.data(q, json!({"ids": ids[..1]})).await; // warm the pool
     app.quiesce().await;
     let mut counts = Vec::new();
     for n in [1, 10, 100] {
         let before = app.statements();
-        let d = app.data(&q, json!({"ids": ids[..n]})).await;
+        let d = app.data(q, json!({"ids": ids[..n]})).await;
         counts.push(app.statements() - before);
         assert_eq!(d["dashboards"].as_array().unwrap().len(), n);
         assert_eq!(d["dashboards"][0]["badges"][0]["badgeType"], "first_step");

@@ -8,6 +8,7 @@ mod catalog;
 mod dashboard;
 mod errors;
 mod helpers;
+mod hostile;
 mod http;
 mod live;
 mod migrations;

@@ -609,16 +609,41 @@ async fn html_report_errors_and_rate_limit() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
     }
 
-    // 5 a minute per analysis: one was used above
-    for _ in 0..4 {
-        assert_eq!(
-            get(&app, &format!("/reports/{id}?format=html"))
-                .await
-                .status(),
-            200
-        );
+    // Cache hits and unknown analyses cost nothing: nobody can use up an analysis's downloads
+    // by asking for what is already rendered, or for what does not exist.
+    let rendered = format!("/reports/{id}?format=html&sections=opportunities,metrics");
+    for _ in 0..8 {
+        let r = get(&app, &rendered).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-report-cache"], "hit");
     }
-    let limited = get(&app, &format!("/reports/{id}?format=html")).await;
+    for _ in 0..8 {
+        let r = get(&app, "/reports/00000000-0000-4000-8000-000000000000").await;
+        assert_eq!(r.status(), 404);
+    }
+
+    // 5 renders a minute per client: one was used above.
+    let renders = [
+        "summary",
+        "badges",
+        "metrics",
+        "summary,badges",
+        "badges,metrics",
+    ];
+    for sections in &renders[..4] {
+        let r = get(
+            &app,
+            &format!("/reports/{id}?format=html&sections={sections}"),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "{sections}");
+        assert_eq!(r.headers()["x-report-cache"], "miss");
+    }
+    let limited = get(
+        &app,
+        &format!("/reports/{id}?format=html&sections={}", renders[4]),
+    )
+    .await;
     assert_eq!(limited.status(), 429);
     assert!(
         limited.headers()["retry-after"]
@@ -630,4 +655,52 @@ async fn html_report_errors_and_rate_limit() {
     );
     let body: Value = limited.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    // Still served from the cache, and another client is not locked out.
+    assert_eq!(get(&app, &rendered).await.status(), 200);
+    let other = from_address("127.0.0.2");
+    let r = other
+        .get(format!(
+            "{}/reports/{id}?format=html&sections={}",
+            app.base, renders[4]
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// A client of its own source address (anything in 127.0.0.0/8 reaches the server).
+fn from_address(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+/// The per-analysis bound holds over every client together.
+#[tokio::test]
+async fn report_renders_per_analysis_are_bounded_over_all_clients() {
+    let app = TestApp::spawn_with(|c| {
+        c.reports_per_client_per_minute = 2;
+        c.reports_per_analysis_per_minute = 3;
+    })
+    .await;
+    let id = app.record_example().await;
+    let mut statuses = Vec::new();
+    for (i, sections) in ["summary", "badges", "metrics", "opportunities"]
+        .iter()
+        .enumerate()
+    {
+        let client = from_address(&format!("127.0.0.{}", 10 + i));
+        let r = client
+            .get(format!(
+                "{}/reports/{id}?format=html&sections={sections}",
+                app.base
+            ))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
 }

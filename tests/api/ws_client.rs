@@ -32,22 +32,80 @@ pub enum Received {
     Closed(Option<u16>),
 }
 
+/// How a test opens a socket: its source address and extra headers.
+#[derive(Default)]
+pub struct Dial<'a> {
+    pub from: Option<&'a str>,
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
 impl WsClient {
     pub async fn connect(base: &str, protocol: &'static str) -> Self {
+        Self::dial(base, protocol, Dial::default())
+            .await
+            .expect("websocket connects")
+    }
+
+    /// Connects as `dial` says; the HTTP status when the upgrade is refused.
+    pub async fn dial(base: &str, protocol: &'static str, dial: Dial<'_>) -> Result<Self, u16> {
         let url = format!("{}/graphql", base.replacen("http", "ws", 1));
         let mut request = url.into_client_request().unwrap();
         request
             .headers_mut()
             .insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
-        let (socket, response) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("websocket connects");
+        for (name, value) in dial.headers {
+            let name: tokio_tungstenite::tungstenite::http::HeaderName = name.parse().unwrap();
+            request.headers_mut().insert(name, value.parse().unwrap());
+        }
+        let server: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+        let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+        let from = dial.from.unwrap_or("127.0.0.1");
+        tcp.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        let stream = tcp.connect(server).await.unwrap();
+        let (socket, response) = match tokio_tungstenite::client_async(
+            request,
+            tokio_tungstenite::MaybeTlsStream::Plain(stream),
+        )
+        .await
+        {
+            Ok(ok) => ok,
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => return Err(r.status().as_u16()),
+            Err(e) => panic!("websocket: {e}"),
+        };
         assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
-        Self {
+        Ok(Self {
             socket,
             protocol,
             pending: HashMap::new(),
+        })
+    }
+
+    /// Sends a text frame as it is (for messages that are not JSON).
+    pub async fn send_text(&mut self, text: &str) {
+        self.socket
+            .send(Message::Text(text.to_owned().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The close code the server ends with, reading (and dropping) whatever comes before.
+    pub async fn closed_with(&mut self, timeout: Duration) -> Option<u16> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let m = self
+                .raw(remaining)
+                .await
+                .expect("the server closes in time");
+            if m["type"] == "__closed" {
+                return m["code"].as_u64().map(|c| c as u16);
+            }
         }
+    }
+
+    /// Waits without reading: pings go unanswered meanwhile.
+    pub async fn deaf_for(&mut self, pause: Duration) {
+        tokio::time::sleep(pause).await;
     }
 
     /// Connects and completes the handshake.
@@ -94,7 +152,7 @@ impl WsClient {
     }
 
     /// The next JSON message, answering pings; `None` on timeout.
-    async fn raw(&mut self, timeout: Duration) -> Option<Value> {
+    pub async fn raw(&mut self, timeout: Duration) -> Option<Value> {
         loop {
             let m = tokio::time::timeout(timeout, self.socket.next())
                 .await
@@ -103,7 +161,9 @@ impl WsClient {
                 Some(Ok(Message::Text(t))) => {
                     let v: Value = serde_json::from_str(&t).unwrap();
                     if v["type"] == "ping" {
-                        self.send(json!({"type": "pong"})).await;
+                        // The server may have closed already.
+                        let pong = Message::Text(json!({"type": "pong"}).to_string().into());
+                        let _ = self.socket.send(pong).await;
                     }
                     return Some(v);
                 }
