@@ -131,7 +131,7 @@ fn skip_string(bytes: &[u8], start: usize) -> usize {
 
 /// Measures the variables' nesting with an explicit stack.
 pub fn check_variables(variables: &Variables) -> Result<(), Refusal> {
-    let mut stack: Vec<(&Value, usize)> = variables.iter().map(|(_, v)| (v, 1)).collect();
+    let mut stack: Vec<(&Value, usize)> = variables.values().map(|v| (v, 1)).collect();
     while let Some((value, depth)) = stack.pop() {
         let children: Box<dyn Iterator<Item = &Value>> = match value {
             Value::List(items) => Box::new(items.iter()),

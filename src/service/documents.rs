@@ -96,7 +96,6 @@ pub struct Document {
     pub cached: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn document(
     services: &Services,
     client: IpAddr,

@@ -1,39 +1,15 @@
 //! The shipped binary: `serve` migrates, prints the playground URL, logs JSON lines with the
 //! request id, and stops gracefully on SIGTERM.
 
-use std::process::Stdio;
-
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 
 use crate::helpers::*;
 
 #[tokio::test]
 async fn serve_logs_request_ids_and_stops_on_sigterm() {
     let db = TestDb::empty().await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
-        .arg("serve")
-        .env("DATABASE_URL", &db.url)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", "0")
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(std::time::Duration::from_secs(30), stdout.next_line())
-        .await
-        .expect("the server starts")
-        .unwrap()
-        .unwrap();
-    let base = line
-        .strip_prefix("Playground: ")
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
+    let (mut child, base) = spawn_binary(&db, &[]).await;
 
     // migrated at start-up: the catalog is there
     let client = reqwest::Client::new();

@@ -571,3 +571,44 @@ async fn post(
     }
     request.send().await.unwrap().json().await.unwrap()
 }
+
+/// The shipped binary serving on a free port with `env` on top of a test configuration; the
+/// child (killed on drop, stderr piped for its logs) and its base URL.
+pub async fn spawn_binary(db: &TestDb, env: &[(&str, &str)]) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), stdout.next_line())
+        .await
+        .expect("the server starts")
+        .unwrap()
+        .unwrap();
+    let base = line
+        .strip_prefix("Playground: ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    (child, base)
+}
+
+/// Resident memory of a process, in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}

@@ -751,3 +751,48 @@ async fn analysis_urls_are_http_or_https_only() {
     }
     app.record("http://plain.example.com", EXAMPLE).await;
 }
+
+/// The report's leak: 50 requests with unique 1 MB variables grew the memo by 63 MB for good.
+/// Now bodies stop at 256 KiB, large variables are never remembered and the memo is bounded in
+/// bytes, so the shipped binary's memory stays flat however many distinct requests it sees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_stays_bounded_under_distinct_documents_and_variables() {
+    let db = TestDb::new().await;
+    let (mut child, base) = spawn_binary(
+        &db,
+        &[("CACHE_WARM_COUNT", "0"), ("REPORTS_SCHEDULER", "false")],
+    )
+    .await;
+    let pid = child.id().unwrap();
+    // Its log lines, read so that the pipe never fills.
+    let mut logs = child.stderr.take().unwrap();
+    tokio::spawn(async move { tokio::io::copy(&mut logs, &mut tokio::io::sink()).await });
+    let client = reqwest::Client::new();
+    let send = |body: Value| {
+        let r = client.post(format!("{base}/graphql")).json(&body).send();
+        async move { r.await.unwrap().status().as_u16() }
+    };
+    let round = |n: usize, salt: usize| {
+        let send = &send;
+        async move {
+            for i in 0..n {
+                let pad = format!("{salt}-{i}-{}", "x".repeat(200 * 1024));
+                // Unique variables, and a unique document, each time.
+                // `pad` is not declared: the request is valid, and its variables are large.
+                let q = format!(
+                    "query Q{salt}_{i}($f: Boolean!) {{ badgeCatalog @skip(if: $f) {{ slug }} }}"
+                );
+                let vars = json!({ "f": false, "pad": pad });
+                assert_eq!(send(json!({ "query": q, "variables": vars })).await, 200);
+            }
+        }
+    };
+    round(50, 0).await;
+    let settled = rss_kib(pid);
+    round(200, 1).await;
+    let after = rss_kib(pid);
+    println!("RSS after 50 requests of 200 KB unique variables: {settled} KiB; after 200 more: {after} KiB");
+    // 200 × 200 KB = 40 MB went through; at most a few MB of it may stay.
+    assert!(after < settled + 16 * 1024, "{settled} → {after} KiB");
+    assert_eq!(send(json!({ "query": CATALOG })).await, 200);
+}

@@ -7,6 +7,8 @@ mod browser;
 mod catalog;
 mod dashboard;
 mod errors;
+mod fuzz;
+mod fuzz_gen;
 mod helpers;
 mod hostile;
 mod http;
