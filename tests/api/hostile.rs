@@ -538,10 +538,8 @@ async fn websocket_upgrades_only_from_allowed_origins() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn large_websocket_replies_arrive_and_oversized_ones_become_errors() {
-    let app = TestApp::spawn().await;
-    // 50 opportunities with the longest texts: about 200 KB per dashboard.
+/// An analysis of 50 opportunities with the longest texts (about 200 KB a dashboard).
+async fn record_large(app: &TestApp) -> String {
     let long = "x".repeat(2000);
     let opportunities: Vec<Value> = (0..50)
         .map(|i| json!({ "opportunityId": format!("o{i}"), "category": "VALUE_CREATION", "hoursPerWeek": 1.0,
@@ -549,16 +547,56 @@ async fn large_websocket_replies_arrive_and_oversized_ones_become_errors() {
         .collect();
     let input = json!({ "url": "https://large.example.com", "identity": {}, "opportunities": opportunities });
     let d = app.data(RECORD, json!({ "input": input })).await;
-    let id = d["recordAnalysis"]["dashboard"]["analysisId"]
+    d["recordAnalysis"]["dashboard"]["analysisId"]
         .as_str()
         .unwrap()
-        .to_owned();
-    let aliases = |n: usize| {
-        let fields: String = (0..n)
-            .map(|i| format!("d{i}: dashboard(analysisId: $id) {{ opportunities {{ problemTeaser toolsHint }} }} "))
-            .collect();
-        format!("query($id: UUID!) {{ {fields} }}")
+        .to_owned()
+}
+
+/// `count` aliases of the large dashboard's texts: about 200 KB each.
+fn aliases(count: usize) -> String {
+    let fields: String = (0..count)
+        .map(|i| format!("d{i}: dashboard(analysisId: $id) {{ opportunities {{ problemTeaser toolsHint }} }} "))
+        .collect();
+    format!("query($id: UUID!) {{ {fields} }}")
+}
+
+/// A reader that stops reading is dropped once one message waits longer than the send timeout,
+/// whatever the pings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_readers_too_slow_to_keep_up_are_dropped() {
+    let app = TestApp::spawn_with(|c| {
+        c.ws_send_timeout = Duration::from_millis(300);
+        c.ws_ping_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let id = record_large(&app).await;
+    let mut ws = WsClient::ready(&app.base, TRANSPORT_WS).await;
+    // 20 × 2 MB, never read: far more than the socket buffers hold.
+    for i in 0..20 {
+        ws.subscribe(&format!("q{i}"), &aliases(10), json!({ "id": id }))
+            .await;
+    }
+    let connections = || {
+        app.app
+            .services
+            .counts
+            .websocket_connections
+            .load(std::sync::atomic::Ordering::Relaxed)
     };
+    for _ in 0..500 {
+        if connections() == 0 {
+            return assert_healthy(&app).await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the slow reader is still connected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_websocket_replies_arrive_and_oversized_ones_become_errors() {
+    let app = TestApp::spawn().await;
+    let id = record_large(&app).await;
     for protocol in [TRANSPORT_WS, LEGACY_WS] {
         let mut ws = WsClient::ready(&app.base, protocol).await;
         ws.subscribe(
