@@ -134,6 +134,18 @@ def reports_section(r):
     print(f"| {n(r['due'])} | {n(r['sent'])} | {r['failed']} | {n(r['received'])} | {r['seconds']:.1f} | {n(r['per_second'])} |\n")
 
 
+def fuzz_section(r):
+    print("## Hostile input: `bash bench/fuzz.sh`\n")
+    print("Generated documents and variables (`tests/api/fuzz_gen.rs`) through the release server's real")
+    print("request path, over POST and GET, 16 at a time. A failure is a crash or panic, a 5xx, a dropped")
+    print("connection, or an error that is `INTERNAL` or has no code.\n")
+    print("| cases | seed | seconds | cases/s | failures | INTERNAL | panics | alive | statuses | RSS before → after |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    statuses = ", ".join(f"{k}: {n(v)}" for k, v in sorted(r["statuses"].items()))
+    print(f"| {n(r['cases'])} | {r['seed']} | {r['seconds']} | {n(r['cases_per_second'])} | {r['failures']} | {r['internal']} "
+          f"| {r['panics']} | {'yes' if r['alive'] else 'no'} | {statuses} | {n(r['rss_kib_before'])} → {n(r['rss_kib_after'])} KiB |\n")
+
+
 def profile_section(p):
     print(f"## Where the CPU goes: `bash bench/profile.sh` (the cached dashboard, {p['scenario']} cache)\n")
     print("perf (DWARF call graphs) on the server under wrk's load, folded by inferno; the flame graph is")
@@ -155,7 +167,8 @@ def main():
     print(f"- **Date:** {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. **Commit:** {commit}.")
     print(f"- **Command:** `bash bench/all.sh{' --smoke' if smoke else ''}` (each section names its own script).\n")
     sections = [("http.json", http_section), ("peer.json", peer_section), ("sql.json", sql_section),
-                ("ws.jsonl", ws_section), ("reports.json", reports_section), ("profile-memory.json", profile_section)]
+                ("ws.jsonl", ws_section), ("reports.json", reports_section), ("fuzz.json", fuzz_section),
+                ("profile-memory.json", profile_section)]
     for name, render in sections:
         data = load(name)
         if data:

@@ -12,7 +12,9 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 port=${BENCH_PORT:-18080}
 
 bench_build
-PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn CACHE_WARM_COUNT=0 ./target/release/progress-dashboard serve >"$bench_out/server.log" 2>&1 &
+# Every bench connection comes from one address: lift the per-client cap (256 by default).
+PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn CACHE_WARM_COUNT=0 WS_MAX_CONNECTIONS_PER_CLIENT=100000 \
+    ./target/release/progress-dashboard serve >"$bench_out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done

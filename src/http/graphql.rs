@@ -1,7 +1,7 @@
 //! GraphQL over HTTP: `POST /graphql` takes `application/json` bodies only, bounded in size; `GET
 //! /graphql` takes queries in the URL (never mutations) or upgrades to a WebSocket. Every
 //! document passes the limits (`graphql::limits`) before it is parsed, and every reply is
-//! bounded in size.
+//! bounded in size. Responses go out as the client accepts (`negotiate`).
 
 use std::net::SocketAddr;
 
@@ -12,6 +12,10 @@ use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
+use async_graphql::Variables;
+use serde::{Deserialize, Serialize};
+
+use super::negotiate::ResponseType;
 use super::{error_response, request_id, ws};
 use crate::app::App;
 use crate::error::ErrorCode;
@@ -32,8 +36,12 @@ pub async fn get(
         return ws::upgrade(app, peer, &headers, upgrade).await;
     }
     let id = request_id(&headers);
+    let Some(kind) = ResponseType::negotiate(&headers) else {
+        return not_acceptable(id);
+    };
     match async_graphql::http::parse_query_string(uri.query().unwrap_or_default()) {
-        Ok(request) => run(&app, Method::GET, request, id).await,
+        Ok(request) if !request.query.is_empty() => run(&app, Method::GET, kind, request, id).await,
+        Ok(_) => malformed("a `query` parameter is required", id),
         Err(e) => malformed(e, id),
     }
 }
@@ -41,6 +49,9 @@ pub async fn get(
 /// POST /graphql with a JSON body.
 pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
     let id = request_id(&headers);
+    let Some(kind) = ResponseType::negotiate(&headers) else {
+        return not_acceptable(id);
+    };
     if !is_json(&headers) {
         return error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -77,10 +88,52 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
             )
         }
     };
-    match serde_json::from_slice::<async_graphql::Request>(&bytes) {
-        Ok(request) => run(&app, Method::POST, request, id).await,
+    match serde_json::from_slice::<Params>(&bytes) {
+        Ok(params) => run(&app, Method::POST, kind, params.into_request(), id).await,
         Err(e) => malformed(e, id),
     }
+}
+
+/// The parameters of a GraphQL-over-HTTP request body. Each may be `null` but `query`, which is
+/// required and a string; `variables` and `extensions` are maps.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Params {
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    extensions: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Params {
+    fn into_request(self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query);
+        request.operation_name = self.operation_name;
+        if let Some(v) = self.variables {
+            request.variables = Variables::from_json(serde_json::Value::Object(v));
+        }
+        if let Some(e) = self.extensions {
+            for (key, value) in e {
+                request.extensions.insert(
+                    key,
+                    async_graphql::Value::from_json(value).unwrap_or_default(),
+                );
+            }
+        }
+        request
+    }
+}
+
+fn not_acceptable(id: String) -> Response {
+    error_response(
+        StatusCode::NOT_ACCEPTABLE,
+        ErrorCode::InvalidInput,
+        "Accept must allow application/graphql-response+json or application/json".into(),
+        id,
+    )
 }
 
 fn is_length_limit(e: &axum::Error) -> bool {
@@ -114,6 +167,12 @@ fn malformed(e: impl std::fmt::Display, id: String) -> Response {
     )
 }
 
+/// A response refused before execution: errors, and no `data` entry.
+#[derive(Serialize)]
+struct RequestError<'a> {
+    errors: &'a [async_graphql::ServerError],
+}
+
 fn has_mutation(request: &mut async_graphql::Request) -> bool {
     request
         .parsed_query()
@@ -125,13 +184,19 @@ fn has_mutation(request: &mut async_graphql::Request) -> bool {
         .unwrap_or(false)
 }
 
-async fn run(app: &App, method: Method, request: async_graphql::Request, id: String) -> Response {
+async fn run(
+    app: &App,
+    method: Method,
+    kind: ResponseType,
+    request: async_graphql::Request,
+    id: String,
+) -> Response {
     let mut request = request
         .data(RequestId(id.clone()))
         .data(loaders(app.services.store.clone()));
     let prepared = match app.known.prepare(&mut request) {
         Ok(p) => p,
-        Err(refusal) => return reply(refused(refusal.0, &id), &id),
+        Err(refusal) => return reply(refused(refusal.0, &id), true, kind, &id),
     };
     // GET is for reads only: a link or an image tag must never change anything.
     if method == Method::GET && has_mutation(&mut request) {
@@ -149,14 +214,38 @@ async fn run(app: &App, method: Method, request: async_graphql::Request, id: Str
     };
     let mut response = schema.execute(request).await;
     app.known.record(prepared, &response);
+    // Refused by GraphQL before execution (syntax, validation, variables): no data, and none of
+    // the errors has a code yet (every resolver error carries one).
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .is_none_or(|x| x.get("code").is_none())
+        });
     complete(&mut response, &id);
-    reply(response, &id)
+    reply(response, request_error, kind, &id)
 }
 
-/// The response as JSON, or an error in its place when it would be larger than the limit.
-fn reply(response: async_graphql::Response, id: &str) -> Response {
+/// The response in the negotiated type, or an error in its place when it would be larger than
+/// the limit. A request error (refused before execution) has no `data` entry, and is a 400 as
+/// `application/graphql-response+json`; as `application/json` every GraphQL response is a 200.
+fn reply(
+    response: async_graphql::Response,
+    request_error: bool,
+    kind: ResponseType,
+    id: &str,
+) -> Response {
     let headers = response.http_headers.clone();
-    let mut body = serde_json::to_vec(&response).unwrap_or_default();
+    let mut body = if request_error {
+        serde_json::to_vec(&RequestError {
+            errors: &response.errors,
+        })
+    } else {
+        serde_json::to_vec(&response)
+    }
+    .unwrap_or_default();
+    let mut request_error = request_error;
     if body.len() > MAX_REPLY_BYTES {
         let too_large = refused(
             format!(
@@ -165,12 +254,21 @@ fn reply(response: async_graphql::Response, id: &str) -> Response {
             ),
             id,
         );
-        body = serde_json::to_vec(&too_large).unwrap_or_default();
+        body = serde_json::to_vec(&RequestError {
+            errors: &too_large.errors,
+        })
+        .unwrap_or_default();
+        request_error = true;
     }
+    let status = match (request_error, kind) {
+        (true, ResponseType::GraphQL) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
     let mut http = (
+        status,
         [(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("application/graphql-response+json"),
+            HeaderValue::from_static(kind.content_type()),
         )],
         body,
     )

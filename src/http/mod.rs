@@ -2,6 +2,7 @@
 //! `/ready`.
 
 pub mod graphql;
+pub mod negotiate;
 pub mod reports;
 pub mod serve;
 pub mod ws;

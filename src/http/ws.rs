@@ -4,7 +4,7 @@
 //! - connections counted per instance and per client address, upgrades only from allowed origins;
 //! - small per-socket buffers; a `connection_init` deadline (4408), one init only (4429), no
 //!   operation before the acknowledgement (4401), an id in use refused (4409), a message that is
-//!   not the protocol's closes with 4400;
+//!   not the protocol's closes with 4400, an init payload over 4 KiB is refused (4403);
 //! - each document passes the same limits as over HTTP; at most `WS_MAX_OPERATIONS` live;
 //! - a reply over the size limit becomes an error for its operation, never a dropped socket;
 //! - pings both ways; a peer silent for a whole ping interval is closed; a reader too slow to
@@ -39,6 +39,9 @@ pub const READ_BUFFER: usize = 1024;
 pub const MAX_MESSAGE: usize = 64 * 1024;
 /// Longest operation id accepted.
 const MAX_ID: usize = 128;
+/// Largest `connection_init` payload kept for the connection's life (it holds credentials, not
+/// data): larger ones are refused at init (4403), so an idle socket cannot pin 64 KiB.
+pub const MAX_INIT_PAYLOAD: usize = 4 * 1024;
 
 /// What the client sent in `connection_init`, kept for authentication.
 #[derive(Debug, Clone)]
@@ -399,6 +402,13 @@ impl Connection {
             return Step::Close(
                 4400,
                 invalid("the connection_init payload must be an object"),
+            );
+        }
+        // Refused at init: the connection may not keep this much.
+        if payload.to_string().len() > MAX_INIT_PAYLOAD {
+            return Step::Close(
+                4403,
+                format!("Forbidden: connection_init payload over {MAX_INIT_PAYLOAD} bytes"),
             );
         }
         let mut data = Data::default();

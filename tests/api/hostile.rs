@@ -666,6 +666,12 @@ async fn websocket_protocol_violations_close_with_their_codes() {
     let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
     ws.subscribe("1", CATALOG, json!({})).await;
     assert_eq!(ws.closed_with(Duration::from_secs(5)).await, Some(4401));
+    // 4403: refused at init (a payload larger than a connection may keep).
+    let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
+    ws.send(json!({"type": "connection_init", "payload": {"authorization": "x".repeat(8 * 1024)}}))
+        .await;
+    assert_eq!(ws.closed_with(Duration::from_secs(5)).await, Some(4403));
+    // 4408: no connection_init in time is tested with the live layer (live.rs).
     // 4429: a second connection_init.
     let mut ws = WsClient::ready(&app.base, TRANSPORT_WS).await;
     ws.send(json!({"type": "connection_init"})).await;

@@ -5,6 +5,7 @@ mod badges;
 mod binary;
 mod browser;
 mod catalog;
+mod conformance;
 mod dashboard;
 mod errors;
 mod fuzz;
