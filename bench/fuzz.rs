@@ -41,18 +41,7 @@ async fn main() {
             let client = client.clone();
             let url = url.clone();
             async move {
-                let request = if case.get {
-                    let mut params = vec![
-                        ("query", case.query.clone()),
-                        ("variables", case.variables.to_string()),
-                    ];
-                    if let Some(name) = &case.operation_name {
-                        params.push(("operationName", name.clone()));
-                    }
-                    client.get(&url).query(&params)
-                } else {
-                    client.post(&url).json(&case.body())
-                };
+                let request = case.request(&client, &url);
                 match request.send().await {
                     Ok(r) => {
                         let status = r.status().as_u16();

@@ -8,24 +8,8 @@ use crate::helpers::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphql_http_audit_passes_clean() {
     let app = TestApp::spawn().await;
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/frontend");
-    assert!(
-        std::path::Path::new(dir)
-            .join("node_modules/graphql-http")
-            .exists(),
-        "run `npm ci --prefix tests/frontend` first (scripts/test.sh does)"
-    );
-    let out = tokio::process::Command::new("node")
-        .arg("audit.mjs")
-        .current_dir(dir)
-        .env("API_URL", &app.base)
-        .output()
-        .await
-        .expect("node must be installed (scripts/test.sh installs it)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = run_node(&app, "audit.mjs", "graphql-http", &[]).await;
     println!("{stdout}");
-    assert!(out.status.success(), "audit failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("graphql-http audit ok"), "{stdout}");
 }
 

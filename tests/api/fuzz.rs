@@ -20,18 +20,7 @@ async fn generated_requests_never_crash_or_fail_internally() {
             let client = app.client.clone();
             let url = format!("{}/graphql", app.base);
             async move {
-                let request = if case.get {
-                    let mut params = vec![
-                        ("query", case.query.clone()),
-                        ("variables", case.variables.to_string()),
-                    ];
-                    if let Some(name) = &case.operation_name {
-                        params.push(("operationName", name.clone()));
-                    }
-                    client.get(url).query(&params)
-                } else {
-                    client.post(url).json(&case.body())
-                };
+                let request = case.request(&client, &url);
                 let response = request
                     .send()
                     .await

@@ -47,6 +47,21 @@ pub struct Case {
 }
 
 impl Case {
+    /// The request to `url` (the server's `/graphql`).
+    pub fn request(&self, client: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
+        if !self.get {
+            return client.post(url).json(&self.body());
+        }
+        let mut params = vec![
+            ("query", self.query.clone()),
+            ("variables", self.variables.to_string()),
+        ];
+        if let Some(name) = &self.operation_name {
+            params.push(("operationName", name.clone()));
+        }
+        client.get(url).query(&params)
+    }
+
     /// The POST body.
     pub fn body(&self) -> Value {
         let mut body = json!({ "query": self.query, "variables": self.variables });

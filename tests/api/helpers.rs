@@ -612,3 +612,36 @@ pub fn rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap()
 }
+
+/// A client of its own source address (anything in 127.0.0.0/8 reaches the server).
+pub fn from_address(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+/// Runs `script` (in tests/frontend) with Node against the test server, with `env`; its
+/// standard output, once it has succeeded.
+pub async fn run_node(app: &TestApp, script: &str, package: &str, env: &[(&str, &str)]) -> String {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/frontend");
+    assert!(
+        std::path::Path::new(dir)
+            .join("node_modules")
+            .join(package)
+            .exists(),
+        "run `npm ci --prefix tests/frontend` first (scripts/test.sh does)"
+    );
+    let out = tokio::process::Command::new("node")
+        .arg(script)
+        .current_dir(dir)
+        .env("API_URL", &app.base)
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .expect("node must be installed (scripts/test.sh installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    stdout
+}

@@ -714,10 +714,7 @@ async fn report_downloads_cannot_be_locked_by_one_client() {
     .await;
     let id = app.record_example().await;
     let get = |from: &str, sections: &str| {
-        let client = reqwest::Client::builder()
-            .local_address(from.parse::<std::net::IpAddr>().unwrap())
-            .build()
-            .unwrap();
+        let client = from_address(from);
         let url = format!("{}/reports/{id}?format=html&sections={sections}", app.base);
         async move { client.get(url).send().await.unwrap().status().as_u16() }
     };

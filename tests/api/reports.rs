@@ -668,39 +668,3 @@ async fn html_report_errors_and_rate_limit() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
-
-/// A client of its own source address (anything in 127.0.0.0/8 reaches the server).
-fn from_address(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
-        .build()
-        .unwrap()
-}
-
-/// The per-analysis bound holds over every client together.
-#[tokio::test]
-async fn report_renders_per_analysis_are_bounded_over_all_clients() {
-    let app = TestApp::spawn_with(|c| {
-        c.reports_per_client_per_minute = 2;
-        c.reports_per_analysis_per_minute = 3;
-    })
-    .await;
-    let id = app.record_example().await;
-    let mut statuses = Vec::new();
-    for (i, sections) in ["summary", "badges", "metrics", "opportunities"]
-        .iter()
-        .enumerate()
-    {
-        let client = from_address(&format!("127.0.0.{}", 10 + i));
-        let r = client
-            .get(format!(
-                "{}/reports/{id}?format=html&sections={sections}",
-                app.base
-            ))
-            .send()
-            .await
-            .unwrap();
-        statuses.push(r.status().as_u16());
-    }
-    assert_eq!(statuses, [200, 200, 200, 429]);
-}
