@@ -73,6 +73,19 @@ fn name_the_limit(message: &str) -> Option<String> {
     }
 }
 
+/// Whether GraphQL refused the request before executing it (syntax, validation, variables): no
+/// data, and errors none of which has a code yet. Ask before [`complete`], which gives them one
+/// (every resolver error carries its own).
+pub fn is_request_error(response: &Response) -> bool {
+    response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions
+                .as_ref()
+                .is_none_or(|x| x.get("code").is_none())
+        })
+}
+
 /// A response refused before execution (a limit), in the contract's shape.
 pub fn refused(message: impl Into<String>, request_id: &str) -> Response {
     let mut response =

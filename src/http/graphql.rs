@@ -19,7 +19,7 @@ use super::negotiate::ResponseType;
 use super::{error_response, request_id, ws};
 use crate::app::App;
 use crate::error::ErrorCode;
-use crate::graphql::errors::{complete, refused};
+use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
 use crate::graphql::RequestId;
@@ -214,15 +214,7 @@ async fn run(
     };
     let mut response = schema.execute(request).await;
     app.known.record(prepared, &response);
-    // Refused by GraphQL before execution (syntax, validation, variables): no data, and none of
-    // the errors has a code yet (every resolver error carries one).
-    let request_error = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| {
-            e.extensions
-                .as_ref()
-                .is_none_or(|x| x.get("code").is_none())
-        });
+    let request_error = is_request_error(&response);
     complete(&mut response, &id);
     reply(response, request_error, kind, &id)
 }

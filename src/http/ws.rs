@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::error_response;
 use crate::app::{App, CountGuard, LiveCounts};
 use crate::error::ErrorCode;
-use crate::graphql::errors::{complete, refused};
+use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
 use crate::graphql::parsed::admit;
@@ -254,7 +254,8 @@ fn close(code: u16, reason: &str) -> Message {
 }
 
 /// One operation's next item, or its end.
-type Item = (Arc<str>, Option<Response>);
+/// One operation's next response (and whether GraphQL refused it before execution), or its end.
+type Item = (Arc<str>, Option<(Response, bool)>);
 
 struct Connection {
     app: App,
@@ -469,8 +470,9 @@ impl Connection {
             .schema
             .execute_stream_with_session_data(request, session)
             .map(move |mut response| {
+                let request_error = is_request_error(&response);
                 complete(&mut response, &connection_id);
-                (tag.clone(), Some(response))
+                (tag.clone(), Some((response, request_error)))
             })
             .chain(futures_util::stream::once(async move { (end, None) }));
         let (handle, registration) = AbortHandle::new_pair();
@@ -501,11 +503,17 @@ impl Connection {
 
     /// The message for an operation's next item (replaced by an error when too large), or its
     /// completion.
-    fn reply(&mut self, id: &str, item: Option<Response>) -> Vec<Message> {
-        let Some(response) = item else {
+    fn reply(&mut self, id: &str, item: Option<(Response, bool)>) -> Vec<Message> {
+        let Some((response, request_error)) = item else {
             self.operations.remove(id);
             return vec![text(&ServerMessage::Complete { id })];
         };
+        // Refused by GraphQL (validation, variables): graphql-transport-ws says `error`, which
+        // ends the operation; nothing follows it.
+        if request_error && !self.legacy() {
+            self.stop(id);
+            return self.refusal(id, response);
+        }
         let message = self.next(id, &response);
         if message.len() <= MAX_REPLY_BYTES {
             return vec![Message::Text(message.into())];

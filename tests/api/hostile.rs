@@ -676,6 +676,18 @@ async fn websocket_protocol_violations_close_with_their_codes() {
     let mut ws = WsClient::ready(&app.base, TRANSPORT_WS).await;
     ws.send(json!({"type": "connection_init"})).await;
     assert_eq!(ws.closed_with(Duration::from_secs(5)).await, Some(4429));
+    // A document GraphQL refuses is an `error` for its operation, and nothing follows it.
+    let mut ws = WsClient::ready(&app.base, TRANSPORT_WS).await;
+    ws.subscribe("bad", "subscription { nope }", json!({}))
+        .await;
+    let m = ws.raw(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(
+        (m["type"].as_str(), m["id"].as_str()),
+        (Some("error"), Some("bad")),
+        "{m}"
+    );
+    assert_eq!(m["payload"][0]["extensions"]["code"], "INVALID_INPUT");
+    ws.silent("bad", Duration::from_millis(300)).await;
     // complete from the client stops the operation: nothing more for it.
     let mut ws = WsClient::ready(&app.base, TRANSPORT_WS).await;
     let id = app.record_example().await;
