@@ -296,14 +296,16 @@ impl Connection {
         let _counted = CountGuard::new(&self.app.services.counts, |c: &LiveCounts| {
             &c.websocket_connections
         });
-        let config = self.app.config.clone();
-        let (mut sink, mut stream) = socket.split();
-        let mut pings = tokio::time::interval_at(
-            tokio::time::Instant::now() + config.ws_ping_interval,
-            config.ws_ping_interval,
+        // Copied out: nothing of the configuration is kept per connection but these.
+        let (ping_every, send_timeout) = (
+            self.app.config.ws_ping_interval,
+            self.app.config.ws_send_timeout,
         );
+        let (mut sink, mut stream) = socket.split();
+        let mut pings =
+            tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
         let mut heard = true;
-        let init_deadline = tokio::time::sleep(config.ws_init_timeout);
+        let init_deadline = tokio::time::sleep(self.app.config.ws_init_timeout);
         tokio::pin!(init_deadline);
         loop {
             let out = tokio::select! {
@@ -345,7 +347,7 @@ impl Connection {
             let mut closing = false;
             for m in messages {
                 closing |= matches!(m, Message::Close(_));
-                match tokio::time::timeout(config.ws_send_timeout, sink.send(m)).await {
+                match tokio::time::timeout(send_timeout, sink.send(m)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => return,
                     Err(_) => {
