@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::parser::{parse_query, types::ExecutableDocument};
 use async_graphql::{Request, Response};
 
+use super::errors::is_request_error;
 use super::limits::{check_document, check_variables, scan_document, Refusal};
 
 /// Bytes the memo may hold, by the estimate below; it starts over when full (a few distinct
@@ -93,12 +94,20 @@ const UNKNOWN: Prepared = Prepared {
 /// already bounded what the parser may recurse over).
 pub fn admit(request: &mut Request) -> Result<(), Refusal> {
     check_variables(&request.variables)?;
-    scan_document(&request.query)?;
-    if let Ok(doc) = parse_query(&request.query) {
-        check_document(&doc)?;
+    if let Some(doc) = parse_checked(&request.query)? {
         request.set_parsed_query(doc);
     }
     Ok(())
+}
+
+/// The document, measured before it is parsed and checked after; `None` when it does not parse.
+fn parse_checked(query: &str) -> Result<Option<ExecutableDocument>, Refusal> {
+    scan_document(query)?;
+    let Ok(doc) = parse_query(query) else {
+        return Ok(None);
+    };
+    check_document(&doc)?;
+    Ok(Some(doc))
 }
 
 impl KnownDocuments {
@@ -136,11 +145,9 @@ impl KnownDocuments {
                 pending,
             }),
             None => {
-                scan_document(&request.query)?;
-                let Ok(doc) = parse_query(&request.query) else {
+                let Some(doc) = parse_checked(&request.query)? else {
                     return Ok(UNKNOWN);
                 };
-                check_document(&doc)?;
                 let weight = request.query.len() * BYTES_PER_DOCUMENT_BYTE + USES_PER_DOCUMENT * 32;
                 let mut memo = self.memo.lock().expect("documents lock");
                 if memo.bytes + weight > MAX_BYTES {
@@ -163,19 +170,13 @@ impl KnownDocuments {
         }
     }
 
-    /// After execution: remembers the request as valid unless GraphQL itself refused it. Its own
-    /// errors (syntax, validation, variables) carry no code yet; resolver errors all carry one,
-    /// and do not make the request invalid.
+    /// After execution (before `errors::complete`): remembers the request as valid unless
+    /// GraphQL itself refused it; resolver errors do not make a request invalid.
     pub fn record(&self, prepared: Prepared, response: &Response) {
         let Some((doc_key, usage)) = prepared.pending else {
             return;
         };
-        let refused = response.errors.iter().any(|e| {
-            e.extensions
-                .as_ref()
-                .is_none_or(|x| x.get("code").is_none())
-        });
-        if refused {
+        if is_request_error(response) {
             return;
         }
         if let Some(seen) = self

@@ -103,7 +103,7 @@ struct Params {
     #[serde(default)]
     operation_name: Option<String>,
     #[serde(default)]
-    variables: Option<serde_json::Map<String, serde_json::Value>>,
+    variables: Option<Variables>,
     #[serde(default)]
     extensions: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -112,9 +112,7 @@ impl Params {
     fn into_request(self) -> async_graphql::Request {
         let mut request = async_graphql::Request::new(self.query);
         request.operation_name = self.operation_name;
-        if let Some(v) = self.variables {
-            request.variables = Variables::from_json(serde_json::Value::Object(v));
-        }
+        request.variables = self.variables.unwrap_or_default();
         if let Some(e) = self.extensions {
             for (key, value) in e {
                 request.extensions.insert(

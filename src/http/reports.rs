@@ -79,7 +79,7 @@ pub async fn document(
         let now = app.services.clock.now();
         documents::document(
             &app.services,
-            super::serve::peer(&peer),
+            peer.ip(),
             analysis_id,
             format,
             sections,

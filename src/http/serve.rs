@@ -3,7 +3,6 @@
 //! header), the peer's address handed to handlers, and a graceful stop.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -84,14 +83,4 @@ pub async fn serve(
     drop(done_rx);
     done_tx.closed().await;
     Ok(())
-}
-
-/// The client's address as the connection shows it (no proxy header is trusted).
-pub fn peer(addr: &SocketAddr) -> std::net::IpAddr {
-    match addr.ip() {
-        std::net::IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
-        v4 => v4,
-    }
 }

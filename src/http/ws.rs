@@ -32,6 +32,7 @@ use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
 use crate::graphql::parsed::admit;
 use crate::graphql::RequestId;
+use crate::service::limiter::client_key;
 
 /// Bytes of read buffer per socket (axum's default is 128 KiB).
 pub const READ_BUFFER: usize = 1024;
@@ -57,8 +58,8 @@ pub fn protocol(headers: &HeaderMap) -> Option<Protocols> {
         .find_map(|p| p.trim().parse().ok())
 }
 
-/// Counts WebSocket connections, per instance and per client address; the map only holds
-/// addresses with a connection open.
+/// Counts WebSocket connections, per instance and per client (`client_key`: an address, or an
+/// IPv6 /64); the map only holds clients with a connection open.
 pub struct WsGate {
     total: AtomicUsize,
     per_client: Mutex<HashMap<IpAddr, usize>>,
@@ -167,7 +168,7 @@ pub async fn upgrade(
             id,
         );
     }
-    let ticket = match app.ws_gate.enter(super::serve::peer(&peer)) {
+    let ticket = match app.ws_gate.enter(client_key(peer.ip())) {
         Ok(t) => t,
         Err(full) => {
             let (status, code, message) = match full {
