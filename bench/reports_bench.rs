@@ -6,17 +6,17 @@
 
 // Shared with the tests, which use more of it.
 #[allow(dead_code)]
-#[path = "smtp_sink.rs"]
+#[path = "../tests/api/smtp_sink.rs"]
 mod smtp_sink;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use diesel_async::SimpleAsyncConnection;
-use progress_dashboard::app::App;
 use progress_dashboard::clock::{Clock, SystemClock};
 use progress_dashboard::config::Config;
 use progress_dashboard::db;
+use progress_dashboard::startup;
 use serde_json::json;
 
 #[tokio::main]
@@ -33,13 +33,13 @@ async fn main() {
 
     let mut config = Config::for_database(&url);
     config.migrate_on_start = true;
-    config.smtp_url = Some(sink.url());
+    config.smtp_url = Some(sink.url().into());
     config.db_pool_size = 16;
-    let app = App::build(config, Arc::new(SystemClock))
+    let app = startup::build(config, Arc::new(SystemClock))
         .await
         .expect("app");
     let mut conn = db::pool::establish(&url, 0).await.unwrap();
-    progress_dashboard::seed::seed_demo(&mut conn, 50, SystemClock.now())
+    progress_dashboard::service::seed::seed_demo(&mut conn, 50, SystemClock.now())
         .await
         .unwrap();
     conn.batch_execute(&format!(

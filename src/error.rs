@@ -4,9 +4,16 @@
 //! message. User errors say what was wrong with the request. Internal errors (database, pool,
 //! anything unexpected) are logged in full with the request id and reach the client only as
 //! `INTERNAL` plus that request id: never an error chain, SQL, or a hostname.
+//!
+//! Both edges map errors here and nowhere else: GraphQL through [`ErrorExtensions`] (resolvers
+//! write `.extend()?`), plain HTTP through [`IntoResponse`], with the same body shape as GraphQL's
+//! errors ([`json_error`]).
 
 use std::fmt;
 
+use async_graphql::ErrorExtensions;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -109,3 +116,76 @@ impl From<diesel_async::pooled_connection::bb8::RunError> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What an internal error tells the client (with the request id beside it).
+const INTERNAL_MESSAGE: &str = "Internal error; quote the request id when reporting it";
+
+tokio::task_local! {
+    /// The id of the HTTP request being handled, for error bodies built outside GraphQL.
+    pub static REQUEST_ID: String;
+}
+
+impl AppError {
+    /// The message a client sees. An internal error's cause is logged here, inside the request's
+    /// span (so the line carries the request id), and replaced by [`INTERNAL_MESSAGE`].
+    pub fn client_message(&self) -> String {
+        match self {
+            Self::Internal(source) => {
+                tracing::error!(error = %source, detail = ?source, "internal error");
+                INTERNAL_MESSAGE.to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    /// The HTTP status of this error outside GraphQL.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::AnalysisNotFound(_) | Self::OpportunityNotFound { .. } => StatusCode::NOT_FOUND,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Rule(_) | Self::SubscriberLagged(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.client_message()).extend_with(|_, ext| {
+            ext.set("code", self.code().as_str());
+            if let Self::RateLimited { retry_after_secs } = self {
+                ext.set("retryAfter", *retry_after_secs);
+            }
+        })
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let request_id = REQUEST_ID.try_with(String::clone).unwrap_or_default();
+        let mut response = json_error(
+            self.status(),
+            self.code(),
+            self.client_message(),
+            request_id,
+        );
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
+    }
+}
+
+/// An error in the contract's shape (`errors[0].message` and `extensions.code`, `requestId`), for
+/// failures outside GraphQL: refusals of the HTTP layer and [`AppError`]'s responses.
+pub fn json_error(
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+    request_id: String,
+) -> Response {
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str(), "requestId": request_id}}]});
+    (status, axum::Json(body)).into_response()
+}

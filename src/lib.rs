@@ -1,9 +1,22 @@
 //! The progress dashboard API: a GraphQL server over PostgreSQL for following a company's
 //! automation opportunities, progress, badges and savings.
 //!
-//! Data flows one way: `http` → `graphql` → `service` → `domain` rules and `db` queries.
+//! Data flows one way: `http` → `graphql` → `service` → `domain` rules and `db` queries. The
+//! top-level modules form these layers, top first; a module imports only modules on lower lines
+//! (`tests/api/architecture.rs` checks it):
+//!
+//! ```text
+//! startup telemetry       composition root: builds state, router, background tasks
+//! http                    axum routes, WebSocket glue, report downloads
+//! graphql                 schema, roots, types, loaders: call services, never SQL
+//! service                 use cases (one transaction each) and repositories that remember
+//! state                   the shared services handed to the layers above
+//! cache events reports    interfaces and their backends; the mailer and the renderer
+//! db redis_link           every SQL statement; the one Redis connection
+//! error config clock      one error type, typed configuration, time
+//! domain                  pure rules and types; the read model (DashboardData)
+//! ```
 
-pub mod app;
 pub mod cache;
 pub mod clock;
 pub mod config;
@@ -15,6 +28,7 @@ pub mod graphql;
 pub mod http;
 pub mod redis_link;
 pub mod reports;
-pub mod seed;
 pub mod service;
+pub mod startup;
+pub mod state;
 pub mod telemetry;

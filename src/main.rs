@@ -3,10 +3,11 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use progress_dashboard::app::App;
 use progress_dashboard::clock::{Clock, SystemClock};
 use progress_dashboard::config::Config;
-use progress_dashboard::{db, graphql, seed, telemetry};
+use progress_dashboard::service::seed;
+use progress_dashboard::{db, graphql, startup, telemetry};
+use secrecy::ExposeSecret;
 
 const USAGE: &str = "\
 progress-dashboard: the progress dashboard GraphQL API
@@ -86,8 +87,8 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>
 async fn serve(config: Config) -> Result<()> {
     telemetry::init(&config);
     tracing::info!(config = ?config, "starting");
-    let app = App::build(config, Arc::new(SystemClock)).await?;
-    let listener = app.bind().await?;
+    let app = startup::build(config, Arc::new(SystemClock)).await?;
+    let listener = startup::bind(&app.config).await?;
     let addr = listener.local_addr()?;
     let shown = if addr.ip().is_unspecified() {
         format!("localhost:{}", addr.port())
@@ -96,7 +97,7 @@ async fn serve(config: Config) -> Result<()> {
     };
     tracing::info!(%addr, "listening");
     println!("Playground: http://{shown}/   GraphQL: http://{shown}/graphql");
-    app.serve(listener, shutdown_signal()).await?;
+    startup::serve(app, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -123,7 +124,7 @@ async fn shutdown_signal() {
 
 async fn migrate(config: Config) -> Result<()> {
     telemetry::init(&config);
-    let report = db::migrate::run(&config.database_url).await?;
+    let report = db::migrate::run(config.database_url.expose_secret()).await?;
     println!(
         "migrations applied: {}; badges inserted {:?}, updated {:?}, deactivated {:?}, unchanged {}",
         if report.applied.is_empty() { "none".to_owned() } else { report.applied.join(", ") },
@@ -156,8 +157,8 @@ async fn seed_demo(config: Config, args: &[String]) -> Result<()> {
             .map_err(|_| format!("--count takes a number, got {n:?}"))?,
         _ => return Err(format!("usage: seed-demo [--count N], got {args:?}").into()),
     };
-    db::migrate::run(&config.database_url).await?;
-    let mut conn = db::pool::establish(&config.database_url, 0).await?;
+    db::migrate::run(config.database_url.expose_secret()).await?;
+    let mut conn = db::pool::establish(config.database_url.expose_secret(), 0).await?;
     let report = seed::seed_demo(&mut conn, count, SystemClock.now()).await?;
     println!(
         "demo data: {} analyses created, {} already there; example analysis {}",
@@ -176,7 +177,7 @@ async fn send_reports(mut config: Config, args: &[String]) -> Result<()> {
     // One pass, here and now: no background tasks of the server's.
     config.reports_scheduler = false;
     config.cache_warm_count = 0;
-    let app = App::build(config, Arc::new(SystemClock)).await?;
+    let app = startup::build(config, Arc::new(SystemClock)).await?;
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {msg}").expect("static template"),
@@ -196,7 +197,7 @@ async fn send_reports(mut config: Config, args: &[String]) -> Result<()> {
         summary.claimed,
         summary.sent,
         summary.failed,
-        app.services.reports.mailer.describe()
+        app.services.state.reports.mailer.describe()
     );
     Ok(())
 }

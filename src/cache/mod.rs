@@ -1,12 +1,11 @@
 //! The shared cache: one small interface ([`Cache`]) with a Redis and an in-process (moka)
-//! implementation, and the read-through dashboard store built on it.
+//! implementation. The read-through dashboard repository above it is `service::dashboards`.
 //!
 //! Entries carry a version; a write never replaces a newer entry, so a slow reader that loaded
 //! old state cannot overwrite what a writer just stored.
 
 pub mod memory;
 pub mod redis;
-pub mod store;
 
 use std::time::Duration;
 

@@ -266,3 +266,10 @@ pub async fn most_recently_changed(
         .load(conn)
         .await
 }
+
+/// Whether an analysis with this id exists.
+pub async fn exists(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(analyses::table.find(id)))
+        .get_result(conn)
+        .await
+}

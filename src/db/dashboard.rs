@@ -7,24 +7,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::{analyses, badges, progress};
-use crate::domain::analysis::{Analysis, Opportunity};
-use crate::domain::badge::{BadgeDefinition, EarnedBadge};
-use crate::domain::streak::ActivitySummary;
-
-/// The stored facts behind one dashboard; every figure on it is derived from these. Cached as
-/// JSON without the catalog, which is shared and cached on its own.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct DashboardData {
-    pub analysis: Analysis,
-    /// In the order the pipeline recorded them.
-    pub opportunities: Vec<Opportunity>,
-    /// Oldest first.
-    pub badges: Vec<EarnedBadge>,
-    pub activity: ActivitySummary,
-    /// The active catalog at load time (shared by every dashboard of one load).
-    #[serde(skip)]
-    pub catalog: Arc<Vec<BadgeDefinition>>,
-}
+use crate::domain::analysis::Analysis;
+use crate::domain::dashboard::DashboardData;
 
 /// Loads the dashboards of `ids` (unknown ids are absent from the map) with five statements,
 /// whatever the number of ids, sent together over one connection (pipelined).

@@ -12,6 +12,7 @@ use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use secrecy::ExposeSecret;
 
 use crate::config::Config;
 use crate::error::BoxError;
@@ -67,8 +68,10 @@ pub async fn build(config: &Config, counter: StatementCounter) -> Result<DbPool,
             Ok(conn)
         })
     });
-    let manager =
-        AsyncDieselConnectionManager::new_with_config(&config.database_url, manager_config);
+    let manager = AsyncDieselConnectionManager::new_with_config(
+        config.database_url.expose_secret(),
+        manager_config,
+    );
     Ok(Pool::builder()
         .max_size(config.db_pool_size)
         .connection_timeout(config.db_connect_timeout)

@@ -7,20 +7,47 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{email_deliveries, email_delivery_attempts, email_subscriptions};
-use crate::domain::reports::Frequency;
+use crate::domain::reports::{Frequency, Lang, Subscription};
 
+/// A row as stored; [`Subscription`] once its words are checked.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = email_subscriptions, check_for_backend(diesel::pg::Pg))]
-pub struct Subscription {
-    pub id: Uuid,
-    pub analysis_id: Uuid,
-    pub email: String,
-    pub frequency: String,
-    pub hourly_rate: Option<f64>,
-    pub language: String,
-    pub active: bool,
-    pub last_sent_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
+struct Row {
+    id: Uuid,
+    analysis_id: Uuid,
+    email: String,
+    frequency: String,
+    hourly_rate: Option<f64>,
+    language: String,
+    active: bool,
+    last_sent_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<Row> for Subscription {
+    type Error = diesel::result::Error;
+
+    /// An unknown frequency or language is an error, never a guess.
+    fn try_from(r: Row) -> QueryResult<Self> {
+        Ok(Self {
+            frequency: Frequency::parse(&r.frequency)
+                .ok_or_else(|| unknown("frequency", &r.frequency))?,
+            language: Lang::parse(&r.language).ok_or_else(|| unknown("language", &r.language))?,
+            id: r.id,
+            analysis_id: r.analysis_id,
+            email: r.email,
+            hourly_rate: r.hourly_rate,
+            active: r.active,
+            last_sent_at: r.last_sent_at,
+            created_at: r.created_at,
+        })
+    }
+}
+
+fn unknown(column: &str, value: &str) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(
+        format!("email_subscriptions.{column}: unknown value {value:?}").into(),
+    )
 }
 
 /// Creates the subscription, or updates and reactivates the one for (analysis, email).
@@ -28,9 +55,9 @@ pub async fn upsert(
     conn: &mut AsyncPgConnection,
     analysis_id: Uuid,
     email: &str,
-    frequency: &str,
+    frequency: Frequency,
     hourly_rate: Option<f64>,
-    language: &str,
+    language: Lang,
     now: DateTime<Utc>,
 ) -> QueryResult<Subscription> {
     diesel::insert_into(email_subscriptions::table)
@@ -38,9 +65,9 @@ pub async fn upsert(
             email_subscriptions::id.eq(Uuid::new_v4()),
             email_subscriptions::analysis_id.eq(analysis_id),
             email_subscriptions::email.eq(email),
-            email_subscriptions::frequency.eq(frequency),
+            email_subscriptions::frequency.eq(frequency.as_str()),
             email_subscriptions::hourly_rate.eq(hourly_rate),
-            email_subscriptions::language.eq(language),
+            email_subscriptions::language.eq(language.as_str()),
             email_subscriptions::created_at.eq(now),
         ))
         .on_conflict((email_subscriptions::analysis_id, email_subscriptions::email))
@@ -51,9 +78,10 @@ pub async fn upsert(
             email_subscriptions::language.eq(excluded(email_subscriptions::language)),
             email_subscriptions::active.eq(true),
         ))
-        .returning(Subscription::as_returning())
+        .returning(Row::as_returning())
         .get_result(conn)
-        .await
+        .await?
+        .try_into()
 }
 
 /// Deactivates; true when the subscription exists (already inactive counts).
@@ -73,92 +101,84 @@ pub struct Claim {
     pub subscription: Subscription,
 }
 
-/// Claims up to `limit` due reports: subscriptions are locked with SKIP LOCKED (concurrent
-/// schedulers take different rows) and a delivery row per (subscription, period) is inserted; a
-/// period already claimed by anyone is skipped, so nothing is sent twice.
+/// Claims up to `limit` due reports, weekly ones first: subscriptions are locked with SKIP
+/// LOCKED (concurrent schedulers take different rows) and a delivery row per (subscription,
+/// period) is inserted; a period already claimed by anyone is skipped, so nothing is sent twice.
+/// A subscription is due when it existed at its frequency's latest slot and nothing was sent
+/// since (a missed slot is caught up).
 pub async fn claim_due(
     conn: &mut AsyncPgConnection,
     weekly_slot: DateTime<Utc>,
     monthly_slot: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Claim>> {
-    let weekly_key = Frequency::Weekly.period_key(weekly_slot);
-    let monthly_key = Frequency::Monthly.period_key(monthly_slot);
     conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
-        let due: Vec<Subscription> = email_subscriptions::table
-            .filter(email_subscriptions::active.eq(true))
-            .filter(
-                email_subscriptions::frequency
-                    .eq("weekly")
-                    .and(email_subscriptions::created_at.le(weekly_slot))
-                    .and(
-                        email_subscriptions::last_sent_at
-                            .is_null()
-                            .or(email_subscriptions::last_sent_at.lt(weekly_slot)),
-                    )
-                    .or(email_subscriptions::frequency
-                        .eq("monthly")
-                        .and(email_subscriptions::created_at.le(monthly_slot))
-                        .and(
-                            email_subscriptions::last_sent_at
-                                .is_null()
-                                .or(email_subscriptions::last_sent_at.lt(monthly_slot)),
-                        )),
-            )
-            // not already claimed for that period (claimed and failed stays claimed)
-            .filter(diesel::dsl::not(diesel::dsl::exists(
-                email_deliveries::table.filter(
-                    email_deliveries::subscription_id
-                        .eq(email_subscriptions::id)
-                        .and(
-                            email_deliveries::period_key.eq(diesel::dsl::sql::<
-                                diesel::sql_types::Text,
-                            >(
-                                "CASE WHEN email_subscriptions.frequency = 'weekly' THEN ",
-                            )
-                            .bind::<diesel::sql_types::Text, _>(weekly_key.clone())
-                            .sql(" ELSE ")
-                            .bind::<diesel::sql_types::Text, _>(monthly_key.clone())
-                            .sql(" END")),
-                        ),
-                ),
-            )))
-            .order(email_subscriptions::id)
-            .limit(limit)
-            .select(Subscription::as_select())
-            .for_update()
-            .skip_locked()
-            .load(conn)
-            .await?;
-        let mut claims = Vec::with_capacity(due.len());
-        for s in due {
-            let key = match s.frequency.as_str() {
-                "weekly" => weekly_key.clone(),
-                _ => monthly_key.clone(),
-            };
-            let id: Option<Uuid> = diesel::insert_into(email_deliveries::table)
-                .values((
-                    email_deliveries::id.eq(Uuid::new_v4()),
-                    email_deliveries::subscription_id.eq(s.id),
-                    email_deliveries::period_key.eq(&key),
-                    email_deliveries::status.eq("sending"),
-                ))
-                .on_conflict_do_nothing()
-                .returning(email_deliveries::id)
-                .get_result(conn)
-                .await
-                .optional()?;
-            if let Some(delivery_id) = id {
-                claims.push(Claim {
-                    delivery_id,
-                    period_key: key,
-                    subscription: s,
-                });
-            }
+        let mut claims = claim(conn, Frequency::Weekly, weekly_slot, limit).await?;
+        let left = limit - claims.len() as i64;
+        if left > 0 {
+            claims.extend(claim(conn, Frequency::Monthly, monthly_slot, left).await?);
         }
         Ok(claims)
     })
     .await
+}
+
+/// Claims up to `limit` due reports of one frequency, inside the caller's transaction.
+async fn claim(
+    conn: &mut AsyncPgConnection,
+    frequency: Frequency,
+    slot: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Claim>> {
+    let key = frequency.period_key(slot);
+    let due: Vec<Row> = email_subscriptions::table
+        .filter(email_subscriptions::active.eq(true))
+        .filter(email_subscriptions::frequency.eq(frequency.as_str()))
+        .filter(email_subscriptions::created_at.le(slot))
+        .filter(
+            email_subscriptions::last_sent_at
+                .is_null()
+                .or(email_subscriptions::last_sent_at.lt(slot)),
+        )
+        // not already claimed for that period (claimed and failed stays claimed)
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            email_deliveries::table.filter(
+                email_deliveries::subscription_id
+                    .eq(email_subscriptions::id)
+                    .and(email_deliveries::period_key.eq(&key)),
+            ),
+        )))
+        .order(email_subscriptions::id)
+        .limit(limit)
+        .select(Row::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?;
+    let mut claims = Vec::with_capacity(due.len());
+    for row in due {
+        let subscription = Subscription::try_from(row)?;
+        let id: Option<Uuid> = diesel::insert_into(email_deliveries::table)
+            .values((
+                email_deliveries::id.eq(Uuid::new_v4()),
+                email_deliveries::subscription_id.eq(subscription.id),
+                email_deliveries::period_key.eq(&key),
+                email_deliveries::status.eq("sending"),
+            ))
+            .on_conflict_do_nothing()
+            .returning(email_deliveries::id)
+            .get_result(conn)
+            .await
+            .optional()?;
+        if let Some(delivery_id) = id {
+            claims.push(Claim {
+                delivery_id,
+                period_key: key.clone(),
+                subscription,
+            });
+        }
+    }
+    Ok(claims)
 }
 
 /// Records one attempt and its outcome.

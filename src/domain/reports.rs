@@ -1,7 +1,9 @@
-//! Report rules: email addresses, frequencies and when a report is due.
+//! Report rules and types: email addresses, frequencies and their send slots, languages, the
+//! document's sections and formats.
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::RuleError;
 
@@ -44,14 +46,106 @@ impl Email {
     }
 }
 
-/// `u***@example.com`: what anyone but the subscriber sees (and what logs may hold, if anything).
-pub fn mask(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
+/// A subscription to email reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscription {
+    pub id: Uuid,
+    pub analysis_id: Uuid,
+    pub email: String,
+    pub frequency: Frequency,
+    pub hourly_rate: Option<f64>,
+    pub language: Lang,
+    pub active: bool,
+    pub last_sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Report languages; French is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
         }
-        None => "***".into(),
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// A section of the downloadable report, in document order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    Summary,
+    Badges,
+    Metrics,
+    Opportunities,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [
+        Section::Summary,
+        Section::Badges,
+        Section::Metrics,
+        Section::Opportunities,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Summary => "summary",
+            Section::Badges => "badges",
+            Section::Metrics => "metrics",
+            Section::Opportunities => "opportunities",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// A downloadable report's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DocumentFormat {
+    #[default]
+    Pdf,
+    Html,
+}
+
+impl DocumentFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pdf => "pdf",
+            Self::Html => "html",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "pdf" => Some(Self::Pdf),
+            "html" => Some(Self::Html),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Pdf => "application/pdf",
+            Self::Html => "text/html; charset=utf-8",
+        }
     }
 }
 
@@ -119,18 +213,6 @@ impl Frequency {
     }
 }
 
-/// The slot a subscription owes a report for at `now`, if any: the latest slot, when the
-/// subscription existed by then and no report went out since. A missed run catches up.
-pub fn due_slot(
-    frequency: Frequency,
-    subscribed_at: DateTime<Utc>,
-    last_sent_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let slot = frequency.latest_slot(now);
-    (subscribed_at <= slot && last_sent_at.is_none_or(|sent| sent < slot)).then_some(slot)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,7 +239,6 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(mask("user@example.com"), "u***@example.com");
     }
 
     #[test]
@@ -203,31 +284,5 @@ mod tests {
             t("2028-02-01T09:00:00Z")
         );
         assert_eq!(m.period_key(t("2026-02-01T09:00:00Z")), "monthly:2026-02");
-    }
-
-    #[test]
-    fn due_when_a_slot_passed_since_the_last_report() {
-        let w = Frequency::Weekly;
-        let sub = t("2026-11-17T10:00:00Z"); // a Tuesday
-        assert_eq!(due_slot(w, sub, None, t("2026-11-22T10:00:00Z")), None); // no Monday since
-        assert_eq!(
-            due_slot(w, sub, None, t("2026-11-23T09:00:00Z")),
-            Some(t("2026-11-23T09:00:00Z"))
-        );
-        let sent = Some(t("2026-11-23T09:00:05Z"));
-        assert_eq!(due_slot(w, sub, sent, t("2026-11-29T09:00:00Z")), None);
-        // the scheduler was down on Monday: Wednesday catches up
-        assert_eq!(
-            due_slot(w, sub, sent, t("2026-12-02T12:00:00Z")),
-            Some(t("2026-11-30T09:00:00Z"))
-        );
-        // monthly across a year end
-        let m = Frequency::Monthly;
-        let sent = Some(t("2026-12-01T09:00:03Z"));
-        assert_eq!(due_slot(m, sub, sent, t("2026-12-31T23:59:59Z")), None);
-        assert_eq!(
-            due_slot(m, sub, sent, t("2027-01-01T09:00:00Z")),
-            Some(t("2027-01-01T09:00:00Z"))
-        );
     }
 }

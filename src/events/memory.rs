@@ -24,10 +24,6 @@ impl EventBus for MemoryBus {
         Box::pin(async { true })
     }
 
-    fn hub(&self) -> &Hub {
-        &self.hub
-    }
-
     fn kind(&self) -> &'static str {
         "in-process"
     }

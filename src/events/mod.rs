@@ -6,7 +6,6 @@
 
 pub mod hub;
 pub mod memory;
-pub mod platform;
 pub mod redis;
 
 use chrono::{DateTime, Utc};
@@ -52,9 +51,6 @@ pub trait EventBus: Send + Sync + 'static {
     /// Publishes events; true when they reached the bus (every instance), false when only this
     /// instance's subscribers got them (the outbox then tries again later).
     fn publish<'a>(&'a self, events: &'a [Event]) -> BoxFuture<'a, bool>;
-
-    /// The local fan-out that this bus feeds.
-    fn hub(&self) -> &Hub;
 
     /// "redis" or "in-process".
     fn kind(&self) -> &'static str;

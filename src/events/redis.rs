@@ -95,10 +95,6 @@ impl EventBus for RedisBus {
         })
     }
 
-    fn hub(&self) -> &Hub {
-        &self.hub
-    }
-
     fn kind(&self) -> &'static str {
         "redis"
     }

@@ -1,40 +1,14 @@
-//! The error contract at the GraphQL edge: `extensions.code` and `extensions.requestId` on every
-//! error, internal details logged and never returned.
+//! The error contract on a finished GraphQL response: `extensions.code` and
+//! `extensions.requestId` on every error, including those GraphQL raises itself. Application
+//! errors are mapped in `crate::error`.
 
-use async_graphql::{ErrorExtensions, Response, Value};
+use async_graphql::{Response, Value};
 
-use crate::error::{AppError, ErrorCode};
+use crate::error::ErrorCode;
 
 /// The id of the HTTP request, as logged and as returned in `x-request-id`.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
-
-/// Converts an application error into a client-facing GraphQL error.
-pub fn to_gql(e: &AppError) -> async_graphql::Error {
-    let message = match e {
-        AppError::Internal(source) => {
-            // Logged inside the request's span, so the line carries the request id.
-            tracing::error!(error = %source, detail = ?source, "internal error");
-            "Internal error; quote the request id when reporting it".to_owned()
-        }
-        other => other.to_string(),
-    };
-    async_graphql::Error::new(message).extend_with(|_, ext| {
-        ext.set("code", e.code().as_str());
-        if let AppError::RateLimited { retry_after_secs } = e {
-            ext.set("retryAfter", *retry_after_secs);
-        }
-    })
-}
-
-/// Extension trait so resolvers write `.map_err(gql)?` on results with owned or shared errors.
-pub fn gql<E: std::ops::Deref<Target = AppError>>(e: E) -> async_graphql::Error {
-    to_gql(&e)
-}
-
-pub fn gql_owned(e: AppError) -> async_graphql::Error {
-    to_gql(&e)
-}
 
 /// Completes the contract on a finished response: the request id on every error, and
 /// `INVALID_INPUT` on errors raised by GraphQL itself (syntax, validation, bad variables), since

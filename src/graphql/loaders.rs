@@ -1,6 +1,6 @@
 //! Dataloaders: every read of the GraphQL layer goes through one `Reader`, which batches keys of
 //! one kind into one cache round trip plus, for the misses, a fixed number of SQL statements.
-//! Built per request; sharing across requests is the store's job.
+//! Built per request; sharing across requests is the dashboards repository's job.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,10 +8,10 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use uuid::Uuid;
 
-use crate::cache::store::Store;
-use crate::db::dashboard::DashboardData;
 use crate::domain::badge::BadgeDefinition;
+use crate::domain::dashboard::DashboardData;
 use crate::error::AppError;
+use crate::service::dashboards::Dashboards;
 
 /// Key: one analysis' dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,12 +22,12 @@ pub struct DashboardKey(pub Uuid);
 pub struct CatalogKey;
 
 pub struct Reader {
-    store: Arc<Store>,
+    store: Arc<Dashboards>,
 }
 
 pub type Loaders = DataLoader<Reader>;
 
-pub fn loaders(store: Arc<Store>) -> Loaders {
+pub fn loaders(store: Arc<Dashboards>) -> Loaders {
     // No batching delay: every read of a request goes through one `load_many` or `load_one`
     // already, and the default 1 ms timer cost a timer and a wake-up on every request.
     DataLoader::new(Reader { store }, tokio::spawn).delay(std::time::Duration::ZERO)

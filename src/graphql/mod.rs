@@ -15,7 +15,7 @@ pub mod types;
 
 use async_graphql::{Schema, ValidationMode};
 
-use crate::app::Services;
+use crate::service::Services;
 
 pub use errors::RequestId;
 

@@ -2,15 +2,16 @@
 
 use std::sync::Arc;
 
+use async_graphql::ErrorExtensions as _;
+use async_graphql::ResultExt as _;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
-use super::errors::{gql, gql_owned};
 use super::inputs::{RecordAnalysisInput, UpdateProgressInput};
 use super::loaders::{DashboardKey, Loaders};
 use super::reports::{EmailSubscription, SubscribeToReportsInput};
 use super::types::{Badge, Dashboard, Metrics, Opportunity, ProgressSummary};
-use crate::app::Services;
 use crate::error::AppError;
+use crate::service::Services;
 use crate::service::{record_analysis, reports, update_progress};
 
 /// The result of `recordAnalysis`.
@@ -49,16 +50,16 @@ impl MutationRoot {
         input: RecordAnalysisInput,
     ) -> Result<RecordAnalysisPayload> {
         let services = ctx.data::<Services>()?;
-        let now = services.clock.now();
+        let now = services.state.clock.now();
         let recorded = record_analysis::record(services, input.into(), now)
             .await
-            .map_err(gql_owned)?;
+            .extend()?;
         let data = ctx
             .data::<Loaders>()?
             .load_one(DashboardKey(recorded.analysis_id))
             .await
-            .map_err(gql)?
-            .ok_or_else(|| gql_owned(AppError::AnalysisNotFound(recorded.analysis_id)))?;
+            .map_err(|e| e.extend())?
+            .ok_or_else(|| AppError::AnalysisNotFound(recorded.analysis_id).extend())?;
         Ok(RecordAnalysisPayload {
             dashboard: Dashboard::new(data, now),
             duplicate: recorded.duplicate,
@@ -72,18 +73,16 @@ impl MutationRoot {
         input: SubscribeToReportsInput,
     ) -> Result<EmailSubscription> {
         let services = ctx.data::<Services>()?;
-        let sub = reports::subscribe(services, input.into(), services.clock.now())
+        let sub = reports::subscribe(services, input.into(), services.state.clock.now())
             .await
-            .map_err(gql_owned)?;
+            .extend()?;
         Ok(EmailSubscription::for_subscriber(sub))
     }
 
     /// The token comes from the unsubscribe link of a report email.
     async fn unsubscribe_from_reports(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
         let services = ctx.data::<Services>()?;
-        reports::unsubscribe(services, &token)
-            .await
-            .map_err(gql_owned)?;
+        reports::unsubscribe(services, &token).await.extend()?;
         Ok(true)
     }
 
@@ -94,18 +93,18 @@ impl MutationRoot {
         input: UpdateProgressInput,
     ) -> Result<UpdateProgressPayload> {
         let services = ctx.data::<Services>()?;
-        let now = services.clock.now();
+        let now = services.state.clock.now();
         let opportunity_id = input.opportunity_id.trim().to_owned();
         let outcome = update_progress::apply(services, input.into(), now)
             .await
-            .map_err(gql_owned)?;
+            .extend()?;
         let opportunity = outcome
             .dashboard
             .opportunities
             .iter()
             .find(|o| o.opportunity_id == opportunity_id)
             .map(Opportunity::from)
-            .ok_or_else(|| gql_owned(AppError::internal("updated opportunity missing")))?;
+            .ok_or_else(|| AppError::internal("updated opportunity missing").extend())?;
         let dashboard = Dashboard::new(Arc::new(outcome.dashboard), now);
         Ok(UpdateProgressPayload {
             opportunity,

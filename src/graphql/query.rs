@@ -1,13 +1,13 @@
 //! The Query root.
 
+use async_graphql::ErrorExtensions as _;
 use async_graphql::{Context, Object, Result};
 use uuid::Uuid;
 
-use super::errors::{gql, gql_owned};
 use super::loaders::{CatalogKey, DashboardKey, Loaders};
 use super::types::{BadgeDefinition, Dashboard};
-use crate::app::Services;
 use crate::error::AppError;
+use crate::service::Services;
 
 /// Most ids one `dashboards` call takes.
 pub const MAX_DASHBOARD_IDS: usize = 100;
@@ -18,13 +18,13 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// One analysis' dashboard. Unknown id: error ANALYSIS_NOT_FOUND.
     async fn dashboard(&self, ctx: &Context<'_>, analysis_id: Uuid) -> Result<Dashboard> {
-        let now = ctx.data::<Services>()?.clock.now();
+        let now = ctx.data::<Services>()?.state.clock.now();
         let data = ctx
             .data::<Loaders>()?
             .load_one(DashboardKey(analysis_id))
             .await
-            .map_err(gql)?
-            .ok_or_else(|| gql_owned(AppError::AnalysisNotFound(analysis_id)))?;
+            .map_err(|e| e.extend())?
+            .ok_or_else(|| AppError::AnalysisNotFound(analysis_id).extend())?;
         Ok(Dashboard::new(data, now))
     }
 
@@ -36,17 +36,18 @@ impl QueryRoot {
         analysis_ids: Vec<Uuid>,
     ) -> Result<Vec<Dashboard>> {
         if analysis_ids.len() > MAX_DASHBOARD_IDS {
-            return Err(gql_owned(AppError::invalid_input(format!(
+            return Err(AppError::invalid_input(format!(
                 "analysisIds takes at most {MAX_DASHBOARD_IDS} ids, got {}",
                 analysis_ids.len()
-            ))));
+            ))
+            .extend());
         }
-        let now = ctx.data::<Services>()?.clock.now();
+        let now = ctx.data::<Services>()?.state.clock.now();
         let mut found = ctx
             .data::<Loaders>()?
             .load_many(analysis_ids.iter().copied().map(DashboardKey))
             .await
-            .map_err(gql)?;
+            .map_err(|e| e.extend())?;
         // In the order asked, each id once.
         Ok(analysis_ids
             .iter()
@@ -67,7 +68,7 @@ impl QueryRoot {
             .data::<Loaders>()?
             .load_one(CatalogKey)
             .await
-            .map_err(gql)?
+            .map_err(|e| e.extend())?
             .unwrap_or_default();
         Ok(catalog.iter().map(BadgeDefinition::from).collect())
     }

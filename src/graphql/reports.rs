@@ -4,13 +4,12 @@ use async_graphql::{Enum, InputObject, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::db::subscriptions::Subscription;
-use crate::domain::reports::Frequency;
-use crate::reports::content::Lang;
+use crate::domain::reports::Subscription;
 use crate::service::reports::SubscribeSpec;
 
 /// How often reports go out.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::reports::Frequency")]
 pub enum ReportFrequency {
     /// Mondays at 09:00 UTC.
     Weekly,
@@ -20,6 +19,7 @@ pub enum ReportFrequency {
 
 /// The language of the reports.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[graphql(remote = "crate::domain::reports::Lang")]
 pub enum ReportLanguage {
     #[default]
     Fr,
@@ -28,6 +28,7 @@ pub enum ReportLanguage {
 
 /// A downloadable report's format.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::reports::DocumentFormat")]
 pub enum ReportFormat {
     Pdf,
     Html,
@@ -35,22 +36,12 @@ pub enum ReportFormat {
 
 /// A section of the downloadable report.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::reports::Section")]
 pub enum ReportSection {
     Summary,
     Badges,
     Metrics,
     Opportunities,
-}
-
-impl ReportSection {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportSection::Summary => "summary",
-            ReportSection::Badges => "badges",
-            ReportSection::Metrics => "metrics",
-            ReportSection::Opportunities => "opportunities",
-        }
-    }
 }
 
 /// A subscription to email reports.
@@ -74,15 +65,9 @@ impl From<SubscribeToReportsInput> for SubscribeSpec {
         Self {
             analysis_id: i.analysis_id,
             email: i.email,
-            frequency: match i.frequency {
-                ReportFrequency::Weekly => Frequency::Weekly,
-                ReportFrequency::Monthly => Frequency::Monthly,
-            },
+            frequency: i.frequency.into(),
             hourly_rate: i.hourly_rate,
-            lang: match i.language {
-                ReportLanguage::Fr => Lang::Fr,
-                ReportLanguage::En => Lang::En,
-            },
+            lang: i.language.into(),
         }
     }
 }
@@ -111,10 +96,7 @@ impl EmailSubscription {
             id: ID(s.id.to_string()),
             analysis_id: s.analysis_id,
             email: s.email,
-            frequency: match Frequency::parse(&s.frequency) {
-                Some(Frequency::Monthly) => ReportFrequency::Monthly,
-                _ => ReportFrequency::Weekly,
-            },
+            frequency: s.frequency.into(),
             active: s.active,
             created_at: s.created_at,
         }

@@ -5,8 +5,7 @@ use std::sync::atomic::Ordering;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
 use super::subscription::KpiPeriod;
-use crate::app::Services;
-use crate::events::platform::Period;
+use crate::service::Services;
 
 /// Dashboard cache figures since this instance started.
 #[derive(SimpleObject)]
@@ -61,40 +60,36 @@ impl ServiceStats {
     /// Dashboard cache figures.
     async fn cache(&self, ctx: &Context<'_>) -> Result<CacheStats> {
         let s = ctx.data::<Services>()?;
-        let cache = s.store.cache();
+        let cache = s.dashboards.cache();
         Ok(CacheStats {
             backend: cache.map_or("off", |c| c.kind()).to_owned(),
-            hits: s.store.stats.hits.load(Ordering::Relaxed),
-            misses: s.store.stats.misses.load(Ordering::Relaxed),
-            hit_rate: s.store.hit_rate(),
+            hits: s.dashboards.stats.hits.load(Ordering::Relaxed),
+            misses: s.dashboards.stats.misses.load(Ordering::Relaxed),
+            hit_rate: s.dashboards.hit_rate(),
             used_memory_bytes: match cache {
                 Some(c) => c.used_memory().await,
                 None => None,
             },
-            redis_down: s.store.redis_down(),
+            redis_down: s.dashboards.redis_down(),
         })
     }
 
     /// Live connections and subscriptions.
     async fn live(&self, ctx: &Context<'_>) -> Result<LiveStats> {
         let s = ctx.data::<Services>()?;
-        let c = &s.counts;
+        let c = &s.state.counts;
         Ok(LiveStats {
-            event_bus: s.bus.kind().to_owned(),
+            event_bus: s.state.bus.kind().to_owned(),
             websocket_connections: c.websocket_connections.load(Ordering::Relaxed),
             badge_awarded_subscribers: c.badge_awarded.load(Ordering::Relaxed),
             kpi_updated_subscribers: c.kpi_updated.load(Ordering::Relaxed),
-            watched_analyses: s.hub.channel_count().try_into().unwrap_or(i32::MAX),
+            watched_analyses: s.state.hub.channel_count().try_into().unwrap_or(i32::MAX),
             platform_kpis: s
                 .platform
                 .subscribers()
                 .into_iter()
                 .map(|(p, n)| PeriodSubscribers {
-                    period: match p {
-                        Period::Minute => KpiPeriod::Minute,
-                        Period::Hour => KpiPeriod::Hour,
-                        Period::Day => KpiPeriod::Day,
-                    },
+                    period: p.into(),
                     subscribers: n.try_into().unwrap_or(i32::MAX),
                 })
                 .collect(),

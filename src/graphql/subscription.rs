@@ -1,34 +1,25 @@
 //! The Subscription root: badge toasts, KPI updates and platform KPIs.
 
+use async_graphql::ErrorExtensions as _;
+use async_graphql::ResultExt as _;
 use async_graphql::{Context, Enum, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
-use super::errors::{gql, gql_owned};
 use super::loaders::{DashboardKey, Loaders};
 use super::types::{Badge, Metrics, ProgressSummary};
-use crate::app::Services;
 use crate::error::AppError;
-use crate::events::platform::Period;
 use crate::service::live::{self, Lagged};
+use crate::service::Services;
 
 /// The window (and tick) of a platform KPI stream.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::period::Period")]
 pub enum KpiPeriod {
     Minute,
     Hour,
     Day,
-}
-
-impl From<KpiPeriod> for Period {
-    fn from(p: KpiPeriod) -> Self {
-        match p {
-            KpiPeriod::Minute => Period::Minute,
-            KpiPeriod::Hour => Period::Hour,
-            KpiPeriod::Day => Period::Day,
-        }
-    }
 }
 
 /// A badge just awarded.
@@ -71,7 +62,7 @@ pub struct PlatformKpis {
 }
 
 fn lagged(l: Lagged) -> async_graphql::Error {
-    gql_owned(AppError::SubscriberLagged(l.0))
+    AppError::SubscriberLagged(l.0).extend()
 }
 
 /// Subscriptions to an unknown analysis fail at once rather than wait forever.
@@ -79,9 +70,9 @@ async fn ensure_exists(ctx: &Context<'_>, analysis_id: Uuid) -> Result<()> {
     ctx.data::<Loaders>()?
         .load_one(DashboardKey(analysis_id))
         .await
-        .map_err(gql)?
+        .map_err(|e| e.extend())?
         .map(|_| ())
-        .ok_or_else(|| gql_owned(AppError::AnalysisNotFound(analysis_id)))
+        .ok_or_else(|| AppError::AnalysisNotFound(analysis_id).extend())
 }
 
 pub struct SubscriptionRoot;
@@ -99,7 +90,7 @@ impl SubscriptionRoot {
         let services = ctx.data::<Services>()?;
         let awards = live::badge_awards(services, analysis_id, since)
             .await
-            .map_err(gql_owned)?;
+            .extend()?;
         Ok(awards.map(move |a| {
             a.map(|award| BadgeAwarded {
                 analysis_id,

@@ -8,71 +8,33 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::reports::{ReportFormat, ReportSection};
-use crate::db::dashboard::DashboardData;
 use crate::domain::badge::MAX_BADGES;
+use crate::domain::dashboard::DashboardData;
+use crate::domain::reports::Section;
 use crate::domain::{self, achievements, criteria::Facts, metrics, recommendations};
 use crate::service::record_analysis::MAX_OPPORTUNITIES;
 
 /// The area of the business an opportunity improves.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::analysis::Category")]
 pub enum OpportunityCategory {
     DigitalPresence,
     ValueCreation,
     BusinessManagement,
 }
 
-impl From<domain::analysis::Category> for OpportunityCategory {
-    fn from(c: domain::analysis::Category) -> Self {
-        use domain::analysis::Category as C;
-        match c {
-            C::DigitalPresence => Self::DigitalPresence,
-            C::ValueCreation => Self::ValueCreation,
-            C::BusinessManagement => Self::BusinessManagement,
-        }
-    }
-}
-
-impl From<OpportunityCategory> for domain::analysis::Category {
-    fn from(c: OpportunityCategory) -> Self {
-        match c {
-            OpportunityCategory::DigitalPresence => Self::DigitalPresence,
-            OpportunityCategory::ValueCreation => Self::ValueCreation,
-            OpportunityCategory::BusinessManagement => Self::BusinessManagement,
-        }
-    }
-}
-
 /// Where an opportunity stands. IMPLEMENTED → IN_PROGRESS is refused; undo goes to NOT_STARTED.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::status::ProgressStatus")]
 pub enum ProgressStatus {
     NotStarted,
     InProgress,
     Implemented,
 }
 
-impl From<domain::status::ProgressStatus> for ProgressStatus {
-    fn from(s: domain::status::ProgressStatus) -> Self {
-        use domain::status::ProgressStatus as S;
-        match s {
-            S::NotStarted => Self::NotStarted,
-            S::InProgress => Self::InProgress,
-            S::Implemented => Self::Implemented,
-        }
-    }
-}
-
-impl From<ProgressStatus> for domain::status::ProgressStatus {
-    fn from(s: ProgressStatus) -> Self {
-        match s {
-            ProgressStatus::NotStarted => Self::NotStarted,
-            ProgressStatus::InProgress => Self::InProgress,
-            ProgressStatus::Implemented => Self::Implemented,
-        }
-    }
-}
-
 /// How rare a badge is.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::badge::Rarity")]
 pub enum BadgeRarity {
     Common,
     Rare,
@@ -80,37 +42,14 @@ pub enum BadgeRarity {
     Legendary,
 }
 
-impl From<domain::badge::Rarity> for BadgeRarity {
-    fn from(r: domain::badge::Rarity) -> Self {
-        use domain::badge::Rarity as R;
-        match r {
-            R::Common => Self::Common,
-            R::Rare => Self::Rare,
-            R::Epic => Self::Epic,
-            R::Legendary => Self::Legendary,
-        }
-    }
-}
-
 /// What a badge rewards.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(remote = "crate::domain::badge::BadgeCategory")]
 pub enum BadgeCategory {
     Progress,
     Consistency,
     Social,
     Milestone,
-}
-
-impl From<domain::badge::BadgeCategory> for BadgeCategory {
-    fn from(c: domain::badge::BadgeCategory) -> Self {
-        use domain::badge::BadgeCategory as C;
-        match c {
-            C::Progress => Self::Progress,
-            C::Consistency => Self::Consistency,
-            C::Social => Self::Social,
-            C::Milestone => Self::Milestone,
-        }
-    }
 }
 
 /// Who the analysis is about.
@@ -483,21 +422,10 @@ impl Dashboard {
         #[graphql(default_with = "ReportFormat::Pdf")] format: ReportFormat,
         sections: Option<Vec<ReportSection>>,
     ) -> async_graphql::Result<String> {
-        let base = ctx
-            .data::<crate::app::Services>()?
-            .reports
-            .public_url()
-            .to_owned();
-        let format = match format {
-            ReportFormat::Pdf => "pdf",
-            ReportFormat::Html => "html",
-        };
-        let mut url = format!("{base}/reports/{}?format={format}", self.data.analysis.id);
-        if let Some(sections) = sections {
-            let names: Vec<&str> = sections.iter().map(|s| s.as_str()).collect();
-            url.push_str(&format!("&sections={}", names.join(",")));
-        }
-        Ok(url)
+        let reports = &ctx.data::<crate::service::Services>()?.state.reports;
+        let sections: Option<Vec<Section>> =
+            sections.map(|s| s.into_iter().map(Section::from).collect());
+        Ok(reports.document_url(self.data.analysis.id, format.into(), sections.as_deref()))
     }
 
     /// When the analysis was made.

@@ -16,8 +16,9 @@ use async_graphql::Variables;
 use serde::{Deserialize, Serialize};
 
 use super::negotiate::ResponseType;
-use super::{error_response, request_id, ws};
-use crate::app::App;
+use super::App;
+use super::{request_id, ws};
+use crate::error::json_error;
 use crate::error::ErrorCode;
 use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
@@ -53,7 +54,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         return not_acceptable(id);
     };
     if !is_json(&headers) {
-        return error_response(
+        return json_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::InvalidInput,
             "POST /graphql takes a JSON body: send Content-Type: application/json".into(),
@@ -65,7 +66,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     let too_large = || {
-        error_response(
+        json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::InvalidInput,
             format!("the request body is larger than {limit} bytes (MAX_BODY_BYTES)"),
@@ -80,7 +81,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
         Ok(b) => b,
         Err(e) if is_length_limit(&e) => return too_large(),
         Err(_) => {
-            return error_response(
+            return json_error(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::InvalidInput,
                 "the request body could not be read".into(),
@@ -126,7 +127,7 @@ impl Params {
 }
 
 fn not_acceptable(id: String) -> Response {
-    error_response(
+    json_error(
         StatusCode::NOT_ACCEPTABLE,
         ErrorCode::InvalidInput,
         "Accept must allow application/graphql-response+json or application/json".into(),
@@ -157,7 +158,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 fn malformed(e: impl std::fmt::Display, id: String) -> Response {
     let detail = e.to_string();
     let detail = crate::graphql::limits::shorten(&detail).unwrap_or(detail);
-    error_response(
+    json_error(
         StatusCode::BAD_REQUEST,
         ErrorCode::InvalidInput,
         format!("Malformed GraphQL request: {detail}"),
@@ -191,14 +192,14 @@ async fn run(
 ) -> Response {
     let mut request = request
         .data(RequestId(id.clone()))
-        .data(loaders(app.services.store.clone()));
+        .data(loaders(app.services.dashboards.clone()));
     let prepared = match app.known.prepare(&mut request) {
         Ok(p) => p,
         Err(refusal) => return reply(refused(refusal.0, &id), true, kind, &id),
     };
     // GET is for reads only: a link or an image tag must never change anything.
     if method == Method::GET && has_mutation(&mut request) {
-        return error_response(
+        return json_error(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidInput,
             "Mutations must be sent with POST".into(),

@@ -7,6 +7,7 @@ pub mod reports;
 pub mod serve;
 pub mod ws;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
@@ -23,8 +24,12 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
 
-use crate::app::App;
-use crate::error::ErrorCode;
+use crate::config::Config;
+use crate::error::{json_error, ErrorCode};
+use crate::graphql::parsed::KnownDocuments;
+use crate::graphql::AppSchema;
+use crate::service::Services;
+use ws::WsGate;
 
 /// The playground page with its example operations filled in.
 static PLAYGROUND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -33,6 +38,20 @@ static PLAYGROUND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         include_str!("../../playground/examples.json").trim(),
     )
 });
+/// What the handlers share: the services, the schema, and the HTTP layer's own memory.
+#[derive(Clone)]
+pub struct App {
+    pub services: Services,
+    pub schema: AppSchema,
+    /// The same schema for requests known to be valid (it skips the validation they passed).
+    pub prevalidated: AppSchema,
+    /// Parsed documents and the requests known to be valid, for the HTTP path.
+    pub known: KnownDocuments,
+    /// WebSocket connections held, per instance and per client address.
+    pub ws_gate: Arc<WsGate>,
+    pub config: Arc<Config>,
+}
+
 const REQUEST_ID: &str = "x-request-id";
 
 /// Longest client-chosen request id kept; longer or unsafe ones are replaced.
@@ -95,7 +114,7 @@ fn cors(allowed: &[String]) -> CorsLayer {
 
 /// The load shedder's refusal: 503 with `Retry-After`, in the error contract's shape.
 async fn overloaded(_: BoxError) -> Response {
-    let mut response = error_response(
+    let mut response = json_error(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::ServiceUnavailable,
         "the server is busy; retry in a second".into(),
@@ -131,17 +150,6 @@ pub(crate) fn request_id(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
-/// An error in the contract's shape, for failures before GraphQL runs.
-pub(crate) fn error_response(
-    status: StatusCode,
-    code: ErrorCode,
-    message: String,
-    request_id: String,
-) -> Response {
-    let body = json!({"errors": [{"message": message, "extensions": {"code": code.as_str(), "requestId": request_id}}]});
-    (status, Json(body)).into_response()
-}
-
 async fn playground() -> impl IntoResponse {
     (
         [(header::CACHE_CONTROL, "no-cache")],
@@ -163,7 +171,7 @@ async fn health() -> impl IntoResponse {
 
 /// Ready when the database answers within two seconds.
 async fn ready(State(app): State<App>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), crate::db::ping(&app.services.pool)).await {
+    match tokio::time::timeout(Duration::from_secs(2), app.services.database_answers()).await {
         Ok(Ok(())) => Json(json!({"status": "ready", "database": "ok"})).into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");

@@ -7,10 +7,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use uuid::Uuid;
 
-use super::{error_response, request_id};
-use crate::app::App;
-use crate::error::AppError;
-use crate::reports::content::Lang;
+use super::request_id;
+use super::App;
+use crate::error::{self, AppError};
 use crate::service::{documents, reports};
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -25,7 +24,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 
 /// GET: a confirmation page whose button posts back (link scanners never unsubscribe anyone).
 pub async fn unsubscribe_page(State(app): State<App>, Path(token): Path<String>) -> Response {
-    if app.services.reports.verify(&token).is_none() {
+    if app.services.state.reports.verify(&token).is_none() {
         return page(
             StatusCode::BAD_REQUEST,
             "Lien invalide / Invalid link",
@@ -68,15 +67,11 @@ pub async fn document(
     let result = async {
         let analysis_id = Uuid::parse_str(&analysis_id)
             .map_err(|_| AppError::invalid_input(format!("{analysis_id:?} is not a UUID")))?;
-        let format = documents::Format::parse(params.get("format").map(String::as_str))?;
-        let sections = documents::parse_sections(params.get("sections").map(String::as_str))?;
-        let lang = match params.get("lang").map(String::as_str) {
-            None => Lang::default(),
-            Some(l) => {
-                Lang::parse(l).ok_or_else(|| AppError::invalid_input("lang must be fr or en"))?
-            }
-        };
-        let now = app.services.clock.now();
+        let param = |name: &str| params.get(name).map(String::as_str);
+        let format = documents::parse_format(param("format"))?;
+        let sections = documents::parse_sections(param("sections"))?;
+        let lang = documents::parse_lang(param("lang"))?;
+        let now = app.services.state.clock.now();
         documents::document(
             &app.services,
             peer.ip(),
@@ -108,29 +103,6 @@ pub async fn document(
             )
                 .into_response()
         }
-        Err(e) => {
-            let status = match &e {
-                AppError::AnalysisNotFound(_) => StatusCode::NOT_FOUND,
-                AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-                AppError::Internal(source) => {
-                    tracing::error!(error = %source, "report failed");
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
-                _ => StatusCode::BAD_REQUEST,
-            };
-            let message = match &e {
-                AppError::Internal(_) => {
-                    "Internal error; quote the request id when reporting it".to_owned()
-                }
-                other => other.to_string(),
-            };
-            let mut response = error_response(status, e.code(), message, id);
-            if let AppError::RateLimited { retry_after_secs } = e {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, retry_after_secs.into());
-            }
-            response
-        }
+        Err(e) => error::REQUEST_ID.sync_scope(id, || e.into_response()),
     }
 }

@@ -24,8 +24,8 @@ use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use super::error_response;
-use crate::app::{App, CountGuard, LiveCounts};
+use super::App;
+use crate::error::json_error;
 use crate::error::ErrorCode;
 use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
@@ -33,6 +33,7 @@ use crate::graphql::loaders::loaders;
 use crate::graphql::parsed::admit;
 use crate::graphql::RequestId;
 use crate::service::limiter::client_key;
+use crate::state::{CountGuard, LiveCounts};
 
 /// Bytes of read buffer per socket (axum's default is 128 KiB).
 pub const READ_BUFFER: usize = 1024;
@@ -40,13 +41,9 @@ pub const READ_BUFFER: usize = 1024;
 pub const MAX_MESSAGE: usize = 64 * 1024;
 /// Longest operation id accepted.
 const MAX_ID: usize = 128;
-/// Largest `connection_init` payload kept for the connection's life (it holds credentials, not
-/// data): larger ones are refused at init (4403), so an idle socket cannot pin 64 KiB.
+/// Largest `connection_init` payload accepted (it holds credentials, not data): larger ones are
+/// refused at init (4403).
 pub const MAX_INIT_PAYLOAD: usize = 4 * 1024;
-
-/// What the client sent in `connection_init`, kept for authentication.
-#[derive(Debug, Clone)]
-pub struct ConnectionInitPayload(pub serde_json::Value);
 
 /// The first GraphQL subprotocol the client offers, if any.
 pub fn protocol(headers: &HeaderMap) -> Option<Protocols> {
@@ -153,7 +150,7 @@ pub async fn upgrade(
 ) -> HttpResponse {
     let id = super::request_id(headers);
     let Some(protocol) = protocol(headers) else {
-        return error_response(
+        return json_error(
             StatusCode::BAD_REQUEST,
             ErrorCode::InvalidInput,
             "Unsupported WebSocket subprotocol: use graphql-transport-ws or graphql-ws".into(),
@@ -161,7 +158,7 @@ pub async fn upgrade(
         );
     };
     if !origin_allowed(headers, &app.config.allowed_origins) {
-        return error_response(
+        return json_error(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
             "WebSocket connections from this origin are not allowed (ALLOWED_ORIGINS)".into(),
@@ -183,7 +180,7 @@ pub async fn upgrade(
                     "too many WebSocket connections from this address (WS_MAX_CONNECTIONS_PER_CLIENT)",
                 ),
             };
-            let mut response = error_response(status, code, message.into(), id);
+            let mut response = json_error(status, code, message.into(), id);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -294,7 +291,7 @@ impl Connection {
     }
 
     async fn run(mut self, socket: WebSocket) {
-        let _counted = CountGuard::new(&self.app.services.counts, |c: &LiveCounts| {
+        let _counted = CountGuard::new(&self.app.services.state.counts, |c: &LiveCounts| {
             &c.websocket_connections
         });
         // Copied out: nothing of the configuration is kept per connection but these.
@@ -415,9 +412,7 @@ impl Connection {
                 format!("Forbidden: connection_init payload over {MAX_INIT_PAYLOAD} bytes"),
             );
         }
-        let mut data = Data::default();
-        data.insert(ConnectionInitPayload(payload));
-        self.session = Some(Arc::new(data));
+        self.session = Some(Arc::new(Data::default()));
         Step::Send(vec![text(&ServerMessage::ConnectionAck)])
     }
 
@@ -459,7 +454,7 @@ impl Connection {
         }
         let mut request = request
             .data(RequestId(self.connection_id.to_string()))
-            .data(loaders(self.app.services.store.clone()));
+            .data(loaders(self.app.services.dashboards.clone()));
         if let Err(refusal) = admit(&mut request) {
             let response = refused(refusal.0, &self.connection_id);
             return Step::Send(self.refusal(&id, response));

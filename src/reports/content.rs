@@ -7,36 +7,14 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::db::dashboard::DashboardData;
+use crate::domain::analysis::Opportunity;
+use crate::domain::badge::EarnedBadge;
+use crate::domain::dashboard::DashboardData;
 use crate::domain::metrics::{metrics, progress_summary};
 use crate::domain::recommendations::recommendations;
-use crate::domain::reports::Frequency;
+pub use crate::domain::reports::Lang;
+use crate::domain::reports::{Frequency, Section};
 use crate::domain::status::ProgressStatus;
-
-/// Report languages; French is the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Fr,
-    En,
-}
-
-impl Lang {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "fr" => Some(Lang::Fr),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-}
 
 type Strings = HashMap<String, String>;
 
@@ -48,9 +26,6 @@ static STRINGS: LazyLock<HashMap<String, Strings>> = LazyLock::new(|| {
 fn strings(lang: Lang) -> &'static Strings {
     &STRINGS[lang.as_str()]
 }
-
-/// The sections a document may hold, in document order.
-pub const SECTIONS: [&str; 4] = ["summary", "badges", "metrics", "opportunities"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Money {
@@ -114,7 +89,8 @@ pub struct ReportContent {
     pub unsubscribe_url: String,
     pub why: String,
     pub generated_on: String,
-    pub sections: Vec<String>,
+    /// The sections shown, by name (the templates test them).
+    pub sections: Vec<&'static str>,
 }
 
 /// 13000 → "13 000" (fr, narrow no-break space) or "13,000" (en).
@@ -159,6 +135,42 @@ fn date(at: DateTime<Utc>, lang: Lang) -> String {
     }
 }
 
+/// How an opportunity is named in a report: its teaser, or its id in words.
+fn title_of(o: &Opportunity) -> String {
+    o.problem_teaser
+        .clone()
+        .unwrap_or_else(|| o.opportunity_id.replace('_', " "))
+}
+
+impl BadgeLine {
+    fn new(b: &EarnedBadge, lang: Lang) -> Self {
+        Self {
+            name: b.badge.name.clone(),
+            icon: b.badge.icon.clone().unwrap_or_default(),
+            description: b.badge.description.clone(),
+            points: b.badge.points,
+            earned_on: date(b.earned_at, lang),
+        }
+    }
+}
+
+impl OpportunityLine {
+    fn new(o: &Opportunity, lang: Lang) -> Self {
+        Self {
+            title: title_of(o),
+            tools: o.tools_hint.clone().unwrap_or_default(),
+            hours_per_week: hours(o.hours_per_week, lang),
+            complexity: o.complexity_level,
+            status_label: strings(lang)[&format!("status_{}", o.status.as_str())].clone(),
+            progress: match o.status {
+                ProgressStatus::NotStarted => 0,
+                ProgressStatus::InProgress => 50,
+                ProgressStatus::Implemented => 100,
+            },
+        }
+    }
+}
+
 impl ReportContent {
     /// `rate` overrides the analysis' hourly rate (a subscriber's own rate); `badges_since` picks
     /// the "new" badges.
@@ -173,18 +185,7 @@ impl ReportContent {
         let a = &data.analysis;
         let m = metrics(&data.opportunities, rate.or(a.hourly_rate), &a.currency);
         let s = progress_summary(&data.opportunities);
-        let badge = |b: &crate::domain::badge::EarnedBadge| BadgeLine {
-            name: b.badge.name.clone(),
-            icon: b.badge.icon.clone().unwrap_or_default(),
-            description: b.badge.description.clone(),
-            points: b.badge.points,
-            earned_on: date(b.earned_at, lang),
-        };
-        let title_of = |o: &crate::domain::analysis::Opportunity| {
-            o.problem_teaser
-                .clone()
-                .unwrap_or_else(|| o.opportunity_id.replace('_', " "))
-        };
+        let badge = |b| BadgeLine::new(b, lang);
         let filled = (s.completion_percentage / 5) as usize;
         Self {
             lang: lang.as_str(),
@@ -228,24 +229,13 @@ impl ReportContent {
             opportunities: data
                 .opportunities
                 .iter()
-                .map(|o| OpportunityLine {
-                    title: title_of(o),
-                    tools: o.tools_hint.clone().unwrap_or_default(),
-                    hours_per_week: hours(o.hours_per_week, lang),
-                    complexity: o.complexity_level,
-                    status_label: t[&format!("status_{}", o.status.as_str())].clone(),
-                    progress: match o.status {
-                        ProgressStatus::NotStarted => 0,
-                        ProgressStatus::InProgress => 50,
-                        ProgressStatus::Implemented => 100,
-                    },
-                })
+                .map(|o| OpportunityLine::new(o, lang))
                 .collect(),
             dashboard_url: String::new(),
             unsubscribe_url: String::new(),
             why: String::new(),
             generated_on: date(now, lang),
-            sections: SECTIONS.iter().map(|s| s.to_string()).collect(),
+            sections: Section::ALL.iter().map(|s| s.as_str()).collect(),
         }
     }
 
@@ -267,8 +257,8 @@ impl ReportContent {
         self
     }
 
-    pub fn with_sections(mut self, sections: Vec<String>) -> Self {
-        self.sections = sections;
+    pub fn with_sections(mut self, sections: &[Section]) -> Self {
+        self.sections = sections.iter().map(|s| s.as_str()).collect();
         self
     }
 }

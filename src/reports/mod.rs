@@ -9,9 +9,11 @@ pub mod token;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
+use secrecy::ExposeSecret;
 use uuid::Uuid;
 
 use crate::config::Config;
+use crate::domain::reports::{DocumentFormat, Section};
 use crate::error::BoxError;
 use mailer::Mailer;
 
@@ -31,14 +33,17 @@ pub struct Reports {
 impl Reports {
     pub fn new(config: &Config) -> Result<Self, BoxError> {
         let secret = match &config.report_token_secret {
-            Some(s) => s.as_bytes().to_vec(),
+            Some(s) => s.expose_secret().as_bytes().to_vec(),
             None => {
                 tracing::warn!("REPORT_TOKEN_SECRET is unset: unsubscribe links stop working when this process restarts");
                 uuid::Uuid::new_v4().as_bytes().to_vec()
             }
         };
         Ok(Self {
-            mailer: Mailer::new(config.smtp_url.as_deref(), &config.reports_outbox_dir)?,
+            mailer: Mailer::new(
+                config.smtp_url.as_ref().map(|u| u.expose_secret()),
+                &config.reports_outbox_dir,
+            )?,
             from: config.smtp_from.parse()?,
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             dashboard_url: config.dashboard_url.clone(),
@@ -63,6 +68,25 @@ impl Reports {
         self.dashboard_url
             .replace("{publicUrl}", &self.public_url)
             .replace("{analysisId}", &analysis_id.to_string())
+    }
+
+    /// The link to an analysis' downloadable report; all sections when `sections` is `None`.
+    pub fn document_url(
+        &self,
+        analysis_id: Uuid,
+        format: DocumentFormat,
+        sections: Option<&[Section]>,
+    ) -> String {
+        let mut url = format!(
+            "{}/reports/{analysis_id}?format={}",
+            self.public_url,
+            format.as_str()
+        );
+        if let Some(sections) = sections {
+            let names: Vec<&str> = sections.iter().map(|s| s.as_str()).collect();
+            url.push_str(&format!("&sections={}", names.join(",")));
+        }
+        url
     }
 
     /// The subscription a token names, if the token is genuine.

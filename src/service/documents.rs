@@ -7,62 +7,53 @@ use std::num::NonZeroU32;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::app::Services;
 use crate::cache::ttl;
+use crate::domain::reports::{DocumentFormat, Lang, Section};
 use crate::error::{AppError, AppResult};
-use crate::reports::content::{Lang, ReportContent, SECTIONS};
+use crate::reports::content::ReportContent;
 use crate::reports::render;
 use crate::service::limiter::{client_key, KeyedLimit, MAX_KEYS};
+use crate::service::Services;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Pdf,
-    Html,
+/// `pdf` or `html`; PDF when absent.
+pub fn parse_format(value: Option<&str>) -> AppResult<DocumentFormat> {
+    match value {
+        None => Ok(DocumentFormat::default()),
+        Some(v) => DocumentFormat::parse(v).ok_or_else(|| {
+            AppError::invalid_input(format!("format must be pdf or html, got {v:?}"))
+        }),
+    }
 }
 
-impl Format {
-    pub fn parse(value: Option<&str>) -> AppResult<Self> {
-        match value.unwrap_or("pdf") {
-            "pdf" => Ok(Format::Pdf),
-            "html" => Ok(Format::Html),
-            other => Err(AppError::invalid_input(format!(
-                "format must be pdf or html, got {other:?}"
-            ))),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Pdf => "pdf",
-            Format::Html => "html",
-        }
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Pdf => "application/pdf",
-            Format::Html => "text/html; charset=utf-8",
-        }
+/// `fr` or `en`; French when absent.
+pub fn parse_lang(value: Option<&str>) -> AppResult<Lang> {
+    match value {
+        None => Ok(Lang::default()),
+        Some(v) => Lang::parse(v).ok_or_else(|| AppError::invalid_input("lang must be fr or en")),
     }
 }
 
 /// `summary,badges` → the known sections in document order; all of them when absent.
-pub fn parse_sections(value: Option<&str>) -> AppResult<Vec<String>> {
+pub fn parse_sections(value: Option<&str>) -> AppResult<Vec<Section>> {
     let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
-        return Ok(SECTIONS.iter().map(|s| s.to_string()).collect());
+        return Ok(Section::ALL.to_vec());
     };
-    let asked: Vec<&str> = value.split(',').map(str::trim).collect();
-    if let Some(bad) = asked.iter().find(|s| !SECTIONS.contains(s)) {
-        return Err(AppError::invalid_input(format!(
-            "unknown section {bad:?}: choose from {}",
-            SECTIONS.join(", ")
-        )));
-    }
-    Ok(SECTIONS
-        .iter()
-        .filter(|s| asked.contains(s))
-        .map(|s| s.to_string())
-        .collect())
+    let mut asked = value
+        .split(',')
+        .map(|s| {
+            let s = s.trim();
+            Section::parse(s).ok_or_else(|| {
+                let names: Vec<&str> = Section::ALL.iter().map(|s| s.as_str()).collect();
+                AppError::invalid_input(format!(
+                    "unknown section {s:?}: choose from {}",
+                    names.join(", ")
+                ))
+            })
+        })
+        .collect::<AppResult<Vec<Section>>>()?;
+    asked.sort();
+    asked.dedup();
+    Ok(asked)
 }
 
 /// The document limits of one instance: per client first, then a generous one per analysis
@@ -92,7 +83,7 @@ impl DocumentLimits {
 
 pub struct Document {
     pub bytes: Vec<u8>,
-    pub format: Format,
+    pub format: DocumentFormat,
     pub cached: bool,
 }
 
@@ -100,27 +91,31 @@ pub async fn document(
     services: &Services,
     client: IpAddr,
     analysis_id: Uuid,
-    format: Format,
-    sections: Vec<String>,
+    format: DocumentFormat,
+    sections: Vec<Section>,
     lang: Lang,
     now: DateTime<Utc>,
 ) -> AppResult<Document> {
     let data = services
-        .store
+        .dashboards
         .load(&[analysis_id])
         .await?
         .remove(&analysis_id)
         .ok_or(AppError::AnalysisNotFound(analysis_id))?;
     let version = data.analysis.version;
-    let key = services.store.cache().map(|c| {
+    let key = services.dashboards.cache().map(|c| {
         c.key(&format!(
             "report:{analysis_id}:{}:{}:{}:{version}",
             format.as_str(),
             lang.as_str(),
-            sections.join(",")
+            sections
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
         ))
     });
-    if let (Some(cache), Some(key)) = (services.store.cache(), &key) {
+    if let (Some(cache), Some(key)) = (services.dashboards.cache(), &key) {
         if let Some(bytes) = cache
             .get_many(std::slice::from_ref(key))
             .await
@@ -135,12 +130,12 @@ pub async fn document(
         }
     }
     services.document_limits.check(client, analysis_id)?;
-    let content = ReportContent::new(&data, lang, now, None, None).with_sections(sections);
+    let content = ReportContent::new(&data, lang, now, None, None).with_sections(&sections);
     let bytes = match format {
-        Format::Html => render::html_document(&content)
+        DocumentFormat::Html => render::html_document(&content)
             .map_err(AppError::Internal)?
             .into_bytes(),
-        Format::Pdf => tokio::task::spawn_blocking(move || render::pdf_document(&content))
+        DocumentFormat::Pdf => tokio::task::spawn_blocking(move || render::pdf_document(&content))
             .await
             .map_err(AppError::internal)?
             .ok_or_else(|| {
@@ -150,7 +145,7 @@ pub async fn document(
             })?
             .map_err(AppError::Internal)?,
     };
-    if let (Some(cache), Some(key)) = (services.store.cache(), &key) {
+    if let (Some(cache), Some(key)) = (services.dashboards.cache(), &key) {
         cache.put(key, version, bytes.clone(), ttl::REPORT).await;
     }
     Ok(Document {

@@ -9,14 +9,15 @@ use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use crate::app::{CountGuard, LiveCounts, Services};
 use crate::db::badges;
 use crate::domain::badge::EarnedBadge;
 use crate::domain::metrics::{Metrics, ProgressSummary};
 use crate::error::AppResult;
 use crate::events::hub::HubReceiver;
-use crate::events::platform::{Period, PlatformSnapshot};
 use crate::events::Event;
+use crate::service::platform::{Period, PlatformSnapshot};
+use crate::service::Services;
+use crate::state::{CountGuard, LiveCounts};
 
 /// A subscriber fell more than the channel's capacity behind: it is told, then closed, so that it
 /// never slows the others. It may resubscribe (with `since`, for badges).
@@ -48,11 +49,11 @@ pub async fn badge_awards(
     analysis_id: Uuid,
     since: Option<DateTime<Utc>>,
 ) -> AppResult<impl Stream<Item = Result<EarnedBadge, Lagged>> + Send + use<>> {
-    let rx = services.hub.subscribe(analysis_id);
+    let rx = services.state.hub.subscribe(analysis_id);
     let replay: VecDeque<EarnedBadge> = match since {
         None => VecDeque::new(),
         Some(since) => {
-            let mut conn = services.pool.get().await?;
+            let mut conn = services.state.pool.get().await?;
             badges::awards_since(&mut conn, analysis_id, since)
                 .await?
                 .into()
@@ -63,7 +64,7 @@ pub async fn badge_awards(
         replay,
         rx,
         done: false,
-        _count: CountGuard::new(&services.counts, |c: &LiveCounts| &c.badge_awarded),
+        _count: CountGuard::new(&services.state.counts, |c: &LiveCounts| &c.badge_awarded),
     };
     Ok(stream::unfold(state, |mut st| async move {
         if st.done {
@@ -97,9 +98,9 @@ pub fn kpi_updates(
     analysis_id: Uuid,
 ) -> impl Stream<Item = Result<KpiUpdate, Lagged>> + Send + use<> {
     let state = (
-        services.hub.subscribe(analysis_id),
+        services.state.hub.subscribe(analysis_id),
         false,
-        CountGuard::new(&services.counts, |c: &LiveCounts| &c.kpi_updated),
+        CountGuard::new(&services.state.counts, |c: &LiveCounts| &c.kpi_updated),
     );
     stream::unfold(state, |(mut rx, done, count)| async move {
         if done {

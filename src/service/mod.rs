@@ -1,11 +1,65 @@
 //! Use cases: each runs one transaction over the database and applies the domain rules, then
 //! tells the cache and the live layer. Callers (GraphQL, CLI) pass inputs in domain terms and an
-//! explicit `now`.
+//! explicit `now`. Also the repositories that remember across requests: dashboards (read-through,
+//! single flight), platform KPI tickers, report rate limits.
 
+pub mod dashboards;
 pub mod documents;
 pub mod limiter;
 pub mod live;
+pub mod platform;
 pub mod publish;
+pub mod recent_urls;
 pub mod record_analysis;
 pub mod reports;
+pub mod seed;
 pub mod update_progress;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use crate::state::State;
+use dashboards::Dashboards;
+use documents::DocumentLimits;
+use platform::PlatformKpis;
+
+/// What resolvers, handlers and background tasks call: the shared state and the repositories
+/// built on it. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub state: State,
+    /// Read-through dashboards over the cache.
+    pub dashboards: Arc<Dashboards>,
+    pub platform: Arc<PlatformKpis>,
+    pub document_limits: Arc<DocumentLimits>,
+}
+
+impl Services {
+    pub fn new(state: State) -> Self {
+        let config = &state.config;
+        Self {
+            dashboards: Arc::new(Dashboards::new(state.pool.clone(), state.cache.clone())),
+            platform: Arc::new(PlatformKpis::new(
+                state.pool.clone(),
+                state.clock.clone(),
+                config.platform_kpi_tick,
+            )),
+            document_limits: Arc::new(DocumentLimits::new(
+                positive(config.reports_per_client_per_minute),
+                positive(config.reports_per_analysis_per_minute),
+            )),
+            state,
+        }
+    }
+}
+
+impl Services {
+    /// Whether the database answers a trivial query (readiness).
+    pub async fn database_answers(&self) -> crate::error::AppResult<()> {
+        crate::db::ping(&self.state.pool).await
+    }
+}
+
+fn positive(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::app::Services;
-use crate::db::dashboard::DashboardData;
 use crate::db::outbox;
+use crate::domain::dashboard::DashboardData;
 use crate::events::Event;
+use crate::service::Services;
 
 /// Rows this old and still unpublished are the relay's.
 const RELAY_GRACE_SECS: f64 = 3.0;
@@ -22,15 +22,15 @@ pub async fn changed(
     events: Vec<Event>,
     outbox_ids: Vec<i64>,
 ) {
-    services.store.write_through(data).await;
+    services.dashboards.write_through(data).await;
     if events.is_empty() {
         return;
     }
     let services = services.clone();
     // Off the request's path: the response need not wait for the bus.
     tokio::spawn(async move {
-        if services.bus.publish(&events).await {
-            match services.pool.get().await {
+        if services.state.bus.publish(&events).await {
+            match services.state.pool.get().await {
                 Ok(mut conn) => {
                     if let Err(e) = outbox::mark_published(&mut conn, &outbox_ids).await {
                         tracing::warn!(error = %e, "outbox: could not mark events published; the relay will resend them");
@@ -53,10 +53,10 @@ pub fn spawn_outbox_relay(services: Services, every: Duration) {
         loop {
             tick.tick().await;
             sweeps += 1;
-            let Ok(mut conn) = services.pool.get().await else {
+            let Ok(mut conn) = services.state.pool.get().await else {
                 continue;
             };
-            let bus = services.bus.clone();
+            let bus = services.state.bus.clone();
             let result = outbox::relay(
                 &mut conn,
                 RELAY_GRACE_SECS,

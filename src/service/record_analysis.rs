@@ -6,11 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use crate::app::Services;
 use crate::db::analyses::{self, NewAnalysis, NewOpportunity};
 use crate::domain::analysis::{Category, Identity};
 use crate::domain::values::{NormalizedUrl, OpportunityKey};
 use crate::error::{AppError, AppResult};
+use crate::service::{recent_urls, Services};
 
 /// How long a recorded URL answers for itself.
 pub const DUPLICATE_WINDOW: Duration = Duration::days(7);
@@ -141,11 +141,12 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> AppResult<Recorded> {
     let normalized = NormalizedUrl::parse(&spec.url)?;
-    if let Some(existing) = services
-        .store
-        .recent_url(normalized.as_str(), now - DUPLICATE_WINDOW)
-        .await
-    {
+    let cache = services.state.cache.as_deref();
+    let known = match cache {
+        Some(c) => recent_urls::recent(c, normalized.as_str(), now - DUPLICATE_WINDOW).await,
+        None => None,
+    };
+    if let Some(existing) = known {
         // validate the rest anyway: a bad request is refused even when the site is known
         check(spec, now)?;
         return Ok(Recorded {
@@ -155,14 +156,11 @@ pub async fn record(
     }
     let created_at = spec.created_at.unwrap_or(now);
     let recorded = {
-        let mut conn = services.pool.get().await?;
+        let mut conn = services.state.pool.get().await?;
         record_analysis(&mut conn, spec, now).await?
     };
-    if !recorded.duplicate {
-        services
-            .store
-            .remember_url(normalized.as_str(), recorded.analysis_id, created_at)
-            .await;
+    if let (false, Some(c)) = (recorded.duplicate, cache) {
+        recent_urls::remember(c, normalized.as_str(), recorded.analysis_id, created_at).await;
     }
     Ok(recorded)
 }

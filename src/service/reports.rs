@@ -7,14 +7,14 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use uuid::Uuid;
 
-use crate::app::Services;
-use crate::db::subscriptions::{self, Claim, Subscription};
-use crate::domain::reports::{Email, Frequency};
+use crate::db::subscriptions::{self, Claim};
+use crate::domain::reports::{Email, Frequency, Lang, Subscription};
 use crate::domain::values::HourlyRate;
 use crate::error::{AppError, AppResult};
-use crate::reports::content::{Lang, ReportContent};
+use crate::reports::content::ReportContent;
 use crate::reports::mailer::Outgoing;
 use crate::reports::{render, ATTEMPTS};
+use crate::service::Services;
 
 /// Reports sent at once by one scheduler.
 const CONCURRENCY: usize = 32;
@@ -42,33 +42,38 @@ pub async fn subscribe(
         .map(HourlyRate::parse)
         .transpose()?
         .map(HourlyRate::get);
-    if services.store.load(&[spec.analysis_id]).await?.is_empty() {
+    if services
+        .dashboards
+        .load(&[spec.analysis_id])
+        .await?
+        .is_empty()
+    {
         return Err(AppError::AnalysisNotFound(spec.analysis_id));
     }
     let sub = {
-        let mut conn = services.pool.get().await?;
+        let mut conn = services.state.pool.get().await?;
         subscriptions::upsert(
             &mut conn,
             spec.analysis_id,
             email.as_str(),
-            spec.frequency.as_str(),
+            spec.frequency,
             rate,
-            spec.lang.as_str(),
+            spec.lang,
             now,
         )
         .await?
     };
-    services.store.evict(spec.analysis_id).await;
-    tracing::info!(subscription = %sub.id, analysis = %sub.analysis_id, frequency = %sub.frequency, "report subscription saved");
+    services.dashboards.evict(spec.analysis_id).await;
+    tracing::info!(subscription = %sub.id, analysis = %sub.analysis_id, frequency = sub.frequency.as_str(), "report subscription saved");
     Ok(sub)
 }
 
 /// Unsubscribes the subscription a signed token names.
 pub async fn unsubscribe(services: &Services, token: &str) -> AppResult<()> {
-    let id = services.reports.verify(token).ok_or_else(|| {
+    let id = services.state.reports.verify(token).ok_or_else(|| {
         AppError::invalid_input("this unsubscribe link is invalid or was altered")
     })?;
-    let mut conn = services.pool.get().await?;
+    let mut conn = services.state.pool.get().await?;
     if !subscriptions::deactivate(&mut conn, id).await? {
         return Err(AppError::invalid_input(
             "this unsubscribe link names no subscription",
@@ -89,25 +94,18 @@ pub struct SendSummary {
 async fn compose(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppResult<Outgoing> {
     let sub = &claim.subscription;
     let data = services
-        .store
+        .dashboards
         .load(&[sub.analysis_id])
         .await?
         .remove(&sub.analysis_id)
         .ok_or(AppError::AnalysisNotFound(sub.analysis_id))?;
-    let frequency = Frequency::parse(&sub.frequency).unwrap_or(Frequency::Weekly);
-    let reports = &services.reports;
-    let content = ReportContent::new(
-        &data,
-        Lang::parse(&sub.language).unwrap_or_default(),
-        now,
-        sub.hourly_rate,
-        sub.last_sent_at,
-    )
-    .for_email(
-        frequency,
-        reports.dashboard_url(sub.analysis_id),
-        reports.unsubscribe_url(sub.id),
-    );
+    let reports = &services.state.reports;
+    let content = ReportContent::new(&data, sub.language, now, sub.hourly_rate, sub.last_sent_at)
+        .for_email(
+            sub.frequency,
+            reports.dashboard_url(sub.analysis_id),
+            reports.unsubscribe_url(sub.id),
+        );
     let (html, text) = render::email(&content).map_err(AppError::Internal)?;
     Ok(Outgoing {
         to: sub.email.clone(),
@@ -122,13 +120,13 @@ async fn compose(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppR
 /// recorded. True when it went out.
 async fn deliver(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppResult<bool> {
     let mail = compose(services, claim, now).await?;
-    let reports = &services.reports;
+    let reports = &services.state.reports;
     let mut sent = false;
     for attempt in 1..=ATTEMPTS {
         let result = reports.mailer.send(&reports.from, &mail).await;
         let error = result.as_ref().err().map(|e| e.to_string());
         {
-            let mut conn = services.pool.get().await?;
+            let mut conn = services.state.pool.get().await?;
             subscriptions::record_attempt(
                 &mut conn,
                 claim.delivery_id,
@@ -150,8 +148,8 @@ async fn deliver(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppR
             }
         }
     }
-    let mut conn = services.pool.get().await?;
-    subscriptions::finish(&mut conn, claim, sent, services.clock.now()).await?;
+    let mut conn = services.state.pool.get().await?;
+    subscriptions::finish(&mut conn, claim, sent, services.state.clock.now()).await?;
     if sent {
         tracing::info!(subscription = %claim.subscription.id, period = %claim.period_key, "report sent");
     }
@@ -171,7 +169,7 @@ pub async fn send_due(
     let mut claimed = 0;
     loop {
         let claims = {
-            let mut conn = services.pool.get().await?;
+            let mut conn = services.state.pool.get().await?;
             subscriptions::claim_due(&mut conn, weekly, monthly, BATCH).await?
         };
         if claims.is_empty() {
@@ -187,7 +185,7 @@ pub async fn send_due(
                         Ok(false) => failed.fetch_add(1, Ordering::Relaxed),
                         Err(e) => {
                             tracing::error!(subscription = %claim.subscription.id, error = %e, "report failed");
-                            if let Ok(mut conn) = services.pool.get().await {
+                            if let Ok(mut conn) = services.state.pool.get().await {
                                 let _ = subscriptions::finish(&mut conn, &claim, false, now).await;
                             }
                             failed.fetch_add(1, Ordering::Relaxed)
@@ -215,7 +213,7 @@ pub fn spawn_scheduler(services: Services, every: Duration) {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match send_due(&services, services.clock.now(), |_| {}).await {
+            match send_due(&services, services.state.clock.now(), |_| {}).await {
                 Ok(s) if s.claimed > 0 => {
                     tracing::info!(sent = s.sent, failed = s.failed, "scheduled reports")
                 }

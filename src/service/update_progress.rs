@@ -6,18 +6,19 @@ use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use crate::app::Services;
-use crate::db::dashboard::{self, DashboardData};
+use crate::db::dashboard;
 use crate::db::{analyses, badges, outbox, progress};
 use crate::domain::achievements::{achievements, newly_earned};
 use crate::domain::badge::EarnedBadge;
 use crate::domain::criteria::Facts;
+use crate::domain::dashboard::DashboardData;
 use crate::domain::metrics::{metrics, progress_summary};
 use crate::domain::status::{transition, ProgressStatus, Transition};
 use crate::domain::values::{HourlyRate, OpportunityKey};
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
 use crate::service::publish;
+use crate::service::Services;
 
 #[derive(Debug, Clone)]
 pub struct ProgressChange {
@@ -47,7 +48,7 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> AppResult<ProgressOutcome> {
     let outcome = {
-        let mut conn = services.pool.get().await?;
+        let mut conn = services.state.pool.get().await?;
         update_progress(&mut conn, change, now).await?
     };
     publish::changed(
@@ -97,41 +98,13 @@ pub async fn update_progress(
             .await?
             .remove(&id)
             .ok_or(AppError::AnalysisNotFound(id))?;
-        let mut new_badges = Vec::new();
-        if moved != Transition::Unchanged {
-            let facts = Facts::compute(
-                data.analysis.created_at,
-                &data.opportunities,
-                &data.activity,
-                now,
-            );
-            let mut earned: HashSet<Uuid> = data.badges.iter().map(|b| b.badge.id).collect();
-            let due = newly_earned(&data.catalog, &earned, &facts);
-            new_badges = badges::award(conn, id, &due, now).await?;
-            earned.extend(new_badges.iter().map(|b| b.badge.id));
-            let progress = achievements(&data.catalog, &earned, &facts);
-            badges::save_progress(conn, id, &progress, now).await?;
-            data.badges.extend(new_badges.iter().cloned());
-        }
-        let mut events: Vec<Event> = new_badges
-            .iter()
-            .map(|award| Event::BadgeAwarded {
-                analysis_id: id,
-                award: award.clone(),
-            })
-            .collect();
-        if moved != Transition::Unchanged || rate_changed {
-            events.push(Event::KpiUpdated {
-                analysis_id: id,
-                metrics: metrics(
-                    &data.opportunities,
-                    data.analysis.hourly_rate,
-                    &data.analysis.currency,
-                ),
-                summary: progress_summary(&data.opportunities),
-                at: now,
-            });
-        }
+        let changed = moved != Transition::Unchanged;
+        let new_badges = if changed {
+            award(conn, &mut data, now).await?
+        } else {
+            Vec::new()
+        };
+        let events = events(&data, &new_badges, changed || rate_changed, now);
         let payloads = events
             .iter()
             .map(|e| serde_json::to_value(e).expect("events serialise"))
@@ -139,11 +112,65 @@ pub async fn update_progress(
         let outbox_ids = outbox::append(conn, id, payloads).await?;
         Ok(ProgressOutcome {
             new_badges,
-            changed: moved != Transition::Unchanged,
+            changed,
             dashboard: data,
             events,
             outbox_ids,
         })
     })
     .await
+}
+
+/// The award step: badges the change just earned are stored (and added to `data`), and every
+/// badge's progress is saved.
+async fn award(
+    conn: &mut AsyncPgConnection,
+    data: &mut DashboardData,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<EarnedBadge>> {
+    let id = data.analysis.id;
+    let facts = Facts::compute(
+        data.analysis.created_at,
+        &data.opportunities,
+        &data.activity,
+        now,
+    );
+    let mut earned: HashSet<Uuid> = data.badges.iter().map(|b| b.badge.id).collect();
+    let due = newly_earned(&data.catalog, &earned, &facts);
+    let new_badges = badges::award(conn, id, &due, now).await?;
+    earned.extend(new_badges.iter().map(|b| b.badge.id));
+    let progress = achievements(&data.catalog, &earned, &facts);
+    badges::save_progress(conn, id, &progress, now).await?;
+    data.badges.extend(new_badges.iter().cloned());
+    Ok(new_badges)
+}
+
+/// The events step: one per award, then the KPIs when anything a dashboard shows moved.
+fn events(
+    data: &DashboardData,
+    new_badges: &[EarnedBadge],
+    kpis_moved: bool,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    let id = data.analysis.id;
+    let mut events: Vec<Event> = new_badges
+        .iter()
+        .map(|award| Event::BadgeAwarded {
+            analysis_id: id,
+            award: award.clone(),
+        })
+        .collect();
+    if kpis_moved {
+        events.push(Event::KpiUpdated {
+            analysis_id: id,
+            metrics: metrics(
+                &data.opportunities,
+                data.analysis.hourly_rate,
+                &data.analysis.currency,
+            ),
+            summary: progress_summary(&data.opportunities),
+            at: now,
+        });
+    }
+    events
 }

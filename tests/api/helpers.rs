@@ -8,10 +8,11 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use progress_dashboard::app::App;
 use progress_dashboard::clock::ManualClock;
 use progress_dashboard::config::Config;
 use progress_dashboard::db::migrate;
+use progress_dashboard::http::App;
+use progress_dashboard::startup;
 use serde_json::{json, Value};
 
 /// Where tests create their databases; `TEST_DATABASE_URL` overrides (any database on the server).
@@ -231,7 +232,7 @@ pub fn redis_prefix() -> String {
 /// Uses the shared Redis under a fresh prefix.
 pub fn with_redis(prefix: &str) -> impl FnOnce(&mut Config) + '_ {
     move |c| {
-        c.redis_url = Some(redis_url());
+        c.redis_url = Some(redis_url().into());
         c.redis_prefix = prefix.to_owned();
     }
 }
@@ -343,12 +344,16 @@ impl TestApp {
     ) -> Self {
         let mut config = Config::for_database(&db.url);
         configure(&mut config);
-        let app = App::build(config, Arc::new(clock.clone()))
+        let app = startup::build(config, Arc::new(clock.clone()))
             .await
             .expect("app builds");
-        let listener = app.bind().await.unwrap();
+        let listener = startup::bind(&app.config).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(app.clone().serve(listener, std::future::pending()));
+        tokio::spawn(startup::serve(
+            app.clone(),
+            listener,
+            std::future::pending(),
+        ));
         Self {
             base,
             client: reqwest::Client::new(),
@@ -397,25 +402,27 @@ impl TestApp {
         e
     }
 
-    /// Waits until the publications after earlier changes are done (they use the pool too), so
-    /// that statement counts from here on are the request's own.
+    /// Waits until the publications after earlier changes are done (they use the pool too): the
+    /// outbox drained and no statement sent for two polls in a row, so that statement counts from
+    /// here on are the request's own. Fails when that never happens.
     pub async fn quiesce(&self) {
-        for _ in 0..100 {
-            if self
-                .db
-                .count("SELECT count(*) FROM event_outbox WHERE published_at IS NULL")
-                .await
-                == 0
-            {
-                break;
+        let unpublished = "SELECT count(*) FROM event_outbox WHERE published_at IS NULL";
+        let mut last = None;
+        for _ in 0..500 {
+            let drained = self.db.count(unpublished).await == 0;
+            // the count above is a statement of the test's own connection, not the server's
+            let now = self.statements();
+            if drained && last == Some(now) {
+                return;
             }
+            last = drained.then_some(now);
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        panic!("the outbox never drained, or the server never went quiet");
     }
 
     pub fn statements(&self) -> u64 {
-        self.app.services.statements.get()
+        self.app.services.state.statements.get()
     }
 
     /// Records an analysis with opportunities `(id, hours/week, hours/year, complexity)`.
@@ -644,4 +651,33 @@ pub async fn run_node(app: &TestApp, script: &str, package: &str, env: &[(&str, 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
     stdout
+}
+
+/// Polls `condition` for up to ten seconds.
+pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..500 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Inserts a weekly subscription straight into the database, past the API's checks, with any
+/// creation date (`created_at` is an SQL expression).
+pub async fn insert_weekly_subscription(
+    db: &TestDb,
+    analysis_id: &str,
+    email: &str,
+    created_at: &str,
+) {
+    sql(
+        db,
+        &format!(
+            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
+             VALUES (gen_random_uuid(), '{analysis_id}', '{email}', 'weekly', {created_at})"
+        ),
+    )
+    .await;
 }

@@ -580,6 +580,7 @@ async fn websocket_readers_too_slow_to_keep_up_are_dropped() {
     let connections = || {
         app.app
             .services
+            .state
             .counts
             .websocket_connections
             .load(std::sync::atomic::Ordering::Relaxed)

@@ -134,7 +134,7 @@ async fn playground_examples_run() {
             .await;
     {
         let mut conn = app.db.conn().await;
-        progress_dashboard::seed::seed_demo(&mut conn, 0, t0())
+        progress_dashboard::service::seed::seed_demo(&mut conn, 0, t0())
             .await
             .unwrap();
     }
@@ -158,10 +158,17 @@ async fn playground_examples_run() {
         let id = e["title"].as_str().unwrap();
         ws.subscribe(id, query, variables).await;
         if id == "KpiUpdates" {
-            // it speaks after a change
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            // it speaks after a change, once it listens
+            let counts = &app.app.services.state.counts;
+            eventually("the kpiUpdated subscriber", || {
+                counts
+                    .kpi_updated
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    == 1
+            })
+            .await;
             app.advance(
-                &progress_dashboard::seed::EXAMPLE_ANALYSIS_ID.to_string(),
+                &progress_dashboard::service::seed::EXAMPLE_ANALYSIS_ID.to_string(),
                 "business_management",
                 "IMPLEMENTED",
             )
@@ -192,7 +199,9 @@ async fn a_burst_of_connections_waits_in_the_accept_queue() {
     // A listener nobody accepts on: every connect that completes sits in the accept queue. With
     // the default queue (128) the rest lose their SYN and retry a second later; ours holds them.
     let app = TestApp::spawn().await;
-    let listener = app.app.bind().await.unwrap();
+    let listener = progress_dashboard::startup::bind(&app.app.config)
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let burst = 600;
     let connects = (0..burst).map(|_| {

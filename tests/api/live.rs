@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use progress_dashboard::domain::period::Period;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -17,21 +18,11 @@ const KPI: &str = "subscription($id: UUID!) {
 const PLATFORM: &str = "subscription($p: KpiPeriod!) {
   platformKpis(period: $p) { period at activeDashboards implementationRate hoursSavedWeekly badgesAwarded } }";
 
-/// Polls `condition` for up to ten seconds.
-async fn eventually(what: &str, condition: impl Fn() -> bool) {
-    for _ in 0..500 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 async fn badge_subscribers(app: &TestApp, n: i64) {
     eventually("badge subscribers", || {
         app.app
             .services
+            .state
             .counts
             .badge_awarded
             .load(Ordering::Relaxed)
@@ -42,13 +33,19 @@ async fn badge_subscribers(app: &TestApp, n: i64) {
 
 async fn kpi_subscribers(app: &TestApp, n: i64) {
     eventually("kpi subscribers", || {
-        app.app.services.counts.kpi_updated.load(Ordering::Relaxed) == n
+        app.app
+            .services
+            .state
+            .counts
+            .kpi_updated
+            .load(Ordering::Relaxed)
+            == n
     })
     .await;
 }
 
 async fn bus_connected(app: &TestApp) {
-    eventually("the event bus", || app.app.services.bus.connected()).await;
+    eventually("the event bus", || app.app.services.state.bus.connected()).await;
 }
 
 fn slug(d: &Value) -> String {
@@ -189,7 +186,7 @@ async fn redis_outage_degrades_and_recovers() {
     let url = redis.url();
     let prefix = redis_prefix();
     let configure = |c: &mut progress_dashboard::config::Config| {
-        c.redis_url = Some(url.clone());
+        c.redis_url = Some(url.clone().into());
         c.redis_prefix = prefix.clone();
         c.outbox_relay_interval = Duration::from_millis(200);
     };
@@ -304,7 +301,7 @@ async fn a_burst_of_misses_rebuilds_once() {
     let id = app.record_example().await;
     let uuid = uuid::Uuid::parse_str(&id).unwrap();
     app.dashboard(&id).await; // warms the pool
-    app.app.services.store.evict(uuid).await;
+    app.app.services.dashboards.evict(uuid).await;
     let before = app.statements();
     let reads: Vec<_> = (0..20)
         .map(|_| {
@@ -362,10 +359,17 @@ async fn platform_kpis_are_computed_once_per_tick_for_all_listeners() {
     drop(one);
     drop(two);
     eventually("no listeners", || platform.subscribers()[0].1 == 0).await;
-    let idle = platform.computations();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = platform.computations_of(Period::Minute);
+    // three ticks of another period, on the same 150 ms tick, while nobody listens to MINUTE
+    let mut hour = platform.subscribe(Period::Hour);
+    for _ in 0..3 {
+        tokio::time::timeout(Duration::from_secs(10), hour.latest.changed())
+            .await
+            .expect("an HOUR tick")
+            .unwrap();
+    }
     assert_eq!(
-        platform.computations(),
+        platform.computations_of(Period::Minute),
         idle,
         "computed with nobody listening"
     );
@@ -417,6 +421,7 @@ async fn websocket_limits_init_deadline_and_pings() {
     assert_eq!(
         app.app
             .services
+            .state
             .counts
             .websocket_connections
             .load(Ordering::Relaxed),
@@ -437,9 +442,10 @@ async fn a_slow_subscriber_is_closed_without_slowing_the_others() {
     let fast = progress_dashboard::service::live::kpi_updates(services, id);
     let reader = tokio::spawn(fast.take(200).collect::<Vec<_>>());
     tokio::task::yield_now().await;
-    let data = services.store.load(&[id]).await.unwrap()[&id].clone();
+    let data = services.dashboards.load(&[id]).await.unwrap()[&id].clone();
     for i in 0..200 {
         services
+            .state
             .hub
             .dispatch(std::sync::Arc::new(Event::KpiUpdated {
                 analysis_id: id,

@@ -1,6 +1,7 @@
 //! One integration-test binary: the real server on port 0, over HTTP, against real PostgreSQL.
 
 mod apollo;
+mod architecture;
 mod badges;
 mod binary;
 mod browser;
@@ -20,6 +21,5 @@ mod record;
 mod reports;
 mod schema;
 mod seed;
-#[path = "../../bench/smtp_sink.rs"]
 mod smtp_sink;
 mod ws_client;

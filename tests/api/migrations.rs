@@ -50,7 +50,7 @@ fn migrations_go_up_down_and_up_again_with_data() {
         // data in every table, through the real services
         {
             let mut conn = db.conn().await;
-            progress_dashboard::seed::seed_demo(&mut conn, 5, t0())
+            progress_dashboard::service::seed::seed_demo(&mut conn, 5, t0())
                 .await
                 .unwrap();
             exec_on(&mut conn, "INSERT INTO email_subscriptions (id, analysis_id, email, frequency) VALUES (gen_random_uuid(), '550e8400-e29b-41d4-a716-446655440000', 'a@example.com', 'weekly')").await;

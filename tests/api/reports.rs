@@ -16,7 +16,7 @@ const UNSUBSCRIBE: &str = "mutation($token: String!) { unsubscribeFromReports(to
 
 fn smtp(sink: &SmtpSink) -> impl FnOnce(&mut progress_dashboard::config::Config) + '_ {
     move |c| {
-        c.smtp_url = Some(sink.url());
+        c.smtp_url = Some(sink.url().into());
         c.public_url = "http://reports.test".into();
     }
 }
@@ -364,26 +364,31 @@ async fn smtp_down_then_up_is_retried_and_delivered_once() {
     let mut sink = SmtpSink::start().await;
     let app = Arc::new(
         TestApp::spawn_with(|c| {
-            c.smtp_url = Some(sink.url());
+            c.smtp_url = Some(sink.url().into());
             c.report_retry_base = Duration::from_millis(600);
         })
         .await,
     );
     let id = app.record_example().await;
-    sql(
-        &app.db,
-        &format!(
-            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
-         VALUES (gen_random_uuid(), '{id}', 'retry@example.com', 'weekly', '2026-01-01')"
-        ),
-    )
-    .await;
+    insert_weekly_subscription(&app.db, &id, "retry@example.com", "'2026-01-01'").await;
     sink.stop();
     let sender = {
         let app = app.clone();
         tokio::spawn(async move { send_due(&app.app.services, t0(), |_| {}).await.unwrap() })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // back once the first attempt has failed
+    let failed = "SELECT count(*) FROM email_delivery_attempts WHERE outcome = 'failed'";
+    for _ in 0..500 {
+        if app.db.count(failed).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        app.db.count(failed).await,
+        1,
+        "the first attempt never failed"
+    );
     sink.restart().await;
     let summary = sender.await.unwrap();
     assert_eq!((summary.sent, summary.failed), (1, 0));
@@ -415,14 +420,7 @@ async fn without_smtp_reports_are_written_as_eml_files() {
     let dir2 = dir.clone();
     let app = TestApp::spawn_with(move |c| c.reports_outbox_dir = dir2).await;
     let id = app.record_example().await;
-    sql(
-        &app.db,
-        &format!(
-            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
-         VALUES (gen_random_uuid(), '{id}', 'file@example.com', 'weekly', '2026-01-01')"
-        ),
-    )
-    .await;
+    insert_weekly_subscription(&app.db, &id, "file@example.com", "'2026-01-01'").await;
     assert_eq!(
         send_due(&app.app.services, t0(), |_| {})
             .await
@@ -449,9 +447,7 @@ async fn send_reports_cli_never_logs_addresses() {
     let app = TestApp::spawn().await;
     let id = app.record_example().await;
     let secret_address = "very.private.person@example.org";
-    sql(&app.db, &format!(
-        "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
-         VALUES (gen_random_uuid(), '{id}', '{secret_address}', 'weekly', now() - interval '30 days')")).await;
+    insert_weekly_subscription(&app.db, &id, secret_address, "now() - interval '30 days'").await;
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
         .args(["send-reports", "--due"])
         .env("DATABASE_URL", &app.db.url)

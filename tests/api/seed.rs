@@ -1,4 +1,4 @@
-use progress_dashboard::seed::{seed_demo, EXAMPLE_ANALYSIS_ID};
+use progress_dashboard::service::seed::{seed_demo, EXAMPLE_ANALYSIS_ID};
 
 use crate::helpers::*;
 

@@ -3,12 +3,11 @@
 //! Idempotent: ids are fixed, and an analysis that exists is left alone.
 
 use chrono::{DateTime, Duration, Utc};
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use indicatif::{ProgressBar, ProgressStyle};
 use uuid::{uuid, Uuid};
 
-use crate::db::schema::analyses;
+use crate::db::analyses;
 use crate::domain::analysis::{Category, Identity};
 use crate::domain::status::ProgressStatus::{self, *};
 use crate::error::{AppError, AppResult};
@@ -27,10 +26,12 @@ pub struct SeedReport {
     pub existing: usize,
 }
 
+/// (days after creation, hours into that day, opportunity, status, rate)
+type Step = (i64, i64, &'static str, ProgressStatus, Option<f64>);
+
 struct Plan {
     spec: AnalysisSpec,
-    /// (days after creation, hours into that day, opportunity, status, rate)
-    steps: Vec<(i64, i64, &'static str, ProgressStatus, Option<f64>)>,
+    steps: Vec<Step>,
 }
 
 fn opp(
@@ -192,7 +193,29 @@ fn demo(i: usize, now: DateTime<Utc>) -> Plan {
         });
     }
     let rate = Some(40.0 + rng.below(9) as f64 * 10.0);
-    let steps = match i % 5 {
+    let steps = demo_steps(i, ids, rate);
+    Plan {
+        spec: AnalysisSpec {
+            id: Some(Uuid::from_u128(DEMO_ID_BASE + i as u128)),
+            url: format!("https://www.demo-{}.example.ca/", i + 1),
+            identity: Identity {
+                company_name: Some(company),
+                sector: Some(SECTORS[rng.below(SECTORS.len() as u64) as usize].into()),
+                estimated_size: Some(SIZES[rng.below(SIZES.len() as u64) as usize].into()),
+                tier: Some(format!("Tier {}", 1 + rng.below(3))),
+            },
+            opportunities,
+            created_at: Some(created),
+            completed_at: Some(created + Duration::seconds(20 + rng.below(40) as i64)),
+        },
+        steps,
+    }
+}
+
+/// The moves of the i-th demo analysis: (days after creation, hours into that day, opportunity,
+/// status, rate).
+fn demo_steps(i: usize, ids: [&'static str; 3], rate: Option<f64>) -> Vec<Step> {
+    match i % 5 {
         0 => vec![],
         1 => vec![(1, 4, ids[0], InProgress, None)],
         2 => vec![
@@ -215,36 +238,12 @@ fn demo(i: usize, now: DateTime<Utc>) -> Plan {
             (5, 2, ids[2], NotStarted, None),
             (6, 2, ids[2], Implemented, None),
         ],
-    };
-    Plan {
-        spec: AnalysisSpec {
-            id: Some(Uuid::from_u128(DEMO_ID_BASE + i as u128)),
-            url: format!("https://www.demo-{}.example.ca/", i + 1),
-            identity: Identity {
-                company_name: Some(company),
-                sector: Some(SECTORS[rng.below(SECTORS.len() as u64) as usize].into()),
-                estimated_size: Some(SIZES[rng.below(SIZES.len() as u64) as usize].into()),
-                tier: Some(format!("Tier {}", 1 + rng.below(3))),
-            },
-            opportunities,
-            created_at: Some(created),
-            completed_at: Some(created + Duration::seconds(20 + rng.below(40) as i64)),
-        },
-        steps,
     }
-}
-
-async fn exists(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<bool> {
-    Ok(
-        diesel::select(diesel::dsl::exists(analyses::table.find(id)))
-            .get_result(conn)
-            .await?,
-    )
 }
 
 async fn apply(conn: &mut AsyncPgConnection, plan: Plan) -> AppResult<bool> {
     let id = plan.spec.id.expect("demo plans have ids");
-    if exists(conn, id).await? {
+    if analyses::exists(conn, id).await? {
         return Ok(false);
     }
     let created = plan.spec.created_at.expect("demo plans have dates");

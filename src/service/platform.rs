@@ -12,26 +12,7 @@ use tokio::sync::watch;
 use crate::clock::SharedClock;
 use crate::db::platform::{figures, PlatformFigures};
 use crate::db::DbPool;
-
-/// The window and the tick of a platform KPI stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Period {
-    Minute,
-    Hour,
-    Day,
-}
-
-impl Period {
-    pub const ALL: [Period; 3] = [Period::Minute, Period::Hour, Period::Day];
-
-    pub fn duration(self) -> Duration {
-        Duration::from_secs(match self {
-            Period::Minute => 60,
-            Period::Hour => 3600,
-            Period::Day => 86_400,
-        })
-    }
-}
+pub use crate::domain::period::Period;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlatformSnapshot {
@@ -54,7 +35,8 @@ pub struct PlatformKpis {
     /// Overrides every period's tick (tests, demos); the window stays the period's.
     tick: Option<Duration>,
     tickers: Mutex<HashMap<Period, Ticker>>,
-    computations: AtomicU64,
+    /// Per period, in [`Period::ALL`]'s order.
+    computations: [AtomicU64; 3],
 }
 
 /// One listener; dropping it stops the ticker when it was the last.
@@ -84,7 +66,7 @@ impl PlatformKpis {
             clock,
             tick,
             tickers: Mutex::default(),
-            computations: AtomicU64::new(0),
+            computations: Default::default(),
         }
     }
 
@@ -125,7 +107,7 @@ impl PlatformKpis {
                     .map_err(|e| e.to_string())
             }
             .await;
-            self.computations.fetch_add(1, Ordering::Relaxed);
+            self.computations[period.index()].fetch_add(1, Ordering::Relaxed);
             match result {
                 Ok(figures) => {
                     let _ = tx.send(Some(Arc::new(PlatformSnapshot {
@@ -150,6 +132,11 @@ impl PlatformKpis {
 
     /// How many times figures were computed (once per tick per period with listeners).
     pub fn computations(&self) -> u64 {
-        self.computations.load(Ordering::Relaxed)
+        Period::ALL.iter().map(|p| self.computations_of(*p)).sum()
+    }
+
+    /// How many times one period's figures were computed.
+    pub fn computations_of(&self, period: Period) -> u64 {
+        self.computations[period.index()].load(Ordering::Relaxed)
     }
 }

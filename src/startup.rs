@@ -1,0 +1,169 @@
+//! The composition root: builds the shared state and the services on it, wires the router, and
+//! starts the background tasks (outbox relay, report scheduler, cache warm-up, stats). Nothing
+//! else in the crate imports this module.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use tokio::net::{TcpListener, TcpSocket};
+
+use crate::cache::memory::MemoryCache;
+use crate::cache::redis::RedisCache;
+use crate::cache::Cache;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::db::{self, StatementCounter};
+use crate::error::BoxError;
+use crate::events::memory::MemoryBus;
+use crate::events::redis::RedisBus;
+use crate::events::{EventBus, Hub};
+use crate::graphql::{self, parsed::KnownDocuments};
+use crate::http::{ws::WsGate, App};
+use crate::redis_link::Redis;
+use crate::reports::Reports;
+use crate::service::dashboards::Dashboards;
+use crate::service::{self, Services};
+use crate::state::State;
+
+/// Migrates (when configured to), opens the pool, and starts the live layer's tasks.
+pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> {
+    let state = state(config, clock).await?;
+    let services = Services::new(state.clone());
+    spawn_tasks(&services);
+    tracing::info!(
+        cache = state.cache.as_ref().map_or("off", |c| c.kind()),
+        event_bus = state.bus.kind(),
+        mail = %state.reports.mailer.describe(),
+        "live layer ready"
+    );
+    Ok(App {
+        schema: graphql::build_schema(Some(services.clone())),
+        prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
+        known: KnownDocuments::default(),
+        ws_gate: Arc::new(WsGate::new(
+            state.config.ws_max_connections,
+            state.config.ws_max_connections_per_client,
+        )),
+        config: state.config.clone(),
+        services,
+    })
+}
+
+/// The shared state: the pool, Redis (when configured) for the cache and the bus, or their
+/// in-process twins, and the mailer.
+async fn state(config: Config, clock: SharedClock) -> Result<State, BoxError> {
+    if config.migrate_on_start {
+        let report = db::migrate::run(config.database_url.expose_secret()).await?;
+        tracing::info!(applied = ?report.applied, catalog = ?report.catalog, "database migrated");
+    }
+    let statements = StatementCounter::default();
+    let pool = db::pool::build(&config, statements.clone()).await?;
+    let redis = config
+        .redis_url
+        .as_ref()
+        .map(|url| {
+            Redis::new(
+                url.expose_secret(),
+                &config.redis_prefix,
+                config.redis_timeout,
+            )
+        })
+        .transpose()?;
+    let hub = Arc::new(Hub::default());
+    let bus: Arc<dyn EventBus> = match &redis {
+        Some(r) => Arc::new(RedisBus::start(r.clone(), hub.clone())),
+        None => Arc::new(MemoryBus::new(hub.clone())),
+    };
+    let cache: Option<Arc<dyn Cache>> = match (&redis, config.cache_enabled) {
+        (_, false) => None,
+        (Some(r), true) => Some(Arc::new(RedisCache::new(r.clone()))),
+        (None, true) => Some(Arc::new(MemoryCache::new(config.cache_memory_mb << 20))),
+    };
+    Ok(State {
+        reports: Arc::new(Reports::new(&config)?),
+        config: Arc::new(config),
+        pool,
+        clock,
+        statements,
+        cache,
+        bus,
+        hub,
+        counts: Arc::default(),
+    })
+}
+
+fn spawn_tasks(services: &Services) {
+    let config = &services.state.config;
+    if config.reports_scheduler {
+        service::reports::spawn_scheduler(services.clone(), config.reports_scheduler_interval);
+    }
+    service::publish::spawn_outbox_relay(services.clone(), config.outbox_relay_interval);
+    spawn_warm_up(services.dashboards.clone(), config.cache_warm_count);
+    spawn_stats_log(services.clone(), Duration::from_secs(60));
+}
+
+/// Binds `HOST:PORT` (port 0 picks a free one) with a deep accept queue: with the default of 128,
+/// a burst of connections (1,000 clients at once) overflowed it and the dropped SYNs came back a
+/// second later (TCP's retransmit), as 1 s latencies. The kernel caps the queue at
+/// `net.core.somaxconn`.
+pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
+    const ACCEPT_BACKLOG: u32 = 4096;
+    let addr = SocketAddr::new(config.host, config.port);
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let header_timeout = app.config.http_header_timeout;
+    let router = crate::http::router(app);
+    crate::http::serve::serve(listener, router, header_timeout, shutdown).await
+}
+
+fn spawn_warm_up(dashboards: Arc<Dashboards>, count: i64) {
+    if count <= 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        match dashboards.warm(count).await {
+            Ok(n) => tracing::info!(dashboards = n, "cache warmed"),
+            Err(e) => tracing::warn!(error = %e, "cache warm-up failed"),
+        }
+    });
+}
+
+/// Logs cache and live figures once a minute.
+fn spawn_stats_log(services: Services, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let s = &services.dashboards.stats;
+            let c = &services.state.counts;
+            tracing::info!(
+                cache_hits = s.hits.load(Ordering::Relaxed),
+                cache_misses = s.misses.load(Ordering::Relaxed),
+                cache_hit_rate = services.dashboards.hit_rate(),
+                websocket_connections = c.websocket_connections.load(Ordering::Relaxed),
+                badge_awarded_subscribers = c.badge_awarded.load(Ordering::Relaxed),
+                kpi_updated_subscribers = c.kpi_updated.load(Ordering::Relaxed),
+                "stats"
+            );
+        }
+    });
+}
