@@ -15,8 +15,8 @@ use async_graphql::ErrorExtensions;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use thiserror::Error;
-use uuid::Uuid;
 
+use crate::domain::ids::AnalysisId;
 use crate::domain::RuleError;
 
 /// The stable codes of the error contract (product brief).
@@ -64,10 +64,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug, Error)]
 pub enum AppError {
     #[error("analysis {0} not found")]
-    AnalysisNotFound(Uuid),
+    AnalysisNotFound(AnalysisId),
     #[error("opportunity {opportunity_id:?} not found in analysis {analysis_id}")]
     OpportunityNotFound {
-        analysis_id: Uuid,
+        analysis_id: AnalysisId,
         opportunity_id: String,
     },
     #[error(transparent)]

@@ -6,7 +6,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{analyses, opportunities, user_progress};
-use crate::domain::analysis::{Analysis, Category, Identity, Opportunity};
+use crate::domain::analysis::{Analysis, Category, Identity, Opportunity, OpportunitySpec};
+use crate::domain::ids::AnalysisId;
 use crate::domain::status::ProgressStatus;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -29,7 +30,7 @@ pub struct AnalysisRow {
 impl From<AnalysisRow> for Analysis {
     fn from(r: AnalysisRow) -> Self {
         Analysis {
-            id: r.id,
+            id: r.id.into(),
             url: r.url,
             identity: Identity {
                 company_name: r.company_name,
@@ -77,7 +78,7 @@ pub fn to_opportunity(
         category: Category::parse(&o.category).ok_or_else(|| corrupt("category"))?,
         status: ProgressStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
         id: o.id,
-        analysis_id: o.analysis_id,
+        analysis_id: o.analysis_id.into(),
         opportunity_id: o.opportunity_id,
         hours_per_week: o.hours_per_week,
         hours_per_year: o.hours_per_year,
@@ -126,15 +127,16 @@ pub async fn find_recent_by_url(
     conn: &mut AsyncPgConnection,
     normalized_url: &str,
     since: DateTime<Utc>,
-) -> QueryResult<Option<Uuid>> {
-    analyses::table
+) -> QueryResult<Option<AnalysisId>> {
+    let id: Option<Uuid> = analyses::table
         .filter(analyses::normalized_url.eq(normalized_url))
         .filter(analyses::created_at.ge(since))
         .order(analyses::created_at.desc())
         .select(analyses::id)
         .first(conn)
         .await
-        .optional()
+        .optional()?;
+    Ok(id.map(AnalysisId::from))
 }
 
 /// Serialises writers of one URL for the rest of the transaction, so two pipelines recording the
@@ -161,26 +163,12 @@ pub struct NewAnalysis<'a> {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = opportunities)]
-pub struct NewOpportunity<'a> {
-    pub id: Uuid,
-    pub analysis_id: Uuid,
-    pub opportunity_id: &'a str,
-    pub category: &'static str,
-    pub hours_per_week: f64,
-    pub hours_per_year: i32,
-    pub problem_teaser: Option<&'a str>,
-    pub complexity_level: i16,
-    pub tools_hint: Option<&'a str>,
-    pub position: i16,
-}
-
-/// Inserts an analysis, its opportunities and their NOT_STARTED progress rows.
+/// Inserts an analysis, its opportunities (in the order given) and their NOT_STARTED progress
+/// rows.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     analysis: &NewAnalysis<'_>,
-    opps: &[NewOpportunity<'_>],
+    opps: &[OpportunitySpec],
 ) -> QueryResult<()> {
     diesel::insert_into(analyses::table)
         .values(analysis)
@@ -189,16 +177,34 @@ pub async fn insert(
     if opps.is_empty() {
         return Ok(());
     }
+    let rows: Vec<_> = opps
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            (
+                opportunities::id.eq(Uuid::new_v4()),
+                opportunities::analysis_id.eq(analysis.id),
+                opportunities::opportunity_id.eq(o.opportunity_id.as_str()),
+                opportunities::category.eq(o.category.as_str()),
+                opportunities::hours_per_week.eq(o.hours_per_week),
+                opportunities::hours_per_year.eq(o.hours_per_year),
+                opportunities::problem_teaser.eq(o.problem_teaser.as_deref()),
+                opportunities::complexity_level.eq(o.complexity_level as i16),
+                opportunities::tools_hint.eq(o.tools_hint.as_deref()),
+                opportunities::position.eq(i as i16),
+            )
+        })
+        .collect();
     diesel::insert_into(opportunities::table)
-        .values(opps)
+        .values(rows)
         .execute(conn)
         .await?;
     let progress: Vec<_> = opps
         .iter()
         .map(|o| {
             (
-                user_progress::analysis_id.eq(o.analysis_id),
-                user_progress::opportunity_id.eq(o.opportunity_id),
+                user_progress::analysis_id.eq(analysis.id),
+                user_progress::opportunity_id.eq(o.opportunity_id.as_str()),
             )
         })
         .collect();
@@ -211,7 +217,8 @@ pub async fn insert(
 
 /// Locks the analysis row for the rest of the transaction: progress changes to one analysis run
 /// one after another, so badge evaluation always sees the latest state.
-pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<Analysis>> {
+pub async fn lock(conn: &mut AsyncPgConnection, id: AnalysisId) -> QueryResult<Option<Analysis>> {
+    let id = id.get();
     analyses::table
         .find(id)
         .select(AnalysisRow::as_select())
@@ -225,10 +232,11 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<
 /// Records a change: remembers the hourly rate when given, and moves the version on.
 pub async fn touch(
     conn: &mut AsyncPgConnection,
-    id: Uuid,
+    id: AnalysisId,
     hourly_rate: Option<f64>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let id = id.get();
     let target = analyses::table.find(id);
     match hourly_rate {
         Some(rate) => {
@@ -258,17 +266,19 @@ pub async fn touch(
 pub async fn most_recently_changed(
     conn: &mut AsyncPgConnection,
     count: i64,
-) -> QueryResult<Vec<Uuid>> {
-    analyses::table
+) -> QueryResult<Vec<AnalysisId>> {
+    let ids: Vec<Uuid> = analyses::table
         .order(analyses::updated_at.desc())
         .limit(count)
         .select(analyses::id)
         .load(conn)
-        .await
+        .await?;
+    Ok(ids.into_iter().map(AnalysisId::from).collect())
 }
 
 /// Whether an analysis with this id exists.
-pub async fn exists(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+pub async fn exists(conn: &mut AsyncPgConnection, id: AnalysisId) -> QueryResult<bool> {
+    let id = id.get();
     diesel::select(diesel::dsl::exists(analyses::table.find(id)))
         .get_result(conn)
         .await

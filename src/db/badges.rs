@@ -10,6 +10,7 @@ use super::schema::{achievement_progress, badge_metadata, user_badges};
 use crate::domain::achievements::Achievement;
 use crate::domain::badge::{BadgeCategory, BadgeDefinition, EarnedBadge, Rarity};
 use crate::domain::criteria::UnlockCriteria;
+use crate::domain::ids::AnalysisId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = badge_metadata, check_for_backend(diesel::pg::Pg))]
@@ -103,11 +104,11 @@ where
 }
 
 /// `(analysis id, award)` pairs.
-pub fn into_awards(rows: Vec<AwardWithBadge>) -> Vec<(Uuid, EarnedBadge)> {
+pub fn into_awards(rows: Vec<AwardWithBadge>) -> Vec<(AnalysisId, EarnedBadge)> {
     rows.into_iter()
         .filter_map(|(a, b)| {
             Some((
-                a.analysis_id,
+                a.analysis_id.into(),
                 EarnedBadge {
                     id: a.id,
                     badge: b.into_definition()?,
@@ -123,10 +124,11 @@ pub fn into_awards(rows: Vec<AwardWithBadge>) -> Vec<(Uuid, EarnedBadge)> {
 /// the unique (analysis, badge) constraint, so only the awards this call made come back.
 pub async fn award(
     conn: &mut AsyncPgConnection,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     badges: &[&BadgeDefinition],
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<EarnedBadge>> {
+    let analysis_id = analysis_id.get();
     if badges.is_empty() {
         return Ok(Vec::new());
     }
@@ -165,10 +167,11 @@ pub async fn award(
 /// Keeps `achievement_progress` in step with the latest evaluation, in one statement.
 pub async fn save_progress(
     conn: &mut AsyncPgConnection,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     achievements: &[Achievement<'_>],
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let analysis_id = analysis_id.get();
     if achievements.is_empty() {
         return Ok(());
     }
@@ -208,9 +211,10 @@ pub async fn save_progress(
 /// Awards of one analysis earned after `since`, oldest first (the replay of `badgeAwarded`).
 pub async fn awards_since(
     conn: &mut AsyncPgConnection,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     since: DateTime<Utc>,
 ) -> QueryResult<Vec<EarnedBadge>> {
+    let analysis_id = analysis_id.get();
     let rows = user_badges::table
         .inner_join(badge_metadata::table)
         .filter(user_badges::analysis_id.eq(analysis_id))

@@ -9,16 +9,19 @@ use uuid::Uuid;
 use super::{analyses, badges, progress};
 use crate::domain::analysis::Analysis;
 use crate::domain::dashboard::DashboardData;
+use crate::domain::ids::AnalysisId;
 
 /// Loads the dashboards of `ids` (unknown ids are absent from the map) with five statements,
 /// whatever the number of ids, sent together over one connection (pipelined).
 pub async fn load_many(
     conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> diesel::QueryResult<HashMap<Uuid, DashboardData>> {
+    ids: &[AnalysisId],
+) -> diesel::QueryResult<HashMap<AnalysisId, DashboardData>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.get()).collect();
+    let ids = ids.as_slice();
     // One shared reference per statement: polled together, they go out in one pipeline.
     let conn: &AsyncPgConnection = conn;
     let (mut c1, mut c2, mut c3, mut c4, mut c5) = (conn, conn, conn, conn, conn);
@@ -31,7 +34,7 @@ pub async fn load_many(
     )?;
     let catalog = Arc::new(badges::into_catalog(catalog_rows));
     let mut activity = progress::into_summaries(activity_rows);
-    let mut out: HashMap<Uuid, DashboardData> = analysis_rows
+    let mut out: HashMap<AnalysisId, DashboardData> = analysis_rows
         .into_iter()
         .map(|row| {
             let analysis = Analysis::from(row);

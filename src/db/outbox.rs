@@ -1,18 +1,18 @@
 //! The event outbox: rows written in the transaction of the change that caused them, published to
 //! the bus after commit, and swept up by the relay if that did not happen.
 
+use super::schema::event_outbox;
+use crate::domain::ids::AnalysisId;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
-
-use super::schema::event_outbox;
 
 /// Appends events (as JSON) for one analysis; their ids, in order.
 pub async fn append(
     conn: &mut AsyncPgConnection,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     payloads: Vec<serde_json::Value>,
 ) -> QueryResult<Vec<i64>> {
+    let analysis_id = analysis_id.get();
     if payloads.is_empty() {
         return Ok(Vec::new());
     }

@@ -9,15 +9,17 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{progress_activity, user_progress};
+use crate::domain::ids::AnalysisId;
 use crate::domain::status::ProgressStatus;
 use crate::domain::streak::ActivitySummary;
 
 /// The current status of one opportunity, or `None` when the analysis has no such opportunity.
 pub async fn status_of(
     conn: &mut AsyncPgConnection,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     opportunity_id: &str,
 ) -> QueryResult<Option<ProgressStatus>> {
+    let analysis_id = analysis_id.get();
     let status: Option<String> = user_progress::table
         .find((analysis_id, opportunity_id))
         .select(user_progress::status)
@@ -36,11 +38,12 @@ pub async fn status_of(
 /// Moves one opportunity to `status`, setting `implemented_at` only for IMPLEMENTED.
 pub async fn set_status(
     conn: &mut AsyncPgConnection,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     opportunity_id: &str,
     status: ProgressStatus,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let analysis_id = analysis_id.get();
     let implemented_at = (status == ProgressStatus::Implemented).then_some(now);
     diesel::update(user_progress::table.find((analysis_id, opportunity_id)))
         .set((
@@ -56,12 +59,13 @@ pub async fn set_status(
 /// Appends a status change to the activity log.
 pub async fn log_status_change(
     conn: &mut AsyncPgConnection,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     opportunity_id: &str,
     from: ProgressStatus,
     to: ProgressStatus,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let analysis_id = analysis_id.get();
     diesel::insert_into(progress_activity::table)
         .values((
             progress_activity::analysis_id.eq(analysis_id),
@@ -103,11 +107,11 @@ where
     .bind::<Array<SqlUuid>, _>(analysis_ids)
 }
 
-pub fn into_summaries(rows: Vec<ActivityRow>) -> HashMap<Uuid, ActivitySummary> {
+pub fn into_summaries(rows: Vec<ActivityRow>) -> HashMap<AnalysisId, ActivitySummary> {
     rows.into_iter()
         .map(|r| {
             (
-                r.analysis_id,
+                r.analysis_id.into(),
                 ActivitySummary {
                     days: r.days,
                     first_implemented_at: r.first_implemented_at,

@@ -1,4 +1,4 @@
-// @generated shape: kept in step with `migrations/` (as `diesel print-schema` prints it).
+// @generated automatically by Diesel CLI.
 
 diesel::table! {
     achievement_progress (analysis_id, badge_id) {

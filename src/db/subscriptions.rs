@@ -7,6 +7,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{email_deliveries, email_delivery_attempts, email_subscriptions};
+use crate::domain::ids::{AnalysisId, SubscriptionId};
 use crate::domain::reports::{Frequency, Lang, Subscription};
 
 /// A row as stored; [`Subscription`] once its words are checked.
@@ -33,8 +34,8 @@ impl TryFrom<Row> for Subscription {
             frequency: Frequency::parse(&r.frequency)
                 .ok_or_else(|| unknown("frequency", &r.frequency))?,
             language: Lang::parse(&r.language).ok_or_else(|| unknown("language", &r.language))?,
-            id: r.id,
-            analysis_id: r.analysis_id,
+            id: r.id.into(),
+            analysis_id: r.analysis_id.into(),
             email: r.email,
             hourly_rate: r.hourly_rate,
             active: r.active,
@@ -53,13 +54,14 @@ fn unknown(column: &str, value: &str) -> diesel::result::Error {
 /// Creates the subscription, or updates and reactivates the one for (analysis, email).
 pub async fn upsert(
     conn: &mut AsyncPgConnection,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     email: &str,
     frequency: Frequency,
     hourly_rate: Option<f64>,
     language: Lang,
     now: DateTime<Utc>,
 ) -> QueryResult<Subscription> {
+    let analysis_id = analysis_id.get();
     diesel::insert_into(email_subscriptions::table)
         .values((
             email_subscriptions::id.eq(Uuid::new_v4()),
@@ -85,7 +87,8 @@ pub async fn upsert(
 }
 
 /// Deactivates; true when the subscription exists (already inactive counts).
-pub async fn deactivate(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<bool> {
+pub async fn deactivate(conn: &mut AsyncPgConnection, id: SubscriptionId) -> QueryResult<bool> {
+    let id = id.get();
     let n = diesel::update(email_subscriptions::table.find(id))
         .set(email_subscriptions::active.eq(false))
         .execute(conn)
@@ -161,7 +164,7 @@ async fn claim(
         let id: Option<Uuid> = diesel::insert_into(email_deliveries::table)
             .values((
                 email_deliveries::id.eq(Uuid::new_v4()),
-                email_deliveries::subscription_id.eq(subscription.id),
+                email_deliveries::subscription_id.eq(subscription.id.get()),
                 email_deliveries::period_key.eq(&key),
                 email_deliveries::status.eq("sending"),
             ))
@@ -215,7 +218,7 @@ pub async fn finish(
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     let delivery_id = claim.delivery_id;
-    let subscription_id = claim.subscription.id;
+    let subscription_id = claim.subscription.id.get();
     conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
         diesel::update(email_deliveries::table.find(delivery_id))
             .set((

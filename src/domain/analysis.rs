@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::ids::AnalysisId;
+
 use super::status::ProgressStatus;
 
 /// The area of the business an opportunity improves.
@@ -46,7 +48,7 @@ pub struct Identity {
 /// One analysis, without its opportunities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
-    pub id: Uuid,
+    pub id: AnalysisId,
     pub url: String,
     pub identity: Identity,
     pub hourly_rate: Option<f64>,
@@ -63,7 +65,7 @@ pub struct Analysis {
 pub struct Opportunity {
     /// Globally unique and stable.
     pub id: Uuid,
-    pub analysis_id: Uuid,
+    pub analysis_id: AnalysisId,
     pub opportunity_id: String,
     pub category: Category,
     pub hours_per_week: f64,
@@ -73,4 +75,16 @@ pub struct Opportunity {
     pub tools_hint: Option<String>,
     pub status: ProgressStatus,
     pub implemented_at: Option<DateTime<Utc>>,
+}
+
+/// A new opportunity as the analysis pipeline reports it (checked before it is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpportunitySpec {
+    pub opportunity_id: String,
+    pub category: Category,
+    pub hours_per_week: f64,
+    pub hours_per_year: i32,
+    pub problem_teaser: Option<String>,
+    pub complexity_level: i32,
+    pub tools_hint: Option<String>,
 }

@@ -107,7 +107,7 @@ pub(crate) mod tests {
     ) -> Opportunity {
         Opportunity {
             id: Uuid::new_v4(),
-            analysis_id: Uuid::nil(),
+            analysis_id: Uuid::nil().into(),
             opportunity_id: id.into(),
             category: Category::DigitalPresence,
             hours_per_week: week,

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod badge;
 pub mod criteria;
 pub mod dashboard;
+pub mod ids;
 pub mod metrics;
 pub mod period;
 pub mod recommendations;

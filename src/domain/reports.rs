@@ -1,9 +1,9 @@
 //! Report rules and types: email addresses, frequencies and their send slots, languages, the
 //! document's sections and formats.
 
+use super::ids::{AnalysisId, SubscriptionId};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::RuleError;
 
@@ -49,8 +49,8 @@ impl Email {
 /// A subscription to email reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subscription {
-    pub id: Uuid,
-    pub analysis_id: Uuid,
+    pub id: SubscriptionId,
+    pub analysis_id: AnalysisId,
     pub email: String,
     pub frequency: Frequency,
     pub hourly_rate: Option<f64>,

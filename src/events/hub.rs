@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::domain::ids::AnalysisId;
 use tokio::sync::broadcast;
-use uuid::Uuid;
 
 use super::Event;
 
@@ -14,14 +14,14 @@ pub const CHANNEL_CAPACITY: usize = 64;
 
 #[derive(Default)]
 pub struct Hub {
-    channels: Mutex<HashMap<Uuid, broadcast::Sender<Arc<Event>>>>,
+    channels: Mutex<HashMap<AnalysisId, broadcast::Sender<Arc<Event>>>>,
 }
 
 /// A subscription to one analysis' events; dropping it frees the channel when it was the last.
 pub struct HubReceiver {
     pub rx: broadcast::Receiver<Arc<Event>>,
     hub: Arc<Hub>,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
 }
 
 impl Drop for HubReceiver {
@@ -38,7 +38,7 @@ impl Drop for HubReceiver {
 }
 
 impl Hub {
-    pub fn subscribe(self: &Arc<Self>, analysis_id: Uuid) -> HubReceiver {
+    pub fn subscribe(self: &Arc<Self>, analysis_id: AnalysisId) -> HubReceiver {
         let rx = self
             .channels
             .lock()

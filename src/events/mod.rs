@@ -11,9 +11,9 @@ pub mod redis;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::domain::badge::EarnedBadge;
+use crate::domain::ids::AnalysisId;
 use crate::domain::metrics::{Metrics, ProgressSummary};
 
 pub use hub::Hub;
@@ -24,12 +24,12 @@ pub use hub::Hub;
 pub enum Event {
     /// A badge was awarded (one event per award).
     BadgeAwarded {
-        analysis_id: Uuid,
+        analysis_id: AnalysisId,
         award: EarnedBadge,
     },
     /// The analysis changed: its metrics and progress after the change.
     KpiUpdated {
-        analysis_id: Uuid,
+        analysis_id: AnalysisId,
         metrics: Metrics,
         summary: ProgressSummary,
         at: DateTime<Utc>,
@@ -37,7 +37,7 @@ pub enum Event {
 }
 
 impl Event {
-    pub fn analysis_id(&self) -> Uuid {
+    pub fn analysis_id(&self) -> AnalysisId {
         match self {
             Self::BadgeAwarded { analysis_id, .. } | Self::KpiUpdated { analysis_id, .. } => {
                 *analysis_id

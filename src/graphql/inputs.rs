@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::types::{OpportunityCategory, ProgressStatus};
 use crate::domain::analysis::Identity;
-use crate::service::record_analysis::{AnalysisSpec, OpportunitySpec};
+use crate::domain::analysis::OpportunitySpec;
+use crate::service::record_analysis::AnalysisSpec;
 use crate::service::update_progress::ProgressChange;
 
 /// A status change.
@@ -25,7 +26,7 @@ pub struct UpdateProgressInput {
 impl From<UpdateProgressInput> for ProgressChange {
     fn from(i: UpdateProgressInput) -> Self {
         Self {
-            analysis_id: i.analysis_id,
+            analysis_id: i.analysis_id.into(),
             opportunity_id: i.opportunity_id,
             status: i.status.into(),
             hourly_rate: i.hourly_rate,

@@ -6,16 +6,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use uuid::Uuid;
 
 use crate::domain::badge::BadgeDefinition;
 use crate::domain::dashboard::DashboardData;
+use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
 use crate::service::dashboards::Dashboards;
 
 /// Key: one analysis' dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct DashboardKey(pub Uuid);
+pub struct DashboardKey(pub AnalysisId);
 
 /// Key: the active badge catalog (there is one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,7 +44,7 @@ impl Loader<DashboardKey> for Reader {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let ids: Vec<AnalysisId> = keys.iter().map(|k| k.0).collect();
         let loaded = self.store.load(&ids).await.map_err(Arc::new)?;
         Ok(loaded
             .into_iter()

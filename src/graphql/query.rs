@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::loaders::{CatalogKey, DashboardKey, Loaders};
 use super::types::{BadgeDefinition, Dashboard};
+use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
 use crate::service::Services;
 
@@ -18,6 +19,7 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// One analysis' dashboard. Unknown id: error ANALYSIS_NOT_FOUND.
     async fn dashboard(&self, ctx: &Context<'_>, analysis_id: Uuid) -> Result<Dashboard> {
+        let analysis_id = AnalysisId::from(analysis_id);
         let now = ctx.data::<Services>()?.state.clock.now();
         let data = ctx
             .data::<Loaders>()?
@@ -42,6 +44,7 @@ impl QueryRoot {
             ))
             .extend());
         }
+        let analysis_ids: Vec<AnalysisId> = analysis_ids.into_iter().map(Into::into).collect();
         let now = ctx.data::<Services>()?.state.clock.now();
         let mut found = ctx
             .data::<Loaders>()?

@@ -63,7 +63,7 @@ pub struct SubscribeToReportsInput {
 impl From<SubscribeToReportsInput> for SubscribeSpec {
     fn from(i: SubscribeToReportsInput) -> Self {
         Self {
-            analysis_id: i.analysis_id,
+            analysis_id: i.analysis_id.into(),
             email: i.email,
             frequency: i.frequency.into(),
             hourly_rate: i.hourly_rate,
@@ -94,7 +94,7 @@ impl EmailSubscription {
     pub fn for_subscriber(s: Subscription) -> Self {
         Self {
             id: ID(s.id.to_string()),
-            analysis_id: s.analysis_id,
+            analysis_id: s.analysis_id.get(),
             email: s.email,
             frequency: s.frequency.into(),
             active: s.active,

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::loaders::{DashboardKey, Loaders};
 use super::types::{Badge, Metrics, ProgressSummary};
+use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
 use crate::service::live::{self, Lagged};
 use crate::service::Services;
@@ -66,7 +67,7 @@ fn lagged(l: Lagged) -> async_graphql::Error {
 }
 
 /// Subscriptions to an unknown analysis fail at once rather than wait forever.
-async fn ensure_exists(ctx: &Context<'_>, analysis_id: Uuid) -> Result<()> {
+async fn ensure_exists(ctx: &Context<'_>, analysis_id: AnalysisId) -> Result<()> {
     ctx.data::<Loaders>()?
         .load_one(DashboardKey(analysis_id))
         .await
@@ -86,9 +87,9 @@ impl SubscriptionRoot {
         analysis_id: Uuid,
         since: Option<DateTime<Utc>>,
     ) -> Result<impl Stream<Item = Result<BadgeAwarded>> + use<>> {
-        ensure_exists(ctx, analysis_id).await?;
+        ensure_exists(ctx, analysis_id.into()).await?;
         let services = ctx.data::<Services>()?;
-        let awards = live::badge_awards(services, analysis_id, since)
+        let awards = live::badge_awards(services, analysis_id.into(), since)
             .await
             .extend()?;
         Ok(awards.map(move |a| {
@@ -106,11 +107,11 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         analysis_id: Uuid,
     ) -> Result<impl Stream<Item = Result<KpiUpdate>> + use<>> {
-        ensure_exists(ctx, analysis_id).await?;
+        ensure_exists(ctx, analysis_id.into()).await?;
         let services = ctx.data::<Services>()?;
-        Ok(live::kpi_updates(services, analysis_id).map(|u| {
+        Ok(live::kpi_updates(services, analysis_id.into()).map(|u| {
             u.map(|u| KpiUpdate {
-                analysis_id: u.analysis_id,
+                analysis_id: u.analysis_id.get(),
                 metrics: u.metrics.into(),
                 progress_summary: u.summary.into(),
                 at: u.at,

@@ -332,7 +332,7 @@ impl Dashboard {
 
     /// The analysis' id.
     async fn analysis_id(&self) -> Uuid {
-        self.data.analysis.id
+        self.data.analysis.id.get()
     }
 
     /// The company website analysed.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::request_id;
 use super::App;
+use crate::domain::ids::AnalysisId;
 use crate::error::{self, AppError};
 use crate::service::{documents, reports};
 
@@ -66,6 +67,7 @@ pub async fn document(
     let id = request_id(&headers);
     let result = async {
         let analysis_id = Uuid::parse_str(&analysis_id)
+            .map(AnalysisId::from)
             .map_err(|_| AppError::invalid_input(format!("{analysis_id:?} is not a UUID")))?;
         let param = |name: &str| params.get(name).map(String::as_str);
         let format = documents::parse_format(param("format"))?;

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 use secrecy::ExposeSecret;
-use uuid::Uuid;
 
 use crate::config::Config;
+use crate::domain::ids::{AnalysisId, SubscriptionId};
 use crate::domain::reports::{DocumentFormat, Section};
 use crate::error::BoxError;
 use mailer::Mailer;
@@ -56,15 +56,15 @@ impl Reports {
         &self.public_url
     }
 
-    pub fn unsubscribe_url(&self, subscription_id: Uuid) -> String {
+    pub fn unsubscribe_url(&self, subscription_id: SubscriptionId) -> String {
         format!(
             "{}/unsubscribe/{}",
             self.public_url,
-            token::sign(&self.secret, subscription_id)
+            token::sign(&self.secret, subscription_id.get())
         )
     }
 
-    pub fn dashboard_url(&self, analysis_id: Uuid) -> String {
+    pub fn dashboard_url(&self, analysis_id: AnalysisId) -> String {
         self.dashboard_url
             .replace("{publicUrl}", &self.public_url)
             .replace("{analysisId}", &analysis_id.to_string())
@@ -73,7 +73,7 @@ impl Reports {
     /// The link to an analysis' downloadable report; all sections when `sections` is `None`.
     pub fn document_url(
         &self,
-        analysis_id: Uuid,
+        analysis_id: AnalysisId,
         format: DocumentFormat,
         sections: Option<&[Section]>,
     ) -> String {
@@ -90,7 +90,7 @@ impl Reports {
     }
 
     /// The subscription a token names, if the token is genuine.
-    pub fn verify(&self, token: &str) -> Option<Uuid> {
-        token::verify(&self.secret, token)
+    pub fn verify(&self, token: &str) -> Option<SubscriptionId> {
+        token::verify(&self.secret, token).map(SubscriptionId::from)
     }
 }

@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
+use crate::domain::ids::AnalysisId;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::cache::ttl;
 use crate::domain::reports::{DocumentFormat, Lang, Section};
@@ -62,7 +62,7 @@ pub fn parse_sections(value: Option<&str>) -> AppResult<Vec<Section>> {
 /// had no copy.
 pub struct DocumentLimits {
     per_client: KeyedLimit<IpAddr>,
-    per_analysis: KeyedLimit<Uuid>,
+    per_analysis: KeyedLimit<AnalysisId>,
 }
 
 impl DocumentLimits {
@@ -73,7 +73,7 @@ impl DocumentLimits {
         }
     }
 
-    pub fn check(&self, client: IpAddr, analysis_id: Uuid) -> AppResult<()> {
+    pub fn check(&self, client: IpAddr, analysis_id: AnalysisId) -> AppResult<()> {
         self.per_client
             .check(&client_key(client))
             .and_then(|()| self.per_analysis.check(&analysis_id))
@@ -90,7 +90,7 @@ pub struct Document {
 pub async fn document(
     services: &Services,
     client: IpAddr,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     format: DocumentFormat,
     sections: Vec<Section>,
     lang: Lang,

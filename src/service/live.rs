@@ -4,10 +4,10 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
+use crate::domain::ids::AnalysisId;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
-use uuid::Uuid;
 
 use crate::db::badges;
 use crate::domain::badge::EarnedBadge;
@@ -27,7 +27,7 @@ pub struct Lagged(pub u64);
 /// The metrics and progress of one analysis after a change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiUpdate {
-    pub analysis_id: Uuid,
+    pub analysis_id: AnalysisId,
     pub metrics: Metrics,
     pub summary: ProgressSummary,
     pub at: DateTime<Utc>,
@@ -35,7 +35,7 @@ pub struct KpiUpdate {
 
 struct BadgeState {
     replay: VecDeque<EarnedBadge>,
-    seen: HashSet<Uuid>,
+    seen: HashSet<uuid::Uuid>,
     rx: HubReceiver,
     done: bool,
     _count: CountGuard,
@@ -46,7 +46,7 @@ struct BadgeState {
 /// seam has no gap and no duplicate.
 pub async fn badge_awards(
     services: &Services,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
     since: Option<DateTime<Utc>>,
 ) -> AppResult<impl Stream<Item = Result<EarnedBadge, Lagged>> + Send + use<>> {
     let rx = services.state.hub.subscribe(analysis_id);
@@ -95,7 +95,7 @@ pub async fn badge_awards(
 /// Metrics and progress of one analysis after each change to it.
 pub fn kpi_updates(
     services: &Services,
-    analysis_id: Uuid,
+    analysis_id: AnalysisId,
 ) -> impl Stream<Item = Result<KpiUpdate, Lagged>> + Send + use<> {
     let state = (
         services.state.hub.subscribe(analysis_id),

@@ -1,8 +1,8 @@
 //! URL de-duplication through the cache: the analysis recorded for a normalised URL in the last
 //! seven days, without a query when the cache knows it.
 
+use crate::domain::ids::AnalysisId;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::cache::{ttl, Cache};
 
@@ -11,10 +11,14 @@ fn key(cache: &dyn Cache, normalized_url: &str) -> String {
 }
 
 /// The analysis recorded for this normalised URL at or after `since`, from the cache.
-pub async fn recent(cache: &dyn Cache, normalized_url: &str, since: DateTime<Utc>) -> Option<Uuid> {
+pub async fn recent(
+    cache: &dyn Cache,
+    normalized_url: &str,
+    since: DateTime<Utc>,
+) -> Option<AnalysisId> {
     let key = key(cache, normalized_url);
     let value = cache.get_many(std::slice::from_ref(&key)).await.pop()??;
-    let (id, created_at): (Uuid, DateTime<Utc>) = serde_json::from_slice(&value).ok()?;
+    let (id, created_at): (AnalysisId, DateTime<Utc>) = serde_json::from_slice(&value).ok()?;
     (created_at >= since).then_some(id)
 }
 
@@ -22,7 +26,7 @@ pub async fn recent(cache: &dyn Cache, normalized_url: &str, since: DateTime<Utc
 pub async fn remember(
     cache: &dyn Cache,
     normalized_url: &str,
-    id: Uuid,
+    id: AnalysisId,
     created_at: DateTime<Utc>,
 ) {
     let value = serde_json::to_vec(&(id, created_at)).expect("serialises");

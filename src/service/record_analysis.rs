@@ -2,12 +2,12 @@
 
 use std::collections::HashSet;
 
+use crate::domain::ids::AnalysisId;
 use chrono::{DateTime, Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use uuid::Uuid;
 
-use crate::db::analyses::{self, NewAnalysis, NewOpportunity};
-use crate::domain::analysis::{Category, Identity};
+use crate::db::analyses::{self, NewAnalysis};
+use crate::domain::analysis::{Identity, OpportunitySpec};
 use crate::domain::values::{NormalizedUrl, OpportunityKey};
 use crate::error::{AppError, AppResult};
 use crate::service::{recent_urls, Services};
@@ -20,17 +20,6 @@ const MAX_TEXT: usize = 2000;
 const MAX_IDENTITY_TEXT: usize = 200;
 
 #[derive(Debug, Clone)]
-pub struct OpportunitySpec {
-    pub opportunity_id: String,
-    pub category: Category,
-    pub hours_per_week: f64,
-    pub hours_per_year: i32,
-    pub problem_teaser: Option<String>,
-    pub complexity_level: i32,
-    pub tools_hint: Option<String>,
-}
-
-#[derive(Debug, Clone)]
 pub struct AnalysisSpec {
     pub url: String,
     pub identity: Identity,
@@ -38,12 +27,12 @@ pub struct AnalysisSpec {
     pub created_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     /// Set by callers that need a known id (demo data); otherwise a new v4 id.
-    pub id: Option<Uuid>,
+    pub id: Option<AnalysisId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
-    pub analysis_id: Uuid,
+    pub analysis_id: AnalysisId,
     /// The same normalised URL was recorded in the last 7 days; that analysis was returned.
     pub duplicate: bool,
 }
@@ -65,7 +54,8 @@ struct Checked {
     url: String,
     normalized: NormalizedUrl,
     identity: Identity,
-    opportunities: Vec<(OpportunityKey, OpportunitySpec)>,
+    /// Trimmed, with their keys checked.
+    opportunities: Vec<OpportunitySpec>,
     created_at: DateTime<Utc>,
     completed_at: Option<DateTime<Utc>>,
 }
@@ -116,7 +106,8 @@ fn check(spec: AnalysisSpec, now: DateTime<Utc>) -> AppResult<Checked> {
             text(&o.problem_teaser, "problemTeaser", MAX_TEXT).map_err(|e| at(&e.to_string()))?;
         o.tools_hint =
             text(&o.tools_hint, "toolsHint", MAX_TEXT).map_err(|e| at(&e.to_string()))?;
-        opportunities.push((key, o));
+        o.opportunity_id = key.as_str().to_owned();
+        opportunities.push(o);
     }
     let id = &spec.identity;
     Ok(Checked {
@@ -172,7 +163,7 @@ pub async fn record_analysis(
     spec: AnalysisSpec,
     now: DateTime<Utc>,
 ) -> AppResult<Recorded> {
-    let id = spec.id.unwrap_or_else(Uuid::new_v4);
+    let id = spec.id.unwrap_or_else(AnalysisId::random);
     let c = check(spec, now)?;
     conn.transaction::<_, AppError, _>(async move |conn| {
         analyses::lock_url(conn, c.normalized.as_str()).await?;
@@ -186,7 +177,7 @@ pub async fn record_analysis(
             });
         }
         let analysis = NewAnalysis {
-            id,
+            id: id.get(),
             url: &c.url,
             normalized_url: c.normalized.as_str(),
             company_name: c.identity.company_name.as_deref(),
@@ -196,24 +187,7 @@ pub async fn record_analysis(
             created_at: c.created_at,
             completed_at: c.completed_at,
         };
-        let opps: Vec<_> = c
-            .opportunities
-            .iter()
-            .enumerate()
-            .map(|(i, (key, o))| NewOpportunity {
-                id: Uuid::new_v4(),
-                analysis_id: id,
-                opportunity_id: key.as_str(),
-                category: o.category.as_str(),
-                hours_per_week: o.hours_per_week,
-                hours_per_year: o.hours_per_year,
-                problem_teaser: o.problem_teaser.as_deref(),
-                complexity_level: o.complexity_level as i16,
-                tools_hint: o.tools_hint.as_deref(),
-                position: i as i16,
-            })
-            .collect();
-        analyses::insert(conn, &analysis, &opps).await?;
+        analyses::insert(conn, &analysis, &c.opportunities).await?;
         Ok(Recorded {
             analysis_id: id,
             duplicate: false,

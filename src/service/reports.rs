@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use uuid::Uuid;
 
 use crate::db::subscriptions::{self, Claim};
+use crate::domain::ids::AnalysisId;
 use crate::domain::reports::{Email, Frequency, Lang, Subscription};
 use crate::domain::values::HourlyRate;
 use crate::error::{AppError, AppResult};
@@ -23,7 +23,7 @@ const BATCH: i64 = 200;
 
 #[derive(Debug, Clone)]
 pub struct SubscribeSpec {
-    pub analysis_id: Uuid,
+    pub analysis_id: AnalysisId,
     pub email: String,
     pub frequency: Frequency,
     pub hourly_rate: Option<f64>,

@@ -7,15 +7,19 @@ use diesel_async::AsyncPgConnection;
 use indicatif::{ProgressBar, ProgressStyle};
 use uuid::{uuid, Uuid};
 
+use crate::domain::ids::AnalysisId;
+
 use crate::db::analyses;
+use crate::domain::analysis::OpportunitySpec;
 use crate::domain::analysis::{Category, Identity};
 use crate::domain::status::ProgressStatus::{self, *};
 use crate::error::{AppError, AppResult};
-use crate::service::record_analysis::{record_analysis, AnalysisSpec, OpportunitySpec};
+use crate::service::record_analysis::{record_analysis, AnalysisSpec};
 use crate::service::update_progress::{update_progress, ProgressChange};
 
 /// The example analysis of the specification.
-pub const EXAMPLE_ANALYSIS_ID: Uuid = uuid!("550e8400-e29b-41d4-a716-446655440000");
+pub const EXAMPLE_ANALYSIS_ID: AnalysisId =
+    AnalysisId::new(uuid!("550e8400-e29b-41d4-a716-446655440000"));
 
 /// Demo analyses other than the example get ids from here up.
 const DEMO_ID_BASE: u128 = 0xdead_0000_0000_4000_8000_0000_0000_0000;
@@ -196,7 +200,7 @@ fn demo(i: usize, now: DateTime<Utc>) -> Plan {
     let steps = demo_steps(i, ids, rate);
     Plan {
         spec: AnalysisSpec {
-            id: Some(Uuid::from_u128(DEMO_ID_BASE + i as u128)),
+            id: Some(Uuid::from_u128(DEMO_ID_BASE + i as u128).into()),
             url: format!("https://www.demo-{}.example.ca/", i + 1),
             identity: Identity {
                 company_name: Some(company),

@@ -2,9 +2,9 @@
 
 use std::collections::HashSet;
 
+use crate::domain::ids::AnalysisId;
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
-use uuid::Uuid;
 
 use crate::db::dashboard;
 use crate::db::{analyses, badges, outbox, progress};
@@ -22,7 +22,7 @@ use crate::service::Services;
 
 #[derive(Debug, Clone)]
 pub struct ProgressChange {
-    pub analysis_id: Uuid,
+    pub analysis_id: AnalysisId,
     pub opportunity_id: String,
     pub status: ProgressStatus,
     pub hourly_rate: Option<f64>,
@@ -135,7 +135,7 @@ async fn award(
         &data.activity,
         now,
     );
-    let mut earned: HashSet<Uuid> = data.badges.iter().map(|b| b.badge.id).collect();
+    let mut earned: HashSet<uuid::Uuid> = data.badges.iter().map(|b| b.badge.id).collect();
     let due = newly_earned(&data.catalog, &earned, &facts);
     let new_badges = badges::award(conn, id, &due, now).await?;
     earned.extend(new_badges.iter().map(|b| b.badge.id));

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use progress_dashboard::domain::ids::AnalysisId;
 use progress_dashboard::domain::period::Period;
 use serde_json::{json, Value};
 
@@ -299,7 +300,7 @@ async fn a_burst_of_misses_rebuilds_once() {
         .await,
     );
     let id = app.record_example().await;
-    let uuid = uuid::Uuid::parse_str(&id).unwrap();
+    let uuid = uuid::Uuid::parse_str(&id).unwrap().into();
     app.dashboard(&id).await; // warms the pool
     app.app.services.dashboards.evict(uuid).await;
     let before = app.statements();
@@ -436,7 +437,9 @@ async fn a_slow_subscriber_is_closed_without_slowing_the_others() {
     use progress_dashboard::events::Event;
 
     let app = TestApp::spawn().await;
-    let id = uuid::Uuid::parse_str(&app.record_example().await).unwrap();
+    let id: AnalysisId = uuid::Uuid::parse_str(&app.record_example().await)
+        .unwrap()
+        .into();
     let services = &app.app.services;
     let mut slow = Box::pin(progress_dashboard::service::live::kpi_updates(services, id));
     let fast = progress_dashboard::service::live::kpi_updates(services, id);

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
 
+use crate::domain::ids::AnalysisId;
 use tokio::sync::watch;
-use uuid::Uuid;
 
 use crate::error::AppResult;
 
@@ -15,7 +15,7 @@ use crate::error::AppResult;
 type Flight<V> = Option<Result<Option<V>, ()>>;
 
 pub struct Flights<V> {
-    inflight: Mutex<HashMap<Uuid, watch::Receiver<Flight<V>>>>,
+    inflight: Mutex<HashMap<AnalysisId, watch::Receiver<Flight<V>>>>,
 }
 
 impl<V> Default for Flights<V> {
@@ -29,7 +29,7 @@ impl<V> Default for Flights<V> {
 /// Removes a leader's keys from the in-flight map, even if its request is dropped midway.
 struct FlightGuard<'a, V> {
     flights: &'a Flights<V>,
-    ids: Vec<Uuid>,
+    ids: Vec<AnalysisId>,
 }
 
 impl<V> Drop for FlightGuard<'_, V> {
@@ -44,10 +44,14 @@ impl<V> Drop for FlightGuard<'_, V> {
 impl<V: Clone> Flights<V> {
     /// The values of `ids` (unknown ids are absent): `load` runs once for the keys nobody is
     /// loading, and again, per key, for those whose leader failed or went away.
-    pub async fn load<F, Fut>(&self, ids: &[Uuid], load: F) -> AppResult<HashMap<Uuid, V>>
+    pub async fn load<F, Fut>(
+        &self,
+        ids: &[AnalysisId],
+        load: F,
+    ) -> AppResult<HashMap<AnalysisId, V>>
     where
-        F: Fn(Vec<Uuid>) -> Fut,
-        Fut: Future<Output = AppResult<HashMap<Uuid, V>>>,
+        F: Fn(Vec<AnalysisId>) -> Fut,
+        Fut: Future<Output = AppResult<HashMap<AnalysisId, V>>>,
     {
         let (lead, follow) = self.split(ids);
         let mut out = HashMap::new();
@@ -73,7 +77,13 @@ impl<V: Clone> Flights<V> {
 
     /// The keys to lead, and those already in flight with their receivers.
     #[allow(clippy::type_complexity)]
-    fn split(&self, ids: &[Uuid]) -> (Vec<Uuid>, Vec<(Uuid, watch::Receiver<Flight<V>>)>) {
+    fn split(
+        &self,
+        ids: &[AnalysisId],
+    ) -> (
+        Vec<AnalysisId>,
+        Vec<(AnalysisId, watch::Receiver<Flight<V>>)>,
+    ) {
         let inflight = self.inflight.lock().expect("inflight lock");
         let mut lead = Vec::new();
         let mut follow = Vec::new();
@@ -86,10 +96,14 @@ impl<V: Clone> Flights<V> {
         (lead, follow)
     }
 
-    async fn lead<F, Fut>(&self, lead: Vec<Uuid>, load: &F) -> AppResult<HashMap<Uuid, V>>
+    async fn lead<F, Fut>(
+        &self,
+        lead: Vec<AnalysisId>,
+        load: &F,
+    ) -> AppResult<HashMap<AnalysisId, V>>
     where
-        F: Fn(Vec<Uuid>) -> Fut,
-        Fut: Future<Output = AppResult<HashMap<Uuid, V>>>,
+        F: Fn(Vec<AnalysisId>) -> Fut,
+        Fut: Future<Output = AppResult<HashMap<AnalysisId, V>>>,
     {
         let senders: Vec<_> = {
             let mut inflight = self.inflight.lock().expect("inflight lock");

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use uuid::Uuid;
+use crate::domain::ids::AnalysisId;
 
 use crate::cache::ttl;
 use crate::domain::badge::BadgeDefinition;
@@ -39,7 +39,7 @@ struct Decoded {
 /// and the bytes compared first make a stale reuse impossible.
 const DECODED_DASHBOARDS: u64 = 2_000;
 
-pub struct DecodedMemo(moka::future::Cache<Uuid, Arc<Decoded>>);
+pub struct DecodedMemo(moka::future::Cache<AnalysisId, Arc<Decoded>>);
 
 impl Default for DecodedMemo {
     fn default() -> Self {
@@ -57,7 +57,7 @@ impl DecodedMemo {
     /// undecodable entry is `None`: a miss).
     pub async fn decode(
         &self,
-        id: Uuid,
+        id: AnalysisId,
         bytes: Vec<u8>,
         catalog: &Catalog,
     ) -> Option<Arc<DashboardData>> {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use uuid::Uuid;
+use crate::domain::ids::AnalysisId;
 
 use crate::cache::{ttl, Cache};
 use crate::db::{analyses, badges, dashboard, DbPool};
@@ -38,7 +38,7 @@ pub struct Dashboards {
     pub stats: CacheStats,
 }
 
-fn dashboard_key(cache: &dyn Cache, id: Uuid) -> String {
+fn dashboard_key(cache: &dyn Cache, id: AnalysisId) -> String {
     cache.key(&format!("dash:{id}"))
 }
 
@@ -81,7 +81,10 @@ impl Dashboards {
     }
 
     /// Dashboards of `ids` (unknown ids are absent).
-    pub async fn load(&self, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Arc<DashboardData>>> {
+    pub async fn load(
+        &self,
+        ids: &[AnalysisId],
+    ) -> AppResult<HashMap<AnalysisId, Arc<DashboardData>>> {
         let (mut out, misses) = match &self.cache {
             None => (HashMap::new(), ids.to_vec()),
             Some(cache) => self.load_cached(cache.as_ref(), ids).await?,
@@ -100,8 +103,8 @@ impl Dashboards {
     async fn load_cached(
         &self,
         cache: &dyn Cache,
-        ids: &[Uuid],
-    ) -> AppResult<(HashMap<Uuid, Arc<DashboardData>>, Vec<Uuid>)> {
+        ids: &[AnalysisId],
+    ) -> AppResult<(HashMap<AnalysisId, Arc<DashboardData>>, Vec<AnalysisId>)> {
         self.pending.flush(cache).await;
         let keys: Vec<String> = ids.iter().map(|id| dashboard_key(cache, *id)).collect();
         let values = cache.get_many(&keys).await;
@@ -134,7 +137,10 @@ impl Dashboards {
         Ok((out, misses))
     }
 
-    async fn load_from_db(&self, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Arc<DashboardData>>> {
+    async fn load_from_db(
+        &self,
+        ids: &[AnalysisId],
+    ) -> AppResult<HashMap<AnalysisId, Arc<DashboardData>>> {
         let loaded = {
             let mut conn = self.pool.get().await?;
             dashboard::load_many(&mut conn, ids).await?
@@ -142,7 +148,7 @@ impl Dashboards {
         if let Some(d) = loaded.values().next() {
             self.catalog.remember(d.catalog.clone());
         }
-        let loaded: HashMap<Uuid, Arc<DashboardData>> = loaded
+        let loaded: HashMap<AnalysisId, Arc<DashboardData>> = loaded
             .into_iter()
             .map(|(id, d)| (id, Arc::new(d)))
             .collect();
@@ -166,7 +172,7 @@ impl Dashboards {
     }
 
     /// Evicts a dashboard (when the fresh state is not at hand).
-    pub async fn evict(&self, id: Uuid) {
+    pub async fn evict(&self, id: AnalysisId) {
         let Some(cache) = &self.cache else { return };
         let key = dashboard_key(cache.as_ref(), id);
         if !cache.delete(std::slice::from_ref(&key)).await {
