@@ -9,4 +9,18 @@ bash scripts/ensure-postgres.sh
 bash scripts/ensure-redis.sh
 bash scripts/ensure-node.sh
 bash scripts/ensure-test-tools.sh
+# The per-test databases go when the run ends, passed or failed (those of a run that is still going,
+# another checkout's say, stay: their process is alive).
+drop_test_databases() {
+    local admin=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+    psql -qAt "$admin" -c "SELECT datname FROM pg_database WHERE datname LIKE 'pd\_test\_%'" 2>/dev/null |
+        while read -r db; do
+            pid=$(echo "$db" | cut -d_ -f3)
+            [ -n "$pid" ] && [ -d "/proc/$pid" ] && continue
+            echo "$db"
+        done |
+        # each DROP waits for a checkpoint; dropped side by side, they share them
+        xargs -r -P 16 -I{} psql -q "$admin" -c 'DROP DATABASE IF EXISTS "{}" WITH (FORCE)' >/dev/null 2>&1 || true
+}
+trap drop_test_databases EXIT
 cargo test --all-targets "$@"

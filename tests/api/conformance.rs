@@ -15,7 +15,7 @@ async fn graphql_http_audit_passes_clean() {
 
 /// POSTs `body` with `accept`; status, content type and JSON body.
 async fn post(app: &TestApp, accept: Option<&str>, body: Value) -> (u16, String, Value) {
-    let mut r = app.client.post(format!("{}/graphql", app.base)).json(&body);
+    let mut r = app.client.post(app.graphql_url()).json(&body);
     if let Some(a) = accept {
         r = r.header("accept", a);
     }
@@ -93,7 +93,7 @@ async fn responses_follow_the_accept_header() {
     // GET negotiates the same way.
     let r = app
         .client
-        .get(format!("{}/graphql", app.base))
+        .get(app.graphql_url())
         .query(&[("query", "{ nope }")])
         .header("accept", GQL)
         .send()

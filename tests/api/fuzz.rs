@@ -18,7 +18,7 @@ async fn generated_requests_never_crash_or_fail_internally() {
     let failures: Vec<String> = futures_util::stream::iter(cases)
         .map(|case| {
             let client = app.client.clone();
-            let url = format!("{}/graphql", app.base);
+            let url = app.graphql_url();
             async move {
                 let request = case.request(&client, &url);
                 let response = request

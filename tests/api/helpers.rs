@@ -363,6 +363,45 @@ impl TestApp {
         }
     }
 
+    /// The GraphQL endpoint's URL.
+    pub fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.base)
+    }
+
+    /// POSTs a raw body with a content type; status and JSON body.
+    pub async fn post_raw(&self, content_type: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+        let mut r = self.client.post(self.graphql_url()).body(body);
+        if let Some(ct) = content_type {
+            r = r.header("content-type", ct);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs a JSON body as it is (no `query`/`variables` wrapping); status and JSON body.
+    pub async fn post_json(&self, body: &Value) -> (u16, Value) {
+        self.post_raw(Some("application/json"), body.to_string().into_bytes())
+            .await
+    }
+
+    /// GET /graphql with the query (and variables) in the URL.
+    pub async fn get_query(&self, query: &str, variables: Option<&Value>) -> (u16, Value) {
+        let mut params = vec![("query", query.to_owned())];
+        if let Some(v) = variables {
+            params.push(("variables", v.to_string()));
+        }
+        let r = self
+            .client
+            .get(self.graphql_url())
+            .query(&params)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// POSTs one operation; the whole JSON response.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
         post(

@@ -25,38 +25,6 @@ async fn assert_healthy(app: &TestApp) {
     assert_eq!(d["badgeCatalog"].as_array().unwrap().len(), 5);
 }
 
-/// POSTs a raw body with a content type; status and JSON body.
-async fn post_raw(app: &TestApp, content_type: Option<&str>, body: Vec<u8>) -> (u16, Value) {
-    let mut r = app.client.post(format!("{}/graphql", app.base)).body(body);
-    if let Some(ct) = content_type {
-        r = r.header("content-type", ct);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn post_json(app: &TestApp, body: &Value) -> (u16, Value) {
-    post_raw(app, Some("application/json"), body.to_string().into_bytes()).await
-}
-
-/// GET /graphql with the query (and variables) in the URL.
-async fn get_query(app: &TestApp, query: &str, variables: Option<&Value>) -> (u16, Value) {
-    let mut params = vec![("query", query.to_owned())];
-    if let Some(v) = variables {
-        params.push(("variables", v.to_string()));
-    }
-    let r = app
-        .client
-        .get(format!("{}/graphql", app.base))
-        .query(&params)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 /// Writes `bytes` on a connection of its own; what the server answers before closing it.
 async fn exchange(app: &TestApp, bytes: &[u8]) -> String {
     let mut tcp = TcpStream::connect(app.base.trim_start_matches("http://"))
@@ -123,9 +91,9 @@ async fn deeply_nested_values_are_refused_on_every_path() {
     let app = TestApp::spawn().await;
     // The report's crash: about 1,550 brackets in an argument (3 KB).
     let doc = format!("{{ dashboards(analysisIds: {}) {{ id }} }}", nested(1550));
-    let (_, body) = post_json(&app, &json!({ "query": doc })).await;
+    let (_, body) = app.post_json(&json!({ "query": doc })).await;
     refused_by(&body, "MAX_NESTING");
-    let (_, body) = get_query(&app, &doc, None).await;
+    let (_, body) = app.get_query(&doc, None).await;
     refused_by(&body, "MAX_NESTING");
     for protocol in [TRANSPORT_WS, LEGACY_WS] {
         ws_refused(&app, protocol, &doc, json!({}), "MAX_NESTING").await;
@@ -136,7 +104,7 @@ async fn deeply_nested_values_are_refused_on_every_path() {
         "{a: ".repeat(40_000),
         "}".repeat(40_000)
     );
-    let (_, body) = post_json(&app, &json!({ "query": objects })).await;
+    let (_, body) = app.post_json(&json!({ "query": objects })).await;
     refused_by(&body, "MAX_NESTING");
 
     // Nested variables: as deep as JSON allows (serde_json stops at 128).
@@ -145,9 +113,11 @@ async fn deeply_nested_values_are_refused_on_every_path() {
         deep = json!([deep]);
     }
     let q = "query($ids: [UUID!]!) { dashboards(analysisIds: $ids) { id } }";
-    let (_, body) = post_json(&app, &json!({ "query": q, "variables": { "ids": deep } })).await;
+    let (_, body) = app
+        .post_json(&json!({ "query": q, "variables": { "ids": deep } }))
+        .await;
     refused_by(&body, "MAX_VARIABLE_DEPTH");
-    let (_, body) = get_query(&app, q, Some(&json!({ "ids": deep }))).await;
+    let (_, body) = app.get_query(q, Some(&json!({ "ids": deep }))).await;
     refused_by(&body, "MAX_VARIABLE_DEPTH");
     ws_refused(
         &app,
@@ -159,11 +129,11 @@ async fn deeply_nested_values_are_refused_on_every_path() {
     .await;
 
     // Just under the limit, the parser is fine (and the type error is an ordinary one).
-    let (status, body) = post_json(
-        &app,
-        &json!({ "query": format!("{{ dashboards(analysisIds: {}) {{ id }} }}", nested(36)) }),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(
+            &json!({ "query": format!("{{ dashboards(analysisIds: {}) {{ id }} }}", nested(36)) }),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
     assert_healthy(&app).await;
@@ -194,7 +164,7 @@ async fn bodies_are_bounded_and_only_json() {
     assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
     // Under it, a large body is fine.
     let padded = json!({ "query": CATALOG, "variables": { "pad": "x".repeat(60 * 1024) } });
-    assert_eq!(post_json(&app, &padded).await.0, 200);
+    assert_eq!(app.post_json(&padded).await.0, 200);
 
     // Only JSON: a form on another site cannot send it without asking CORS first.
     let mutation = r#"{"query":"mutation { __typename }"}"#;
@@ -205,19 +175,19 @@ async fn bodies_are_bounded_and_only_json() {
         Some("application/graphql"),
         None,
     ] {
-        let (status, body) = post_raw(&app, ct, mutation.as_bytes().to_vec()).await;
+        let (status, body) = app.post_raw(ct, mutation.as_bytes().to_vec()).await;
         assert_eq!(status, 415, "{ct:?}");
         assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
     }
-    let (status, _) = post_raw(
-        &app,
-        Some("application/json; charset=utf-8"),
-        br#"{"query":"{ __typename }"}"#.to_vec(),
-    )
-    .await;
+    let (status, _) = app
+        .post_raw(
+            Some("application/json; charset=utf-8"),
+            br#"{"query":"{ __typename }"}"#.to_vec(),
+        )
+        .await;
     assert_eq!(status, 200);
     // GET stays queries-only.
-    let (status, _) = get_query(&app, "mutation { __typename }", None).await;
+    let (status, _) = app.get_query("mutation { __typename }", None).await;
     assert_eq!(status, 405);
     assert_healthy(&app).await;
 }
@@ -236,30 +206,34 @@ async fn cost_counts_list_sizes_and_documents_are_capped() {
         "query($ids: [UUID!]!) {{ {} }}",
         (0..714).map(alias).collect::<String>()
     );
-    let (_, body) = post_json(&app, &json!({ "query": doc, "variables": { "ids": ids } })).await;
+    let (_, body) = app
+        .post_json(&json!({ "query": doc, "variables": { "ids": ids } }))
+        .await;
     refused_by(&body, "MAX_TOKENS");
     let doc = format!(
         "query($ids: [UUID!]!) {{ {} }}",
         (0..60).map(alias).collect::<String>()
     );
-    let (_, body) = post_json(&app, &json!({ "query": doc, "variables": { "ids": ids } })).await;
+    let (_, body) = app
+        .post_json(&json!({ "query": doc, "variables": { "ids": ids } }))
+        .await;
     refused_by(&body, "MAX_ALIASES");
     // Under the alias cap, the cost still counts every alias's ids.
     let doc = format!(
         "query($ids: [UUID!]!) {{ {} }}",
         (0..40).map(alias).collect::<String>()
     );
-    let (_, body) = post_json(&app, &json!({ "query": doc, "variables": { "ids": ids } })).await;
+    let (_, body) = app
+        .post_json(&json!({ "query": doc, "variables": { "ids": ids } }))
+        .await;
     refused_by(&body, "MAX_COMPLEXITY");
     // One call of 100 whole dashboards costs more than the limit: each id counts.
     let whole = format!(
         "query($ids: [UUID!]!) {{ dashboards(analysisIds: $ids) {{ {DASHBOARD_FIELDS} }} }}"
     );
-    let (_, body) = post_json(
-        &app,
-        &json!({ "query": whole, "variables": { "ids": ids } }),
-    )
-    .await;
+    let (_, body) = app
+        .post_json(&json!({ "query": whole, "variables": { "ids": ids } }))
+        .await;
     refused_by(&body, "MAX_COMPLEXITY");
     // Ten whole dashboards are fine (the same id ten times costs ten, and answers once).
     let d = app.data(&whole, json!({ "ids": ids[..10] })).await;
@@ -267,33 +241,33 @@ async fn cost_counts_list_sizes_and_documents_are_capped() {
 
     // 200,000 aliases of __typename or @include on one field: over the tokens (or the body).
     let typenames: String = (0..15_000).map(|i| format!("a{i}:__typename ")).collect();
-    let (_, body) = post_json(&app, &json!({ "query": format!("{{ {typenames} }}") })).await;
+    let (_, body) = app
+        .post_json(&json!({ "query": format!("{{ {typenames} }}") }))
+        .await;
     refused_by(&body, "MAX_TOKENS");
     let includes = "@include(if:true)".repeat(12_000);
-    let (_, body) = post_json(
-        &app,
-        &json!({ "query": format!("{{ __typename {includes} }}") }),
-    )
-    .await;
+    let (_, body) = app
+        .post_json(&json!({ "query": format!("{{ __typename {includes} }}") }))
+        .await;
     refused_by(&body, "MAX_TOKENS");
-    let (_, body) = get_query(
-        &app,
-        &format!("{{ __typename {} }}", "@include(if:true)".repeat(60)),
-        None,
-    )
-    .await;
+    let (_, body) = app
+        .get_query(
+            &format!("{{ __typename {} }}", "@include(if:true)".repeat(60)),
+            None,
+        )
+        .await;
     refused_by(&body, "MAX_DIRECTIVES");
-    let (_, body) = get_query(
-        &app,
-        &format!(
-            "{{ {} }}",
-            (0..60)
-                .map(|i| format!("a{i}: __typename "))
-                .collect::<String>()
-        ),
-        None,
-    )
-    .await;
+    let (_, body) = app
+        .get_query(
+            &format!(
+                "{{ {} }}",
+                (0..60)
+                    .map(|i| format!("a{i}: __typename "))
+                    .collect::<String>()
+            ),
+            None,
+        )
+        .await;
     refused_by(&body, "MAX_ALIASES");
     let short: String = (0..2_000).map(|i| format!("a{i}:__typename ")).collect();
     ws_refused(
@@ -319,7 +293,7 @@ async fn errors_quote_only_a_short_excerpt() {
     let doc = format!("{{ {} !!! }}", "__typename ".repeat(2_200));
     let r = app
         .client
-        .post(format!("{}/graphql", app.base))
+        .post(app.graphql_url())
         .json(&json!({ "query": doc }))
         .send()
         .await
@@ -335,7 +309,9 @@ async fn errors_quote_only_a_short_excerpt() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
     // A malformed body is not echoed either.
     let junk = format!("{{\"query\": {}", "\"x\", ".repeat(5_000));
-    let (status, body) = post_raw(&app, Some("application/json"), junk.into_bytes()).await;
+    let (status, body) = app
+        .post_raw(Some("application/json"), junk.into_bytes())
+        .await;
     assert_eq!(status, 400);
     assert!(body.to_string().len() < 1024);
     assert_healthy(&app).await;
@@ -517,7 +493,7 @@ async fn websocket_upgrades_only_from_allowed_origins() {
     // CORS follows the same list.
     let r = app
         .client
-        .post(format!("{}/graphql", app.base))
+        .post(app.graphql_url())
         .header("Origin", "https://evil.example")
         .json(&json!({ "query": CATALOG }))
         .send()
@@ -526,7 +502,7 @@ async fn websocket_upgrades_only_from_allowed_origins() {
     assert!(r.headers().get("access-control-allow-origin").is_none());
     let r = app
         .client
-        .post(format!("{}/graphql", app.base))
+        .post(app.graphql_url())
         .header("Origin", "https://app.example.com")
         .json(&json!({ "query": CATALOG }))
         .send()
@@ -632,11 +608,9 @@ async fn large_websocket_replies_arrive_and_oversized_ones_become_errors() {
         }
     }
     // Over HTTP, the same limit gives the same error.
-    let (_, body) = post_json(
-        &app,
-        &json!({ "query": aliases(25), "variables": { "id": id } }),
-    )
-    .await;
+    let (_, body) = app
+        .post_json(&json!({ "query": aliases(25), "variables": { "id": id } }))
+        .await;
     refused_by(&body, "MAX_REPLY_BYTES");
     assert_healthy(&app).await;
 }

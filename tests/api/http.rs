@@ -61,39 +61,19 @@ async fn not_ready_without_a_database() {
 #[tokio::test]
 async fn get_runs_queries_but_never_mutations() {
     let app = TestApp::spawn().await;
-    let r = app
-        .client
-        .get(format!("{}/graphql", app.base))
-        .query(&[("query", "{ badgeCatalog { slug } }")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = app.get_query("{ badgeCatalog { slug } }", None).await;
+    assert_eq!(status, 200);
     assert_eq!(body["data"]["badgeCatalog"][0]["slug"], "first_step");
 
     let m = "mutation { updateProgress(input: {analysisId: \"550e8400-e29b-41d4-a716-446655440000\", opportunityId: \"x\", status: IMPLEMENTED}) { newBadges { id } } }";
-    let r = app
-        .client
-        .get(format!("{}/graphql", app.base))
-        .query(&[("query", m)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 405);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = app.get_query(m, None).await;
+    assert_eq!(status, 405);
     assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
 
-    let r = app
-        .client
-        .post(format!("{}/graphql", app.base))
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = app
+        .post_raw(Some("application/json"), b"{not json".to_vec())
+        .await;
+    assert_eq!(status, 400);
     assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
 }
 

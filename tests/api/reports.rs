@@ -118,7 +118,28 @@ async fn weekly_report_arrives_and_one_click_unsubscribes() {
     let app = TestApp::spawn_with(smtp(&sink)).await;
     let id = app.record_example().await;
     app.advance(&id, "digital_presence", "IMPLEMENTED").await;
+    subscribe_then_change_to_weekly(&app, &id).await;
 
+    // t0 is a Monday 10:00: the subscription came after this week's slot
+    let s = &app.app.services;
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
+    app.clock.advance(chrono::Duration::days(7));
+    let summary = send_due(s, app_now(&app), |_| {}).await.unwrap();
+    assert_eq!((summary.claimed, summary.sent, summary.failed), (1, 1, 0));
+    // never twice for the same period
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
+
+    let mail = sink.mails.lock().unwrap()[0].clone();
+    let link = check_the_weekly_mail(&mail);
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    unsubscribe_in_one_click(&app, &token).await;
+    app.clock.advance(chrono::Duration::days(7));
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
+    graphql_unsubscribes_and_tampered_tokens_fail(&app, &token).await;
+}
+
+/// A monthly subscription, then the same address again: the one subscription is updated.
+async fn subscribe_then_change_to_weekly(app: &TestApp, id: &str) {
     let input =
         json!({"analysisId": id, "email": " Jane.Doe@Example.COM ", "frequency": "MONTHLY"});
     let first = app.data(SUBSCRIBE, json!({"input": input})).await["subscribeToReports"].clone();
@@ -134,17 +155,10 @@ async fn weekly_report_arrives_and_one_click_unsubscribes() {
         ),
         (first["id"].clone(), json!("WEEKLY"), json!(true))
     );
+}
 
-    // t0 is a Monday 10:00: the subscription came after this week's slot
-    let s = &app.app.services;
-    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
-    app.clock.advance(chrono::Duration::days(7));
-    let summary = send_due(s, app_now(&app), |_| {}).await.unwrap();
-    assert_eq!((summary.claimed, summary.sent, summary.failed), (1, 1, 0));
-    // never twice for the same period
-    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
-
-    let mail = sink.mails.lock().unwrap()[0].clone();
+/// The weekly mail's headers and both bodies; its unsubscribe link.
+fn check_the_weekly_mail(mail: &crate::smtp_sink::Mail) -> String {
     assert_eq!(mail.to, ["jane.doe@example.com"]);
     assert!(mail.from.contains("reports@localhost"), "{}", mail.from);
     let (headers, text, html) = parse_mail(&mail.data);
@@ -183,9 +197,12 @@ async fn weekly_report_arrives_and_one_click_unsubscribes() {
             < steps.find("Slow work (2 h/semaine)").unwrap(),
         "{steps}"
     );
+    link
+}
 
-    // the GET page only asks; the one-click POST unsubscribes
-    let token = link.rsplit('/').next().unwrap().to_owned();
+/// The GET page only asks; the one-click POST unsubscribes.
+async fn unsubscribe_in_one_click(app: &TestApp, token: &str) {
+    let active = "SELECT count(*) FROM email_subscriptions WHERE active";
     let local = format!("{}/unsubscribe/{token}", app.base);
     let page = app.client.get(&local).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -194,12 +211,7 @@ async fn weekly_report_arrives_and_one_click_unsubscribes() {
         .await
         .unwrap()
         .contains("<form method=\"post\">"));
-    assert_eq!(
-        app.db
-            .count("SELECT count(*) FROM email_subscriptions WHERE active")
-            .await,
-        1
-    );
+    assert_eq!(app.db.count(active).await, 1);
     let r = app
         .client
         .post(&local)
@@ -209,43 +221,23 @@ async fn weekly_report_arrives_and_one_click_unsubscribes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(
-        app.db
-            .count("SELECT count(*) FROM email_subscriptions WHERE active")
-            .await,
-        0
-    );
-    app.clock.advance(chrono::Duration::days(7));
-    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
+    assert_eq!(app.db.count(active).await, 0);
+}
 
-    // and through GraphQL, which also refuses a tampered token
+/// GraphQL unsubscribes too, and every path refuses a tampered token.
+async fn graphql_unsubscribes_and_tampered_tokens_fail(app: &TestApp, token: &str) {
     assert_eq!(
         app.data(UNSUBSCRIBE, json!({"token": token})).await["unsubscribeFromReports"],
         true
     );
-    let mut tampered = token.clone();
+    let mut tampered = token.to_owned();
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'a' { 'b' } else { 'a' });
     let e = app.error(UNSUBSCRIBE, json!({"token": tampered})).await;
     assert_eq!(e["extensions"]["code"], "INVALID_INPUT");
-    assert_eq!(
-        app.client
-            .get(format!("{}/unsubscribe/{tampered}", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
-    assert_eq!(
-        app.client
-            .post(format!("{}/unsubscribe/{tampered}", app.base))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
+    let url = format!("{}/unsubscribe/{tampered}", app.base);
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 400);
+    assert_eq!(app.client.post(&url).send().await.unwrap().status(), 400);
 }
 
 fn app_now(app: &TestApp) -> chrono::DateTime<Utc> {
