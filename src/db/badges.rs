@@ -38,7 +38,7 @@ impl BadgeRow {
                 rarity: Rarity::parse(&self.rarity)?,
                 category: BadgeCategory::parse(&self.category)?,
                 criteria: UnlockCriteria::from_json(&self.unlock_criteria).ok()?,
-                id: self.id,
+                id: self.id.into(),
                 slug: self.slug.clone(),
                 name: self.name.clone(),
                 description: self.description.clone(),
@@ -138,7 +138,7 @@ pub async fn award(
             (
                 user_badges::id.eq(Uuid::new_v4()),
                 user_badges::analysis_id.eq(analysis_id),
-                user_badges::badge_id.eq(b.id),
+                user_badges::badge_id.eq(b.id.get()),
                 user_badges::version_earned.eq(b.version),
                 user_badges::earned_at.eq(now),
             )
@@ -153,7 +153,9 @@ pub async fn award(
     Ok(badges
         .iter()
         .filter_map(|b| {
-            let (id, _) = inserted.iter().find(|(_, badge_id)| *badge_id == b.id)?;
+            let (id, _) = inserted
+                .iter()
+                .find(|(_, badge_id)| *badge_id == b.id.get())?;
             Some(EarnedBadge {
                 id: *id,
                 badge: (*b).clone(),
@@ -180,7 +182,7 @@ pub async fn save_progress(
         .map(|a| {
             (
                 achievement_progress::analysis_id.eq(analysis_id),
-                achievement_progress::badge_id.eq(a.badge.id),
+                achievement_progress::badge_id.eq(a.badge.id.get()),
                 achievement_progress::progress_percentage.eq(a.progress_percentage as i16),
                 achievement_progress::details
                     .eq(serde_json::to_value(&a.details).unwrap_or_default()),

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use uuid::Uuid;
+use super::ids::BadgeId;
 
 use super::badge::BadgeDefinition;
 use super::criteria::{Combine, ConditionProgress, Facts, Field, Operator};
@@ -125,7 +125,7 @@ pub fn achievement<'a>(
 /// Every badge of the catalog, in catalog order.
 pub fn achievements<'a>(
     catalog: &'a [BadgeDefinition],
-    earned: &HashSet<Uuid>,
+    earned: &HashSet<BadgeId>,
     facts: &Facts,
 ) -> Vec<Achievement<'a>> {
     catalog
@@ -137,7 +137,7 @@ pub fn achievements<'a>(
 /// The badges whose criteria now hold and that the analysis has not earned yet.
 pub fn newly_earned<'a>(
     catalog: &'a [BadgeDefinition],
-    earned: &HashSet<Uuid>,
+    earned: &HashSet<BadgeId>,
     facts: &Facts,
 ) -> Vec<&'a BadgeDefinition> {
     catalog
@@ -156,7 +156,7 @@ mod tests {
 
     fn badge(criteria: serde_json::Value) -> BadgeDefinition {
         BadgeDefinition {
-            id: Uuid::new_v4(),
+            id: BadgeId::random(),
             slug: "b".into(),
             name: "B".into(),
             description: String::new(),
@@ -246,8 +246,8 @@ mod tests {
             {"field": "opportunities_total", "operator": ">=", "value": 1}]}));
         let b = a.clone();
         let mut c = a.clone();
-        a.id = Uuid::new_v4();
-        c.id = Uuid::new_v4();
+        a.id = BadgeId::random();
+        c.id = BadgeId::random();
         c.active = false;
         let catalog = vec![a.clone(), b.clone(), c];
         let earned = HashSet::from([b.id]);

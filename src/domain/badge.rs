@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::ids::BadgeId;
+
 use super::criteria::UnlockCriteria;
 
 /// How rare a badge is.
@@ -72,7 +74,7 @@ impl BadgeCategory {
 /// One badge of the catalog at its current version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BadgeDefinition {
-    pub id: Uuid,
+    pub id: BadgeId,
     pub slug: String,
     pub name: String,
     pub description: String,

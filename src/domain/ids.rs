@@ -58,3 +58,7 @@ typed_id!(
     /// One email report subscription.
     SubscriptionId
 );
+typed_id!(
+    /// One badge of the catalog (all its versions).
+    BadgeId
+);

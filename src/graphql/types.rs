@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::reports::{ReportFormat, ReportSection};
 use crate::domain::badge::MAX_BADGES;
 use crate::domain::dashboard::DashboardData;
+use crate::domain::ids::BadgeId;
 use crate::domain::reports::Section;
 use crate::domain::{self, achievements, criteria::Facts, metrics, recommendations};
 use crate::service::record_analysis::MAX_OPPORTUNITIES;
@@ -383,7 +384,7 @@ impl Dashboard {
             &d.activity,
             self.now,
         );
-        let earned: HashSet<Uuid> = d.badges.iter().map(|b| b.badge.id).collect();
+        let earned: HashSet<BadgeId> = d.badges.iter().map(|b| b.badge.id).collect();
         achievements::achievements(&d.catalog, &earned, &facts)
             .into_iter()
             .map(|a| Achievement {

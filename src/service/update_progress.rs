@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::domain::ids::AnalysisId;
+use crate::domain::ids::{AnalysisId, BadgeId};
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
@@ -135,7 +135,7 @@ async fn award(
         &data.activity,
         now,
     );
-    let mut earned: HashSet<uuid::Uuid> = data.badges.iter().map(|b| b.badge.id).collect();
+    let mut earned: HashSet<BadgeId> = data.badges.iter().map(|b| b.badge.id).collect();
     let due = newly_earned(&data.catalog, &earned, &facts);
     let new_badges = badges::award(conn, id, &due, now).await?;
     earned.extend(new_badges.iter().map(|b| b.badge.id));
