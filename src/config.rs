@@ -16,6 +16,15 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// Who may call the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Every caller shows a JWT (the default).
+    Jwt,
+    /// Anyone may do anything (demos, local development); logged loudly at start-up.
+    Open,
+}
+
 /// Every setting of the server. [`Default`] holds the documented defaults, in one place; secrets
 /// are [`SecretString`]s, so the derived `Debug` (logged at start-up) never prints them.
 #[derive(Clone, Debug)]
@@ -102,6 +111,16 @@ pub struct Config {
     /// `REPORTS_PER_ANALYSIS_PER_MINUTE`, default 60: rendered documents per analysis, all
     /// clients together.
     pub reports_per_analysis_per_minute: u32,
+    /// `AUTH_MODE`, `jwt` (default) or `open`.
+    pub auth_mode: AuthMode,
+    /// `AUTH_JWT_SECRET`: verifies HS256 tokens (and signs them with `mint-token`).
+    pub auth_jwt_secret: Option<SecretString>,
+    /// `AUTH_JWT_PUBLIC_KEY`: a PEM file verifying RS256 or ES256 tokens.
+    pub auth_jwt_public_key: Option<std::path::PathBuf>,
+    /// `AUTH_JWT_ISSUER`: the `iss` tokens must carry, when set.
+    pub auth_jwt_issuer: Option<String>,
+    /// `AUTH_JWT_AUDIENCE`: the `aud` tokens must carry, when set.
+    pub auth_jwt_audience: Option<String>,
 }
 
 pub const DEFAULT_DASHBOARD_URL: &str = "{publicUrl}/toasts?analysisId={analysisId}";
@@ -120,6 +139,8 @@ pub enum ConfigError {
     LogFormat(String),
     #[error("ALLOWED_ORIGINS: {0:?} is not an origin like https://app.example.com (or *)")]
     Origin(String),
+    #[error("AUTH_MODE={0:?}: use jwt or open")]
+    AuthMode(String),
 }
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -218,6 +239,11 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             reports_per_client_per_minute: 5,
             reports_per_analysis_per_minute: 60,
+            auth_mode: AuthMode::Jwt,
+            auth_jwt_secret: None,
+            auth_jwt_public_key: None,
+            auth_jwt_issuer: None,
+            auth_jwt_audience: None,
         }
     }
 }
@@ -231,6 +257,12 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some("pretty") | Some("text") => LogFormat::Pretty,
             Some(other) => return Err(ConfigError::LogFormat(other.to_owned())),
+        };
+        let auth_mode = match var("AUTH_MODE").map(|v| v.to_lowercase()).as_deref() {
+            None => d.auth_mode,
+            Some("jwt") => AuthMode::Jwt,
+            Some("open") => AuthMode::Open,
+            Some(other) => return Err(ConfigError::AuthMode(other.to_owned())),
         };
         let port = parsed("PORT", d.port)?;
         Ok(Self {
@@ -287,12 +319,17 @@ impl Config {
                 "REPORTS_PER_ANALYSIS_PER_MINUTE",
                 d.reports_per_analysis_per_minute,
             )?,
+            auth_mode,
+            auth_jwt_secret: secret("AUTH_JWT_SECRET"),
+            auth_jwt_public_key: var("AUTH_JWT_PUBLIC_KEY").map(Into::into),
+            auth_jwt_issuer: var("AUTH_JWT_ISSUER"),
+            auth_jwt_audience: var("AUTH_JWT_AUDIENCE"),
         })
     }
 
     /// The defaults on one database, made for tests: loopback on a free port, no migration,
-    /// warm-up or scheduler of its own, a smaller pool and cache, a fixed token secret and fast
-    /// retries.
+    /// warm-up or scheduler of its own, a smaller pool and cache, a fixed token secret, fast
+    /// retries, and `AUTH_MODE=open` (the tests about access set `jwt`).
     pub fn for_database(database_url: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into().into(),
@@ -306,6 +343,7 @@ impl Config {
             reports_outbox_dir: std::env::temp_dir().join("progress-dashboard-outbox"),
             reports_scheduler: false,
             report_retry_base: Duration::from_millis(200),
+            auth_mode: AuthMode::Open,
             ..Self::default()
         }
     }

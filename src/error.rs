@@ -16,6 +16,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use thiserror::Error;
 
+use crate::domain::access::Denied;
 use crate::domain::ids::AnalysisId;
 use crate::domain::RuleError;
 
@@ -72,6 +73,12 @@ pub enum AppError {
     },
     #[error(transparent)]
     Rule(#[from] RuleError),
+    /// No token, or one that does not hold (expired, tampered, wrong audience...).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A known analysis, a role too low.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("this subscription fell {0} events behind and was closed; subscribe again (with `since` for badges)")]
@@ -90,12 +97,28 @@ impl AppError {
         Self::Internal(error.into())
     }
 
+    /// A refusal of the access rules, about `analysis` when there is one: a hidden analysis
+    /// answers exactly as an unknown one.
+    pub fn denied(denied: Denied, analysis: Option<AnalysisId>) -> Self {
+        match (denied, analysis) {
+            (Denied::Hidden, Some(id)) => Self::AnalysisNotFound(id),
+            (Denied::Unauthenticated, _) => Self::Unauthenticated(
+                "this needs a bearer token (Authorization: Bearer <token>)".into(),
+            ),
+            (Denied::Forbidden | Denied::Hidden, _) => {
+                Self::Forbidden("this token's role does not allow this".into())
+            }
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::AnalysisNotFound(_) => ErrorCode::AnalysisNotFound,
             Self::OpportunityNotFound { .. } => ErrorCode::OpportunityNotFound,
             Self::Rule(RuleError::InvalidInput(_)) => ErrorCode::InvalidInput,
             Self::Rule(RuleError::InvalidTransition { .. }) => ErrorCode::InvalidStatusTransition,
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::SubscriberLagged(_) => ErrorCode::SubscriberLagged,
             Self::Internal(_) => ErrorCode::Internal,
@@ -142,6 +165,8 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::AnalysisNotFound(_) | Self::OpportunityNotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Rule(_) | Self::SubscriberLagged(_) => StatusCode::BAD_REQUEST,
@@ -169,10 +194,19 @@ impl IntoResponse for AppError {
             self.client_message(),
             request_id,
         );
-        if let Self::RateLimited { retry_after_secs } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, retry_after_secs.into());
+        match self {
+            Self::RateLimited { retry_after_secs } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after_secs.into());
+            }
+            Self::Unauthenticated(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            _ => {}
         }
         response
     }

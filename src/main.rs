@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use progress_dashboard::clock::{Clock, SystemClock};
 use progress_dashboard::config::Config;
-use progress_dashboard::service::seed;
+use progress_dashboard::domain::access::{Claims, Role};
+use progress_dashboard::service::{auth, seed};
 use progress_dashboard::{db, graphql, startup, telemetry};
 use secrecy::ExposeSecret;
 
@@ -21,6 +22,8 @@ COMMANDS:
     export-schema [PATH]  write the GraphQL SDL (default: schema.graphql; - for stdout)
     seed-demo [--count N] add the example analysis and N other demo analyses (default 200)
     send-reports --due    send every email report due now, once (what the scheduler does)
+    mint-token --role viewer|owner|admin [--analysis ID]... [--ttl 1h] [--sub NAME]
+                          print a token signed with AUTH_JWT_SECRET (development, tests)
     help                  show this
 
 Configuration comes from environment variables; see README.md.";
@@ -63,6 +66,7 @@ async fn run() -> ExitCode {
         Some("export-schema") => export_schema(args.get(1).map(String::as_str)),
         Some("seed-demo") => seed_demo(config, &args[1..]).await,
         Some("send-reports") => send_reports(config, &args[1..]).await,
+        Some("mint-token") => mint_token(&config, &args[1..]),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -177,6 +181,8 @@ async fn send_reports(mut config: Config, args: &[String]) -> Result<()> {
     // One pass, here and now: no background tasks of the server's.
     config.reports_scheduler = false;
     config.cache_warm_count = 0;
+    // It serves nothing: no token will ever reach it.
+    config.auth_mode = progress_dashboard::config::AuthMode::Open;
     let app = startup::build(config, Arc::new(SystemClock)).await?;
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
@@ -200,4 +206,63 @@ async fn send_reports(mut config: Config, args: &[String]) -> Result<()> {
         app.services.state.reports.mailer.describe()
     );
     Ok(())
+}
+
+/// `mint-token`: claims from the flags, signed with `AUTH_JWT_SECRET`, printed alone on stdout.
+fn mint_token(config: &Config, args: &[String]) -> Result<()> {
+    let secret = config
+        .auth_jwt_secret
+        .as_ref()
+        .ok_or("mint-token signs with AUTH_JWT_SECRET: set it")?;
+    let mut role = None;
+    let mut analyses = Vec::new();
+    let mut ttl = 3600;
+    let mut sub = "dev".to_owned();
+    for pair in args.chunks(2) {
+        let [flag, value] = pair else {
+            return Err(format!("{} needs a value", pair[0]).into());
+        };
+        match flag.as_str() {
+            "--role" => {
+                role = Some(Role::parse(value).ok_or("--role takes viewer, owner or admin")?)
+            }
+            "--analysis" => analyses.push(
+                uuid::Uuid::parse_str(value)
+                    .map_err(|_| format!("--analysis {value:?} is not a UUID"))?
+                    .into(),
+            ),
+            "--ttl" => {
+                ttl = seconds(value).ok_or("--ttl takes a duration such as 90s, 30m, 1h or 7d")?
+            }
+            "--sub" => sub = value.clone(),
+            other => return Err(format!("unknown flag {other:?}").into()),
+        }
+    }
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        sub,
+        exp: now + ttl,
+        iat: Some(now),
+        role: role.ok_or("--role is required")?,
+        analyses,
+    };
+    println!("{}", auth::mint(secret.expose_secret(), &claims)?);
+    Ok(())
+}
+
+/// `90s`, `30m`, `1h`, `7d` or plain seconds.
+fn seconds(value: &str) -> Option<i64> {
+    let (number, unit) = match value.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&value[..i], c),
+        _ => (value, 's'),
+    };
+    let n: i64 = number.parse().ok().filter(|n| *n > 0)?;
+    let unit = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(unit)
 }

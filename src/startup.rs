@@ -15,7 +15,7 @@ use crate::cache::memory::MemoryCache;
 use crate::cache::redis::RedisCache;
 use crate::cache::Cache;
 use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::config::{AuthMode, Config};
 use crate::db::{self, StatementCounter};
 use crate::error::BoxError;
 use crate::events::memory::MemoryBus;
@@ -32,7 +32,12 @@ use crate::state::State;
 /// Migrates (when configured to), opens the pool, and starts the live layer's tasks.
 pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> {
     let state = state(config, clock).await?;
-    let services = Services::new(state.clone());
+    let services = Services::new(state.clone())?;
+    if state.config.auth_mode == AuthMode::Open {
+        tracing::warn!(
+            "AUTH_MODE=open: anyone who reaches this server may read and change every analysis"
+        );
+    }
     spawn_tasks(&services);
     tracing::info!(
         cache = state.cache.as_ref().map_or("off", |c| c.kind()),

@@ -1,6 +1,7 @@
 //! Pure product rules: no I/O, no HTTP or GraphQL types. Everything here is computed from plain data
 //! and an explicit `now`, so it is unit-tested without a database.
 
+pub mod access;
 pub mod achievements;
 pub mod analysis;
 pub mod badge;

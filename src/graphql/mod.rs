@@ -1,6 +1,7 @@
 //! The GraphQL layer: schema, roots, output types, dataloaders and the error contract.
 //! Resolvers load through dataloaders or call a service; they never write SQL.
 
+pub mod access;
 pub mod errors;
 pub mod inputs;
 pub mod limits;

@@ -6,6 +6,7 @@ use async_graphql::ErrorExtensions as _;
 use async_graphql::ResultExt as _;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
+use super::access;
 use super::inputs::{RecordAnalysisInput, UpdateProgressInput};
 use super::loaders::{DashboardKey, Loaders};
 use super::reports::{EmailSubscription, SubscribeToReportsInput};
@@ -43,12 +44,13 @@ pub struct MutationRoot;
 
 #[Object(name = "Mutation")]
 impl MutationRoot {
-    /// For the analysis pipeline (an admin operation once authentication is on).
+    /// For the analysis pipeline (admin).
     async fn record_analysis(
         &self,
         ctx: &Context<'_>,
         input: RecordAnalysisInput,
     ) -> Result<RecordAnalysisPayload> {
+        access::admin(ctx)?;
         let services = ctx.data::<Services>()?;
         let now = services.state.clock.now();
         let recorded = record_analysis::record(services, input.into(), now)
@@ -66,12 +68,13 @@ impl MutationRoot {
         })
     }
 
-    /// Subscribes an email to weekly or monthly reports (subscribing again updates and reactivates).
+    /// Subscribes an email to weekly or monthly reports (subscribing again updates and reactivates); the analysis' owner.
     async fn subscribe_to_reports(
         &self,
         ctx: &Context<'_>,
         input: SubscribeToReportsInput,
     ) -> Result<EmailSubscription> {
+        access::write(ctx, input.analysis_id.into())?;
         let services = ctx.data::<Services>()?;
         let sub = reports::subscribe(services, input.into(), services.state.clock.now())
             .await
@@ -86,12 +89,13 @@ impl MutationRoot {
         Ok(true)
     }
 
-    /// Moves one opportunity to a new status; lists the badges this change earned.
+    /// Moves one opportunity to a new status; lists the badges this change earned (the analysis' owner).
     async fn update_progress(
         &self,
         ctx: &Context<'_>,
         input: UpdateProgressInput,
     ) -> Result<UpdateProgressPayload> {
+        access::write(ctx, input.analysis_id.into())?;
         let services = ctx.data::<Services>()?;
         let now = services.state.clock.now();
         let opportunity_id = input.opportunity_id.trim().to_owned();

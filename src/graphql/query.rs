@@ -4,6 +4,7 @@ use async_graphql::ErrorExtensions as _;
 use async_graphql::{Context, Object, Result};
 use uuid::Uuid;
 
+use super::access;
 use super::loaders::{CatalogKey, DashboardKey, Loaders};
 use super::types::{BadgeDefinition, Dashboard};
 use crate::domain::ids::AnalysisId;
@@ -20,6 +21,7 @@ impl QueryRoot {
     /// One analysis' dashboard. Unknown id: error ANALYSIS_NOT_FOUND.
     async fn dashboard(&self, ctx: &Context<'_>, analysis_id: Uuid) -> Result<Dashboard> {
         let analysis_id = AnalysisId::from(analysis_id);
+        access::read(ctx, analysis_id)?;
         let now = ctx.data::<Services>()?.state.clock.now();
         let data = ctx
             .data::<Loaders>()?
@@ -30,7 +32,7 @@ impl QueryRoot {
         Ok(Dashboard::new(data, now))
     }
 
-    /// Several dashboards in one round trip (unknown ids are skipped; at most 100 ids).
+    /// Several dashboards in one round trip (unknown ids, and those the caller may not see, are skipped; at most 100 ids).
     #[graphql(complexity = "analysis_ids.len() * child_complexity + 1")]
     async fn dashboards(
         &self,
@@ -44,7 +46,13 @@ impl QueryRoot {
             ))
             .extend());
         }
-        let analysis_ids: Vec<AnalysisId> = analysis_ids.into_iter().map(Into::into).collect();
+        access::known(ctx)?;
+        let caller = access::caller(ctx);
+        let analysis_ids: Vec<AnalysisId> = analysis_ids
+            .into_iter()
+            .map(AnalysisId::from)
+            .filter(|id| caller.sees(*id))
+            .collect();
         let now = ctx.data::<Services>()?.state.clock.now();
         let mut found = ctx
             .data::<Loaders>()?
@@ -59,14 +67,16 @@ impl QueryRoot {
             .collect())
     }
 
-    /// Cache and live figures of the instance that answers (an admin query).
-    async fn service_stats(&self) -> super::stats::ServiceStats {
-        super::stats::ServiceStats
+    /// Cache and live figures of the instance that answers (admin).
+    async fn service_stats(&self, ctx: &Context<'_>) -> Result<super::stats::ServiceStats> {
+        access::admin(ctx)?;
+        Ok(super::stats::ServiceStats)
     }
 
     /// The active badge catalog, in display order.
     #[graphql(complexity = "crate::domain::badge::MAX_BADGES * child_complexity + 1")]
     async fn badge_catalog(&self, ctx: &Context<'_>) -> Result<Vec<BadgeDefinition>> {
+        access::known(ctx)?;
         let catalog = ctx
             .data::<Loaders>()?
             .load_one(CatalogKey)

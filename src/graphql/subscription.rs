@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
+use super::access;
 use super::loaders::{DashboardKey, Loaders};
 use super::types::{Badge, Metrics, ProgressSummary};
 use crate::domain::ids::AnalysisId;
@@ -66,8 +67,10 @@ fn lagged(l: Lagged) -> async_graphql::Error {
     AppError::SubscriberLagged(l.0).extend()
 }
 
-/// Subscriptions to an unknown analysis fail at once rather than wait forever.
+/// Subscriptions to an unknown analysis (or one the caller may not see) fail at once rather than
+/// wait forever.
 async fn ensure_exists(ctx: &Context<'_>, analysis_id: AnalysisId) -> Result<()> {
+    access::read(ctx, analysis_id)?;
     ctx.data::<Loaders>()?
         .load_one(DashboardKey(analysis_id))
         .await
@@ -120,12 +123,13 @@ impl SubscriptionRoot {
         }))
     }
 
-    /// Platform KPIs for the period, pushed on each period tick (computed only while someone listens).
+    /// Platform KPIs for the period, pushed on each period tick (computed only while someone listens; admin).
     async fn platform_kpis(
         &self,
         ctx: &Context<'_>,
         period: KpiPeriod,
     ) -> Result<impl Stream<Item = PlatformKpis> + use<>> {
+        access::admin(ctx)?;
         let services = ctx.data::<Services>()?;
         Ok(
             live::platform_kpis(services, period.into()).map(move |s| PlatformKpis {

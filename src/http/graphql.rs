@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::negotiate::ResponseType;
 use super::App;
-use super::{request_id, ws};
+use super::{caller, refuse, request_id, ws};
 use crate::error::json_error;
 use crate::error::ErrorCode;
 use crate::graphql::errors::{complete, is_request_error, refused};
@@ -40,8 +40,14 @@ pub async fn get(
     let Some(kind) = ResponseType::negotiate(&headers) else {
         return not_acceptable(id);
     };
+    let caller = match caller(&app, &headers) {
+        Ok(c) => c,
+        Err(e) => return refuse(e, &id),
+    };
     match async_graphql::http::parse_query_string(uri.query().unwrap_or_default()) {
-        Ok(request) if !request.query.is_empty() => run(&app, Method::GET, kind, request, id).await,
+        Ok(request) if !request.query.is_empty() => {
+            run(&app, Method::GET, kind, request.data(caller), id).await
+        }
         Ok(_) => malformed("a `query` parameter is required", id),
         Err(e) => malformed(e, id),
     }
@@ -89,8 +95,15 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
             )
         }
     };
+    let caller = match caller(&app, &headers) {
+        Ok(c) => c,
+        Err(e) => return refuse(e, &id),
+    };
     match serde_json::from_slice::<Params>(&bytes) {
-        Ok(params) => run(&app, Method::POST, kind, params.into_request(), id).await,
+        Ok(params) => {
+            let request = params.into_request().data(caller);
+            run(&app, Method::POST, kind, request, id).await
+        }
         Err(e) => malformed(e, id),
     }
 }

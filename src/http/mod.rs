@@ -25,7 +25,8 @@ use tower_http::LatencyUnit;
 use tracing::Level;
 
 use crate::config::Config;
-use crate::error::{json_error, ErrorCode};
+use crate::domain::access::Caller;
+use crate::error::{json_error, AppError, ErrorCode};
 use crate::graphql::parsed::KnownDocuments;
 use crate::graphql::AppSchema;
 use crate::service::Services;
@@ -140,6 +141,20 @@ fn keep_safe_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::R
         request.headers_mut().remove(REQUEST_ID);
     }
     request
+}
+
+/// The caller named by the `Authorization` header; a header without a valid token is an error
+/// (a 401 once [`refuse`]d).
+pub(crate) fn caller(app: &App, headers: &HeaderMap) -> Result<Caller, AppError> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    app.services.auth.caller(authorization)
+}
+
+/// An application error as this request's response (its id in the body).
+pub(crate) fn refuse(e: AppError, request_id: &str) -> Response {
+    crate::error::REQUEST_ID.sync_scope(request_id.to_owned(), || e.into_response())
 }
 
 pub(crate) fn request_id(headers: &HeaderMap) -> String {

@@ -7,10 +7,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use uuid::Uuid;
 
-use super::request_id;
 use super::App;
+use super::{caller, refuse, request_id};
 use crate::domain::ids::AnalysisId;
-use crate::error::{self, AppError};
+use crate::error::AppError;
 use crate::service::{documents, reports};
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -65,10 +65,18 @@ pub async fn document(
     headers: HeaderMap,
 ) -> Response {
     let id = request_id(&headers);
+    let caller = match caller(&app, &headers) {
+        Ok(c) => c,
+        Err(e) => return refuse(e, &id),
+    };
     let result = async {
         let analysis_id = Uuid::parse_str(&analysis_id)
             .map(AnalysisId::from)
             .map_err(|_| AppError::invalid_input(format!("{analysis_id:?} is not a UUID")))?;
+        // an analysis the caller may not see is a 404, as an unknown one
+        caller
+            .read(analysis_id)
+            .map_err(|d| AppError::denied(d, Some(analysis_id)))?;
         let param = |name: &str| params.get(name).map(String::as_str);
         let format = documents::parse_format(param("format"))?;
         let sections = documents::parse_sections(param("sections"))?;
@@ -105,6 +113,6 @@ pub async fn document(
             )
                 .into_response()
         }
-        Err(e) => error::REQUEST_ID.sync_scope(id, || e.into_response()),
+        Err(e) => refuse(e, &id),
     }
 }

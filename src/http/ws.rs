@@ -25,6 +25,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::App;
+use crate::domain::access::Caller;
 use crate::error::json_error;
 use crate::error::ErrorCode;
 use crate::graphql::errors::{complete, is_request_error, refused};
@@ -412,7 +413,21 @@ impl Connection {
                 format!("Forbidden: connection_init payload over {MAX_INIT_PAYLOAD} bytes"),
             );
         }
-        self.session = Some(Arc::new(Data::default()));
+        // The caller, from Apollo's `connectionParams` convention: {"authorization": "Bearer …"}.
+        let authorization = payload.get("authorization").and_then(|a| a.as_str());
+        let caller =
+            match self.app.services.auth.caller(authorization) {
+                Ok(Caller::Anonymous) => return Step::Close(
+                    4403,
+                    "Forbidden: send {\"authorization\": \"Bearer <token>\"} in connection_init"
+                        .into(),
+                ),
+                Ok(caller) => caller,
+                Err(e) => return Step::Close(4403, format!("Forbidden: {e}")),
+            };
+        let mut data = Data::default();
+        data.insert(caller);
+        self.session = Some(Arc::new(data));
         Step::Send(vec![text(&ServerMessage::ConnectionAck)])
     }
 

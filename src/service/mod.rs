@@ -3,6 +3,7 @@
 //! explicit `now`. Also the repositories that remember across requests: dashboards (read-through,
 //! single flight), platform KPI tickers, report rate limits.
 
+pub mod auth;
 pub mod dashboards;
 pub mod documents;
 pub mod limiter;
@@ -19,6 +20,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use crate::state::State;
+use auth::{AuthSetupError, Authenticator};
 use dashboards::Dashboards;
 use documents::DocumentLimits;
 use platform::PlatformKpis;
@@ -32,12 +34,16 @@ pub struct Services {
     pub dashboards: Arc<Dashboards>,
     pub platform: Arc<PlatformKpis>,
     pub document_limits: Arc<DocumentLimits>,
+    /// Bearer tokens, verified and remembered.
+    pub auth: Arc<Authenticator>,
 }
 
 impl Services {
-    pub fn new(state: State) -> Self {
+    /// Fails when tokens cannot be checked as configured (`AUTH_MODE=jwt` without a key).
+    pub fn new(state: State) -> Result<Self, AuthSetupError> {
         let config = &state.config;
-        Self {
+        Ok(Self {
+            auth: Arc::new(Authenticator::new(config)?),
             dashboards: Arc::new(Dashboards::new(state.pool.clone(), state.cache.clone())),
             platform: Arc::new(PlatformKpis::new(
                 state.pool.clone(),
@@ -49,7 +55,7 @@ impl Services {
                 positive(config.reports_per_analysis_per_minute),
             )),
             state,
-        }
+        })
     }
 }
 

@@ -628,6 +628,7 @@ pub async fn spawn_binary(db: &TestDb, env: &[(&str, &str)]) -> (tokio::process:
         .env("HOST", "127.0.0.1")
         .env("PORT", "0")
         .env("LOG_FORMAT", "json")
+        .env("AUTH_MODE", "open")
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -1,5 +1,6 @@
 //! One integration-test binary: the real server on port 0, over HTTP, against real PostgreSQL.
 
+mod access;
 mod apollo;
 mod architecture;
 mod badges;

@@ -1,0 +1,46 @@
+//! The access rules at the resolvers: every request carries its [`Caller`] (HTTP from the
+//! `Authorization` header, WebSocket from `connection_init`); one without is anonymous.
+
+use async_graphql::{Context, ErrorExtensions, Result};
+
+use crate::domain::access::Caller;
+use crate::domain::ids::AnalysisId;
+use crate::error::AppError;
+
+static ANONYMOUS: Caller = Caller::Anonymous;
+
+/// The request's caller.
+pub fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
+    ctx.data_opt::<Caller>().unwrap_or(&ANONYMOUS)
+}
+
+/// May read and watch the analysis; a hidden one is `ANALYSIS_NOT_FOUND`.
+pub fn read(ctx: &Context<'_>, analysis: AnalysisId) -> Result<()> {
+    caller(ctx)
+        .read(analysis)
+        .map_err(|d| AppError::denied(d, Some(analysis)).extend())
+}
+
+/// May change the analysis (owner and up).
+pub fn write(ctx: &Context<'_>, analysis: AnalysisId) -> Result<()> {
+    caller(ctx)
+        .write(analysis)
+        .map_err(|d| AppError::denied(d, Some(analysis)).extend())
+}
+
+/// An admin's operation.
+pub fn admin(ctx: &Context<'_>) -> Result<()> {
+    caller(ctx)
+        .admin()
+        .map_err(|d| AppError::denied(d, None).extend())
+}
+
+/// Any known caller (a token of any role, or open mode).
+pub fn known(ctx: &Context<'_>) -> Result<()> {
+    match caller(ctx) {
+        Caller::Anonymous => {
+            Err(AppError::denied(crate::domain::access::Denied::Unauthenticated, None).extend())
+        }
+        _ => Ok(()),
+    }
+}

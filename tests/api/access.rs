@@ -1,0 +1,371 @@
+//! Access through the real server in `AUTH_MODE=jwt`: every operation × role over HTTP, the
+//! subscriptions over both WebSocket subprotocols, report downloads, and tokens that must not hold.
+
+use std::time::Duration;
+
+use progress_dashboard::config::AuthMode;
+use progress_dashboard::domain::access::{Claims, Role};
+use progress_dashboard::service::auth::mint;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::ws_client::*;
+
+const SECRET: &str = "access tests secret";
+
+async fn jwt_app() -> TestApp {
+    TestApp::spawn_with(|c| {
+        c.auth_mode = AuthMode::Jwt;
+        c.auth_jwt_secret = Some(SECRET.into());
+    })
+    .await
+}
+
+fn claims(role: Role, analyses: &[&str], ttl: i64) -> Claims {
+    let now = chrono::Utc::now().timestamp();
+    Claims {
+        sub: format!("{}-caller", role.as_str()),
+        exp: now + ttl,
+        iat: Some(now),
+        role,
+        analyses: analyses
+            .iter()
+            .map(|a| uuid::Uuid::parse_str(a).unwrap().into())
+            .collect(),
+    }
+}
+
+fn token(role: Role, analyses: &[&str]) -> String {
+    mint(SECRET, &claims(role, analyses, 3600)).unwrap()
+}
+
+/// POSTs an operation with an optional bearer token; status and JSON body.
+async fn call(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+    let mut r = app
+        .client
+        .post(app.graphql_url())
+        .json(&json!({"query": query, "variables": variables}));
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    let r = r.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// "ok", or the error code of the operation's only error.
+fn outcome(body: &Value) -> String {
+    match body["errors"].as_array() {
+        None => "ok".into(),
+        Some(e) => e[0]["extensions"]["code"].as_str().unwrap_or("?").into(),
+    }
+}
+
+/// Two analyses recorded by an admin: A (the one the tokens name) and B.
+async fn two_analyses(app: &TestApp) -> (String, String) {
+    let admin = token(Role::Admin, &[]);
+    let mut ids = Vec::new();
+    for url in ["https://a.example.com", "https://b.example.com"] {
+        let (_, r) = call(
+            app,
+            Some(&admin),
+            RECORD,
+            json!({"input": analysis_input(url, EXAMPLE)}),
+        )
+        .await;
+        ids.push(
+            r["data"]["recordAnalysis"]["dashboard"]["analysisId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{r}"))
+                .to_owned(),
+        );
+    }
+    (ids[0].clone(), ids[1].clone())
+}
+
+/// The callers of the matrix: none, viewer and owner of A, admin, and an owner of B only.
+fn callers(a: &str, b: &str) -> Vec<(&'static str, Option<String>)> {
+    vec![
+        ("none", None),
+        ("viewer", Some(token(Role::Viewer, &[a]))),
+        ("owner", Some(token(Role::Owner, &[a]))),
+        ("admin", Some(token(Role::Admin, &[]))),
+        ("other", Some(token(Role::Owner, &[b]))),
+    ]
+}
+
+#[tokio::test]
+async fn every_operation_by_every_role_over_http() {
+    let app = jwt_app().await;
+    let (a, b) = two_analyses(&app).await;
+    let unauth = "UNAUTHENTICATED";
+    let ops: Vec<(&str, String, Value, [&str; 5])> = vec![
+        ("dashboard", "query($id: UUID!) { dashboard(analysisId: $id) { analysisId } }".into(), json!({"id": a}),
+            [unauth, "ok", "ok", "ok", "ANALYSIS_NOT_FOUND"]),
+        ("recordAnalysis", RECORD.into(), json!({"input": analysis_input("https://c.example.com", EXAMPLE)}),
+            [unauth, "FORBIDDEN", "FORBIDDEN", "ok", "FORBIDDEN"]),
+        ("updateProgress", UPDATE.into(), json!({"input": {"analysisId": a, "opportunityId": "value_creation", "status": "IN_PROGRESS"}}),
+            [unauth, "FORBIDDEN", "ok", "ok", "ANALYSIS_NOT_FOUND"]),
+        ("subscribeToReports", "mutation($input: SubscribeToReportsInput!) { subscribeToReports(input: $input) { id } }".into(),
+            json!({"input": {"analysisId": a, "email": "x@example.com", "frequency": "WEEKLY"}}),
+            [unauth, "FORBIDDEN", "ok", "ok", "ANALYSIS_NOT_FOUND"]),
+        ("serviceStats", "{ serviceStats { cache { backend } } }".into(), json!({}),
+            [unauth, "FORBIDDEN", "FORBIDDEN", "ok", "FORBIDDEN"]),
+        ("badgeCatalog", "{ badgeCatalog { slug } }".into(), json!({}),
+            [unauth, "ok", "ok", "ok", "ok"]),
+    ];
+    let callers = callers(&a, &b);
+    let mut wrong = Vec::new();
+    for (name, query, variables, expected) in &ops {
+        for ((who, token), want) in callers.iter().zip(expected) {
+            let (_, body) = call(&app, token.as_deref(), query, variables.clone()).await;
+            let got = outcome(&body);
+            if got != *want {
+                wrong.push(format!("{name} as {who}: {got}, want {want}: {body}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // `dashboards` skips what the caller may not see, exactly as unknown ids
+    let q = "query($ids: [UUID!]!) { dashboards(analysisIds: $ids) { analysisId } }";
+    let want: [&[&str]; 4] = [&[&a], &[&a], &[&a, &b], &[&b]];
+    for ((who, token), want) in callers[1..].iter().zip(want) {
+        let (_, body) = call(&app, token.as_deref(), q, json!({"ids": [a, b]})).await;
+        let got: Vec<&str> = body["data"]["dashboards"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{who}: {body}"))
+            .iter()
+            .map(|d| d["analysisId"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, want, "{who}");
+    }
+    let (_, body) = call(&app, None, q, json!({"ids": [a]})).await;
+    assert_eq!(outcome(&body), unauth);
+}
+
+/// GET /reports/{id} as HTML with an optional bearer token; status and JSON body (if any).
+async fn download(app: &TestApp, id: &str, token: Option<&str>) -> (u16, Value) {
+    let mut r = app
+        .client
+        .get(format!("{}/reports/{id}?format=html", app.base));
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    let r = r.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Moves A's `value_creation` as `token`; the operation must succeed.
+async fn move_to(app: &TestApp, token: &str, a: &str, status: &str) {
+    let input = json!({"analysisId": a, "opportunityId": "value_creation", "status": status});
+    let (_, r) = call(app, Some(token), UPDATE, json!({ "input": input })).await;
+    assert_eq!(outcome(&r), "ok", "{r}");
+}
+
+#[tokio::test]
+async fn report_downloads_need_a_token_and_hide_other_analyses() {
+    let app = jwt_app().await;
+    let (a, b) = two_analyses(&app).await;
+    let want = [401, 200, 200, 200, 404];
+    for ((who, token), want) in callers(&a, &b).into_iter().zip(want) {
+        assert_eq!(download(&app, &a, token.as_deref()).await.0, want, "{who}");
+    }
+    // the hidden analysis answers exactly as one that does not exist
+    let (_, hidden) = download(&app, &a, Some(&token(Role::Owner, &[&b]))).await;
+    let unknown_id = uuid::Uuid::new_v4();
+    let admin = token(Role::Admin, &[]);
+    let (_, unknown) = download(&app, &unknown_id.to_string(), Some(&admin)).await;
+    assert_eq!(
+        hidden["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace(&a, "ID"),
+        unknown["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .replace(&unknown_id.to_string(), "ID")
+    );
+}
+
+#[tokio::test]
+async fn tokens_that_do_not_hold_are_refused_with_401() {
+    let app = TestApp::spawn_with(|c| {
+        c.auth_mode = AuthMode::Jwt;
+        c.auth_jwt_secret = Some(SECRET.into());
+        c.auth_jwt_audience = Some("dashboard-api".into());
+    })
+    .await;
+    let q = "{ badgeCatalog { slug } }";
+    let with_aud = |c: Claims, aud: &str| {
+        let mut v = serde_json::to_value(&c).unwrap();
+        v["aud"] = json!(aud);
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &v,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
+    let good = with_aud(claims(Role::Viewer, &[], 3600), "dashboard-api");
+    let (status, body) = call(&app, Some(&good), q, json!({})).await;
+    assert_eq!((status, outcome(&body).as_str()), (200, "ok"), "{body}");
+
+    let expired = with_aud(claims(Role::Viewer, &[], -120), "dashboard-api");
+    let wrong_audience = with_aud(claims(Role::Viewer, &[], 3600), "another-api");
+    let mut tampered = good.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    // alg none: a header and claims with no signature at all
+    let b64 = |v: &Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let mut unsigned_claims = serde_json::to_value(claims(Role::Admin, &[], 3600)).unwrap();
+    unsigned_claims["aud"] = json!("dashboard-api");
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&unsigned_claims)
+    );
+    let other_secret = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims(Role::Admin, &[], 3600),
+        &jsonwebtoken::EncodingKey::from_secret(b"not the secret"),
+    )
+    .unwrap();
+    for (what, token) in [
+        ("expired", expired.as_str()),
+        ("wrong audience", wrong_audience.as_str()),
+        ("tampered signature", tampered.as_str()),
+        ("alg none", alg_none.as_str()),
+        ("another secret", other_secret.as_str()),
+        ("not a JWT", "hello"),
+    ] {
+        let (status, body) = call(&app, Some(token), q, json!({})).await;
+        assert_eq!(status, 401, "{what}: {body}");
+        assert_eq!(outcome(&body), "UNAUTHENTICATED", "{what}: {body}");
+    }
+    let r = app
+        .client
+        .post(app.graphql_url())
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .json(&json!({"query": q}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["www-authenticate"], "Bearer");
+}
+
+#[tokio::test]
+async fn websocket_callers_are_known_at_connection_init() {
+    let app = jwt_app().await;
+    let (a, b) = two_analyses(&app).await;
+    let kpi = "subscription($id: UUID!) { kpiUpdated(analysisId: $id) { analysisId } }";
+    let platform = "subscription { platformKpis(period: MINUTE) { period } }";
+    for protocol in [TRANSPORT_WS, LEGACY_WS] {
+        for payload in [json!({}), json!({"authorization": "Bearer nope"})] {
+            let mut ws = WsClient::connect(&app.base, protocol).await;
+            ws.send(json!({"type": "connection_init", "payload": payload}))
+                .await;
+            assert_eq!(
+                ws.closed_with(Duration::from_secs(5)).await,
+                Some(4403),
+                "{protocol} {payload}"
+            );
+        }
+        let viewer = format!("Bearer {}", token(Role::Viewer, &[&a]));
+        let mut ws = WsClient::connect(&app.base, protocol).await;
+        ws.send(json!({"type": "connection_init", "payload": {"authorization": viewer}}))
+            .await;
+        assert_eq!(
+            ws.raw(Duration::from_secs(5)).await.unwrap()["type"],
+            "connection_ack"
+        );
+        ws.subscribe("mine", kpi, json!({"id": a})).await;
+        ws.subscribe("theirs", kpi, json!({"id": b})).await;
+        ws.subscribe("platform", platform, json!({})).await;
+        let mut codes = std::collections::BTreeMap::new();
+        for _ in 0..10 {
+            if codes.len() == 2 {
+                break;
+            }
+            let m = ws.raw(Duration::from_secs(5)).await.unwrap();
+            let error = match m["type"].as_str() {
+                Some("error") if m["payload"].is_array() => &m["payload"][0],
+                Some("error") => &m["payload"],
+                Some("data" | "next") => &m["payload"]["errors"][0],
+                Some("complete") => continue,
+                _ => panic!("{protocol}: {m}"),
+            };
+            codes.insert(
+                m["id"].as_str().unwrap().to_owned(),
+                error["extensions"]["code"].clone(),
+            );
+        }
+        assert_eq!(codes["theirs"], "ANALYSIS_NOT_FOUND", "{protocol}");
+        assert_eq!(codes["platform"], "FORBIDDEN", "{protocol}");
+        // the viewer's own analysis speaks after a change by its owner
+        let owner = token(Role::Owner, &[&a]);
+        move_to(&app, &owner, &a, "IN_PROGRESS").await;
+        assert_eq!(
+            ws.data("mine").await["kpiUpdated"]["analysisId"],
+            a.as_str()
+        );
+        move_to(&app, &owner, &a, "NOT_STARTED").await;
+        ws.data("mine").await;
+    }
+}
+
+#[tokio::test]
+async fn mint_token_signs_what_the_server_accepts_and_jwt_mode_needs_a_key() {
+    let app = jwt_app().await;
+    let (a, _) = two_analyses(&app).await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+        .args([
+            "mint-token",
+            "--role",
+            "viewer",
+            "--analysis",
+            &a,
+            "--ttl",
+            "10m",
+            "--sub",
+            "jane",
+        ])
+        .env("AUTH_JWT_SECRET", SECRET)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let minted = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (_, r) = call(
+        &app,
+        Some(&minted),
+        "query($id: UUID!) { dashboard(analysisId: $id) { analysisId } }",
+        json!({"id": a}),
+    )
+    .await;
+    assert_eq!(outcome(&r), "ok", "{r}");
+
+    let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.db.url)
+        .env("PORT", "0")
+        .env("AUTH_MODE", "jwt")
+        .env_remove("AUTH_JWT_SECRET")
+        .env_remove("AUTH_JWT_PUBLIC_KEY")
+        .output()
+        .await
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("AUTH_JWT_SECRET") && stderr.contains("AUTH_JWT_PUBLIC_KEY"),
+        "{stderr}"
+    );
+}
