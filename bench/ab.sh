@@ -4,6 +4,8 @@
 #   cp target/release/progress-dashboard /tmp/old    # before the change
 #   ...change, cargo build --release...
 #   bash bench/ab.sh /tmp/old target/release/progress-dashboard [ROUNDS]
+# AB_AUTH=1: both servers in AUTH_MODE=jwt and every request with a viewer's bearer token (a binary
+# from before authentication ignores both), to measure what checking tokens costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -15,6 +17,11 @@ bench_load_tools
 "$new" seed-demo --count 200 >/dev/null
 
 QUERY_BODY=$(dashboard_query_body); export QUERY_BODY
+if [ -n "${AB_AUTH:-}" ]; then
+    export AUTH_MODE=jwt AUTH_JWT_SECRET=bench-secret
+    AUTHORIZATION="Bearer $("$new" mint-token --role viewer --analysis 550e8400-e29b-41d4-a716-446655440000 --ttl 1h)"
+    export AUTHORIZATION
+fi
 
 port=$bench_port
 runs=()

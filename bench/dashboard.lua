@@ -18,6 +18,8 @@ end
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+-- AUTHORIZATION="Bearer …": every request carries the token (bench/ab.sh with AB_AUTH=1)
+if os.getenv("AUTHORIZATION") then wrk.headers["Authorization"] = os.getenv("AUTHORIZATION") end
 
 function request()
   n = n + 1

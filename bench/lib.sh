@@ -138,7 +138,8 @@ check_bodies() {
     [ -n "${BODIES_FILE:-}" ] && mapfile -t lines <"$BODIES_FILE"
     for _ in $(seq 1 "$n"); do
         line=${lines[$((i++ % ${#lines[@]}))]}
-        body=$(curl -s -w '\n%{http_code}' -H 'content-type: application/json' -d "$line" "http://127.0.0.1:$port/graphql")
+        body=$(curl -s -w '\n%{http_code}' -H 'content-type: application/json' \
+            ${AUTHORIZATION:+-H "authorization: $AUTHORIZATION"} -d "$line" "http://127.0.0.1:$port/graphql")
         if [ "${body##*$'\n'}" != 200 ] || grep -q '"errors"' <<<"$body"; then
             echo "port $port answered badly: $body" >&2; exit 1
         fi
