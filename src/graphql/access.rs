@@ -2,6 +2,8 @@
 //! `Authorization` header, WebSocket from `connection_init`); one without is anonymous.
 
 use async_graphql::{Context, ErrorExtensions, Result};
+use futures_util::{Stream, StreamExt};
+use tokio::sync::watch;
 
 use crate::domain::access::Caller;
 use crate::domain::ids::AnalysisId;
@@ -43,4 +45,34 @@ pub fn known(ctx: &Context<'_>) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// A WebSocket connection's caller as it is now (a re-authenticating ping replaces it): live
+/// operations recheck it on every event.
+#[derive(Clone)]
+pub struct LiveCaller(pub watch::Receiver<Caller>);
+
+/// `events` for as long as the connection's caller may still read `analysis`: the first event
+/// after that is an error (as the access rules word it), and the end.
+pub fn while_readable<T: Send + 'static>(
+    ctx: &Context<'_>,
+    analysis: AnalysisId,
+    events: impl Stream<Item = Result<T>> + Send + 'static,
+) -> impl Stream<Item = Result<T>> + Send + 'static {
+    let live = ctx.data_opt::<LiveCaller>().cloned();
+    events
+        .map(move |event| match &live {
+            Some(LiveCaller(caller)) => match caller.borrow().read(analysis) {
+                Ok(()) => event,
+                Err(d) => Err(AppError::denied(d, Some(analysis)).extend()),
+            },
+            None => event,
+        })
+        .scan(false, |ended, event| {
+            let item = (!*ended).then(|| {
+                *ended = event.is_err();
+                event
+            });
+            std::future::ready(item)
+        })
 }

@@ -95,13 +95,14 @@ impl SubscriptionRoot {
         let awards = live::badge_awards(services, analysis_id.into(), since)
             .await
             .extend()?;
-        Ok(awards.map(move |a| {
+        let awards = awards.map(move |a| {
             a.map(|award| BadgeAwarded {
                 analysis_id,
                 badge: Badge::from(&award),
             })
             .map_err(lagged)
-        }))
+        });
+        Ok(access::while_readable(ctx, analysis_id.into(), awards))
     }
 
     /// Metrics and progress summary of one analysis after every change to it.
@@ -112,7 +113,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<KpiUpdate>> + use<>> {
         ensure_exists(ctx, analysis_id.into()).await?;
         let services = ctx.data::<Services>()?;
-        Ok(live::kpi_updates(services, analysis_id.into()).map(|u| {
+        let updates = live::kpi_updates(services, analysis_id.into()).map(|u| {
             u.map(|u| KpiUpdate {
                 analysis_id: u.analysis_id.get(),
                 metrics: u.metrics.into(),
@@ -120,7 +121,8 @@ impl SubscriptionRoot {
                 at: u.at,
             })
             .map_err(lagged)
-        }))
+        });
+        Ok(access::while_readable(ctx, analysis_id.into(), updates))
     }
 
     /// Platform KPIs for the period, pushed on each period tick (computed only while someone listens; admin).

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_graphql::http::WebSocketProtocols as Protocols;
 use async_graphql::{Data, Request, Response};
@@ -24,10 +25,13 @@ use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 
+use tokio::sync::watch;
+
 use super::App;
 use crate::domain::access::Caller;
 use crate::error::json_error;
 use crate::error::ErrorCode;
+use crate::graphql::access::LiveCaller;
 use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
@@ -206,14 +210,30 @@ pub async fn upgrade(
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ClientMessage {
-    ConnectionInit { payload: Option<serde_json::Value> },
-    Subscribe { id: String, payload: Request },
-    Complete { id: String },
-    Ping {},
+    ConnectionInit {
+        payload: Option<serde_json::Value>,
+    },
+    Subscribe {
+        id: String,
+        payload: Request,
+    },
+    Complete {
+        id: String,
+    },
+    Ping {
+        /// `{"authorization": "Bearer …"}` replaces the connection's token in place.
+        #[serde(default)]
+        payload: Option<serde_json::Value>,
+    },
     Pong {},
     // graphql-ws (legacy) names.
-    Start { id: String, payload: Request },
-    Stop { id: String },
+    Start {
+        id: String,
+        payload: Request,
+    },
+    Stop {
+        id: String,
+    },
     ConnectionTerminate,
 }
 
@@ -262,6 +282,11 @@ struct Connection {
     connection_id: Arc<str>,
     /// Set once `connection_init` is acknowledged.
     session: Option<Arc<Data>>,
+    /// The caller that live operations recheck on every event; replaced by a re-authenticating
+    /// ping.
+    live: Option<watch::Sender<Caller>>,
+    /// When the token expires: the connection closes then (4403) unless a fresh one came.
+    expires: Option<tokio::time::Instant>,
     init_seen: bool,
     operations: HashMap<Arc<str>, AbortHandle>,
     running: SelectAll<BoxStream<'static, Item>>,
@@ -281,6 +306,8 @@ impl Connection {
             protocol,
             connection_id: uuid::Uuid::new_v4().to_string().into(),
             session: None,
+            live: None,
+            expires: None,
             init_seen: false,
             operations: HashMap::new(),
             running: SelectAll::new(),
@@ -306,7 +333,16 @@ impl Connection {
         let mut heard = true;
         let init_deadline = tokio::time::sleep(self.app.config.ws_init_timeout);
         tokio::pin!(init_deadline);
+        let expiry = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(expiry);
+        let mut armed = None;
         loop {
+            if armed != self.expires {
+                armed = self.expires;
+                if let Some(at) = armed {
+                    expiry.as_mut().reset(at);
+                }
+            }
             let out = tokio::select! {
                 frame = stream.next() => {
                     heard = true;
@@ -337,25 +373,16 @@ impl Connection {
                 () = &mut init_deadline, if self.session.is_none() => {
                     Step::Close(4408, "Connection initialisation timeout".into())
                 }
+                () = &mut expiry, if armed.is_some() => {
+                    Step::Close(4403, "Forbidden: the token expired; send a fresh one in a ping before it does".into())
+                }
             };
             let messages = match out {
                 Step::Send(m) => m,
                 Step::Close(code, reason) => vec![close(code, &reason)],
                 Step::Stop => break,
             };
-            let mut closing = false;
-            for m in messages {
-                closing |= matches!(m, Message::Close(_));
-                match tokio::time::timeout(send_timeout, sink.send(m)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => return,
-                    Err(_) => {
-                        tracing::debug!(connection = %self.connection_id, "websocket reader too slow; dropped");
-                        return;
-                    }
-                }
-            }
-            if closing {
+            if !deliver(&mut sink, messages, send_timeout, &self.connection_id).await {
                 break;
             }
         }
@@ -384,7 +411,14 @@ impl Connection {
                     Vec::new()
                 })
             }
-            ClientMessage::Ping {} if !legacy => Step::Send(vec![text(&ServerMessage::Pong)]),
+            ClientMessage::Ping { payload } if !legacy => {
+                match payload.as_ref().and_then(|p| p.get("authorization")) {
+                    Some(authorization) if self.session.is_some() => {
+                        self.reauthenticate(authorization.as_str())
+                    }
+                    _ => Step::Send(vec![text(&ServerMessage::Pong)]),
+                }
+            }
             ClientMessage::Pong {} if !legacy => Step::Send(Vec::new()),
             ClientMessage::ConnectionTerminate if legacy => Step::Close(1000, "terminated".into()),
             _ => Step::Close(
@@ -425,10 +459,43 @@ impl Connection {
                 Ok(caller) => caller,
                 Err(e) => return Step::Close(4403, format!("Forbidden: {e}")),
             };
+        let (tx, _) = watch::channel(caller.clone());
+        self.live = Some(tx);
+        self.become_(caller);
+        Step::Send(vec![text(&ServerMessage::ConnectionAck)])
+    }
+
+    /// A fresh token in a ping: the caller is replaced for new operations and for the live ones
+    /// (which recheck it on their next event); a bad one closes the connection.
+    fn reauthenticate(&mut self, authorization: Option<&str>) -> Step {
+        match self.app.services.auth.caller(authorization) {
+            Ok(Caller::Anonymous) => Step::Close(
+                4403,
+                "Forbidden: the ping's authorization holds no token".into(),
+            ),
+            Ok(caller) => {
+                self.become_(caller);
+                Step::Send(vec![text(&ServerMessage::Pong)])
+            }
+            Err(e) => Step::Close(4403, format!("Forbidden: {e}")),
+        }
+    }
+
+    /// The session of operations started from now on, and its expiry.
+    fn become_(&mut self, caller: Caller) {
+        let Some(live) = &self.live else { return };
+        live.send_replace(caller.clone());
+        self.expires = match &caller {
+            Caller::Token(claims) => {
+                let left = claims.exp - chrono::Utc::now().timestamp();
+                Some(tokio::time::Instant::now() + Duration::from_secs(left.max(0) as u64))
+            }
+            _ => None,
+        };
         let mut data = Data::default();
         data.insert(caller);
+        data.insert(LiveCaller(live.subscribe()));
         self.session = Some(Arc::new(data));
-        Step::Send(vec![text(&ServerMessage::ConnectionAck)])
     }
 
     /// Ends an operation at the client's request, with nothing more sent for it.
@@ -570,6 +637,29 @@ fn short(s: &str) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// Sends `messages`, each within `send_timeout`; false when the connection is done (a close
+/// went out, the socket failed, or the reader is too slow and is dropped).
+async fn deliver(
+    sink: &mut (impl futures_util::Sink<Message> + Unpin),
+    messages: Vec<Message>,
+    send_timeout: Duration,
+    connection_id: &str,
+) -> bool {
+    for m in messages {
+        let closing = matches!(m, Message::Close(_));
+        match tokio::time::timeout(send_timeout, sink.send(m)).await {
+            Ok(Ok(())) if closing => return false,
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return false,
+            Err(_) => {
+                tracing::debug!(connection = %connection_id, "websocket reader too slow; dropped");
+                return false;
+            }
+        }
+    }
+    true
 }
 
 #[cfg(test)]

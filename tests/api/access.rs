@@ -369,3 +369,68 @@ async fn mint_token_signs_what_the_server_accepts_and_jwt_mode_needs_a_key() {
         "{stderr}"
     );
 }
+
+/// Opens a graphql-transport-ws connection as `token`; it must be acknowledged.
+async fn connect_as(app: &TestApp, token: &str) -> WsClient {
+    let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
+    ws.send(
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}),
+    )
+    .await;
+    assert_eq!(
+        ws.raw(Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    ws
+}
+
+fn minted(role: Role, analyses: &[&str], ttl: i64) -> String {
+    mint(SECRET, &claims(role, analyses, ttl)).unwrap()
+}
+
+/// A token expiring closes the socket with 4403; a fresh one sent in a ping keeps it open, and
+/// live subscriptions are rechecked against the new claims.
+#[tokio::test]
+async fn websocket_tokens_expire_and_are_renewed_by_ping() {
+    let app = jwt_app().await;
+    let (a, b) = two_analyses(&app).await;
+    let owner = token(Role::Owner, &[&a]);
+    let kpi = "subscription($id: UUID!) { kpiUpdated(analysisId: $id) { analysisId } }";
+
+    let mut expiring = connect_as(&app, &minted(Role::Viewer, &[&a], 2)).await;
+    let mut renewed = connect_as(&app, &minted(Role::Viewer, &[&a], 2)).await;
+    renewed.subscribe("mine", kpi, json!({"id": a})).await;
+    let fresh = format!("Bearer {}", minted(Role::Viewer, &[&a], 3600));
+    renewed
+        .send(json!({"type": "ping", "payload": {"authorization": fresh}}))
+        .await;
+    assert_eq!(
+        expiring.closed_with(Duration::from_secs(10)).await,
+        Some(4403)
+    );
+    // past the first token's expiry, the renewed connection still delivers
+    move_to(&app, &owner, &a, "IN_PROGRESS").await;
+    assert_eq!(
+        renewed.data("mine").await["kpiUpdated"]["analysisId"],
+        a.as_str()
+    );
+
+    // new claims without A: its live subscription ends with the error an unknown analysis gets
+    let elsewhere = format!("Bearer {}", minted(Role::Viewer, &[&b], 3600));
+    renewed
+        .send(json!({"type": "ping", "payload": {"authorization": elsewhere}}))
+        .await;
+    move_to(&app, &owner, &a, "NOT_STARTED").await;
+    match renewed.next("mine", Duration::from_secs(5)).await {
+        Some(Received::Error(e)) => assert_eq!(e["extensions"]["code"], "ANALYSIS_NOT_FOUND"),
+        other => panic!("expected the subscription to end with an error, got {other:?}"),
+    }
+    // and a ping with a bad token closes the connection
+    renewed
+        .send(json!({"type": "ping", "payload": {"authorization": "Bearer nope"}}))
+        .await;
+    assert_eq!(
+        renewed.closed_with(Duration::from_secs(5)).await,
+        Some(4403)
+    );
+}
