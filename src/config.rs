@@ -76,8 +76,11 @@ pub struct Config {
     /// `DASHBOARD_URL`, default `{publicUrl}/toasts?analysisId={analysisId}`: the front end's
     /// dashboard link in emails.
     pub dashboard_url: String,
-    /// `REPORT_TOKEN_SECRET`: signs unsubscribe links (set it in production; a random one otherwise).
+    /// `REPORT_TOKEN_SECRET`: signs unsubscribe links; required with `SMTP_URL` (otherwise a
+    /// random one, good until the process restarts).
     pub report_token_secret: Option<SecretString>,
+    /// `REPORT_TOKEN_SECRET_PREVIOUS`: the secret before a rotation; its links still verify.
+    pub report_token_secret_previous: Option<SecretString>,
     /// `SMTP_URL`, e.g. `smtp://127.0.0.1:2525` or `smtps://user:pass@host`; unset: `.eml` files.
     pub smtp_url: Option<SecretString>,
     /// `SMTP_FROM`, default `Progress Dashboard <reports@localhost>`.
@@ -121,6 +124,8 @@ pub struct Config {
     pub auth_jwt_issuer: Option<String>,
     /// `AUTH_JWT_AUDIENCE`: the `aud` tokens must carry, when set.
     pub auth_jwt_audience: Option<String>,
+    /// `GRAPHQL_INTROSPECTION`, default true; false also turns off "did you mean" suggestions.
+    pub graphql_introspection: bool,
 }
 
 pub const DEFAULT_DASHBOARD_URL: &str = "{publicUrl}/toasts?analysisId={analysisId}";
@@ -224,6 +229,7 @@ impl Default for Config {
             public_url: "http://localhost:8000".into(),
             dashboard_url: DEFAULT_DASHBOARD_URL.into(),
             report_token_secret: None,
+            report_token_secret_previous: None,
             smtp_url: None,
             smtp_from: DEFAULT_FROM.into(),
             reports_outbox_dir: "outbox".into(),
@@ -244,6 +250,7 @@ impl Default for Config {
             auth_jwt_public_key: None,
             auth_jwt_issuer: None,
             auth_jwt_audience: None,
+            graphql_introspection: true,
         }
     }
 }
@@ -292,6 +299,7 @@ impl Config {
             public_url: var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}")),
             dashboard_url: var("DASHBOARD_URL").unwrap_or(d.dashboard_url),
             report_token_secret: secret("REPORT_TOKEN_SECRET"),
+            report_token_secret_previous: secret("REPORT_TOKEN_SECRET_PREVIOUS"),
             smtp_url: secret("SMTP_URL"),
             smtp_from: var("SMTP_FROM").unwrap_or(d.smtp_from),
             reports_outbox_dir: var("REPORTS_OUTBOX_DIR").map_or(d.reports_outbox_dir, Into::into),
@@ -324,6 +332,7 @@ impl Config {
             auth_jwt_public_key: var("AUTH_JWT_PUBLIC_KEY").map(Into::into),
             auth_jwt_issuer: var("AUTH_JWT_ISSUER"),
             auth_jwt_audience: var("AUTH_JWT_AUDIENCE"),
+            graphql_introspection: parsed("GRAPHQL_INTROSPECTION", d.graphql_introspection)?,
         })
     }
 

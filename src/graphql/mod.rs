@@ -50,6 +50,10 @@ fn build_schema_with(services: Option<Services>, mode: ValidationMode) -> AppSch
     .limit_complexity(MAX_COMPLEXITY)
     .validation_mode(mode);
     if let Some(s) = services {
+        if !s.state.config.graphql_introspection {
+            // Suggestions ("did you mean …") would spell out the schema one field at a time.
+            builder = builder.disable_introspection().disable_suggestions();
+        }
         builder = builder.data(s);
     }
     builder.finish()

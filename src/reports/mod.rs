@@ -26,6 +26,8 @@ pub struct Reports {
     public_url: String,
     dashboard_url: String,
     secret: Vec<u8>,
+    /// `REPORT_TOKEN_SECRET_PREVIOUS`: links signed with it still verify during a rotation.
+    previous: Option<Vec<u8>>,
     /// First retry waits this long, then twice as long.
     pub retry_base: Duration,
 }
@@ -34,6 +36,10 @@ impl Reports {
     pub fn new(config: &Config) -> Result<Self, BoxError> {
         let secret = match &config.report_token_secret {
             Some(s) => s.expose_secret().as_bytes().to_vec(),
+            // Links must survive restarts and work on every instance once mail really goes out.
+            None if config.smtp_url.is_some() => {
+                return Err("REPORT_TOKEN_SECRET is required when SMTP_URL is set: unsubscribe links must work after a restart and on every instance".into());
+            }
             None => {
                 tracing::warn!("REPORT_TOKEN_SECRET is unset: unsubscribe links stop working when this process restarts");
                 uuid::Uuid::new_v4().as_bytes().to_vec()
@@ -48,6 +54,10 @@ impl Reports {
             public_url: config.public_url.trim_end_matches('/').to_owned(),
             dashboard_url: config.dashboard_url.clone(),
             secret,
+            previous: config
+                .report_token_secret_previous
+                .as_ref()
+                .map(|s| s.expose_secret().as_bytes().to_vec()),
             retry_base: config.report_retry_base,
         })
     }
@@ -91,6 +101,45 @@ impl Reports {
 
     /// The subscription a token names, if the token is genuine.
     pub fn verify(&self, token: &str) -> Option<SubscriptionId> {
-        token::verify(&self.secret, token).map(SubscriptionId::from)
+        token::verify(&self.secret, token)
+            .or_else(|| token::verify(self.previous.as_deref()?, token))
+            .map(SubscriptionId::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reports(
+        secret: Option<&str>,
+        previous: Option<&str>,
+        smtp: bool,
+    ) -> Result<Reports, BoxError> {
+        let mut config = Config::for_database("postgres://unused");
+        config.report_token_secret = secret.map(Into::into);
+        config.report_token_secret_previous = previous.map(Into::into);
+        config.smtp_url = smtp.then(|| "smtp://127.0.0.1:2525".into());
+        Reports::new(&config)
+    }
+
+    #[test]
+    fn links_survive_a_secret_rotation() {
+        let id = SubscriptionId::random();
+        let link = reports(Some("old"), None, false)
+            .unwrap()
+            .unsubscribe_url(id);
+        let token = link.rsplit('/').next().unwrap();
+        let rotated = reports(Some("new"), Some("old"), false).unwrap();
+        assert_eq!(rotated.verify(token), Some(id));
+        let forgotten = reports(Some("new"), None, false).unwrap();
+        assert_eq!(forgotten.verify(token), None);
+    }
+
+    #[tokio::test]
+    async fn smtp_needs_a_stable_secret() {
+        let e = reports(None, None, true).err().expect("refused");
+        assert!(e.to_string().contains("REPORT_TOKEN_SECRET"), "{e}");
+        assert!(reports(Some("s"), None, true).is_ok());
     }
 }

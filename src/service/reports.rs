@@ -109,7 +109,9 @@ async fn compose(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppR
     let (html, text) = render::email(&content).map_err(AppError::Internal)?;
     Ok(Outgoing {
         to: sub.email.clone(),
-        subject: format!("{} · {}", content.title, content.company),
+        // Our words only: the company name is whatever the analysis said, and a subject line is
+        // what a spammer would want to choose.
+        subject: content.title.clone(),
         html,
         text,
         unsubscribe_url: content.unsubscribe_url,

@@ -434,3 +434,30 @@ async fn websocket_tokens_expire_and_are_renewed_by_ping() {
         Some(4403)
     );
 }
+
+/// GRAPHQL_INTROSPECTION=false: no introspection, and errors suggest no field names.
+#[tokio::test]
+async fn introspection_and_suggestions_can_be_turned_off() {
+    let introspect = "{ __schema { queryType { name } } }";
+    let typo = "{ badgeCatalg { slug } }";
+    let on = TestApp::spawn().await;
+    assert!(on.gql(introspect, json!({})).await.get("errors").is_none());
+    let r = on.gql(typo, json!({})).await;
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Did you mean"),
+        "{r}"
+    );
+
+    let off = TestApp::spawn_with(|c| c.graphql_introspection = false).await;
+    let r = off.gql(introspect, json!({})).await;
+    assert!(r["data"]["__schema"].is_null(), "{r}");
+    let r = off.gql(typo, json!({})).await;
+    let message = r["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        !message.contains("Did you mean") && !message.contains("badgeCatalog"),
+        "{r}"
+    );
+}
