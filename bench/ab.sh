@@ -19,7 +19,9 @@ bench_load_tools
 QUERY_BODY=$(dashboard_query_body); export QUERY_BODY
 if [ -n "${AB_AUTH:-}" ]; then
     export AUTH_MODE=jwt AUTH_JWT_SECRET=bench-secret
-    AUTHORIZATION="Bearer $("$new" mint-token --role viewer --analysis 550e8400-e29b-41d4-a716-446655440000 --ttl 1h)"
+    # whichever of the two knows mint-token (a binary from before authentication does not)
+    mint=(mint-token --role viewer --analysis 550e8400-e29b-41d4-a716-446655440000 --ttl 1h)
+    AUTHORIZATION="Bearer $("$new" "${mint[@]}" 2>/dev/null || "$old" "${mint[@]}")"
     export AUTHORIZATION
 fi
 
