@@ -44,9 +44,10 @@ async fn main() {
         .unwrap();
     conn.batch_execute(&format!(
         "DELETE FROM email_subscriptions WHERE email LIKE 'bench-%@example.com';
-         INSERT INTO email_subscriptions (id, analysis_id, email, frequency, hourly_rate, created_at)
+         INSERT INTO email_subscriptions (id, analysis_id, email, frequency, hourly_rate, created_at, confirmed_at)
          SELECT gen_random_uuid(), a.id, 'bench-' || i || '@example.com',
-                CASE WHEN i % 2 = 0 THEN 'weekly' ELSE 'monthly' END, 40 + i % 100, now() - interval '40 days'
+                CASE WHEN i % 2 = 0 THEN 'weekly' ELSE 'monthly' END, 40 + i % 100,
+                now() - interval '40 days', now() - interval '40 days'
            FROM generate_series(1, {count}) AS i
            JOIN LATERAL (SELECT id FROM analyses ORDER BY id OFFSET (i % 50) LIMIT 1) a ON true;"
     ))

@@ -58,6 +58,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_confirmations (id) {
+        id -> Int8,
+        email -> Text,
+        subscription_id -> Uuid,
+        sent_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     email_deliveries (id) {
         id -> Uuid,
         subscription_id -> Uuid,
@@ -93,6 +102,7 @@ diesel::table! {
         last_sent_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        confirmed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -162,6 +172,7 @@ diesel::table! {
 diesel::joinable!(achievement_progress -> analyses (analysis_id));
 diesel::joinable!(achievement_progress -> badge_metadata (badge_id));
 diesel::joinable!(badge_versions -> badge_metadata (badge_id));
+diesel::joinable!(email_confirmations -> email_subscriptions (subscription_id));
 diesel::joinable!(email_deliveries -> email_subscriptions (subscription_id));
 diesel::joinable!(email_delivery_attempts -> email_deliveries (delivery_id));
 diesel::joinable!(email_subscriptions -> analyses (analysis_id));
@@ -176,6 +187,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     analyses,
     badge_metadata,
     badge_versions,
+    email_confirmations,
     email_deliveries,
     email_delivery_attempts,
     email_subscriptions,

@@ -6,7 +6,9 @@ use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{email_deliveries, email_delivery_attempts, email_subscriptions};
+use super::schema::{
+    email_confirmations, email_deliveries, email_delivery_attempts, email_subscriptions,
+};
 use crate::domain::ids::{AnalysisId, SubscriptionId};
 use crate::domain::reports::{Frequency, Lang, Subscription};
 
@@ -23,6 +25,7 @@ struct Row {
     active: bool,
     last_sent_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<Row> for Subscription {
@@ -41,6 +44,7 @@ impl TryFrom<Row> for Subscription {
             active: r.active,
             last_sent_at: r.last_sent_at,
             created_at: r.created_at,
+            confirmed_at: r.confirmed_at,
         })
     }
 }
@@ -51,7 +55,8 @@ fn unknown(column: &str, value: &str) -> diesel::result::Error {
     )
 }
 
-/// Creates the subscription, or updates and reactivates the one for (analysis, email).
+/// Creates the subscription (pending confirmation), or updates and reactivates the one for
+/// (analysis, email); one that was inactive is pending again. Run it in a transaction.
 pub async fn upsert(
     conn: &mut AsyncPgConnection,
     analysis_id: AnalysisId,
@@ -62,6 +67,14 @@ pub async fn upsert(
     now: DateTime<Utc>,
 ) -> QueryResult<Subscription> {
     let analysis_id = analysis_id.get();
+    // An address that unsubscribed confirms again before anything is sent to it.
+    diesel::update(email_subscriptions::table)
+        .filter(email_subscriptions::analysis_id.eq(analysis_id))
+        .filter(email_subscriptions::email.eq(email))
+        .filter(email_subscriptions::active.eq(false))
+        .set(email_subscriptions::confirmed_at.eq(None::<DateTime<Utc>>))
+        .execute(conn)
+        .await?;
     diesel::insert_into(email_subscriptions::table)
         .values((
             email_subscriptions::id.eq(Uuid::new_v4()),
@@ -94,6 +107,57 @@ pub async fn deactivate(conn: &mut AsyncPgConnection, id: SubscriptionId) -> Que
         .execute(conn)
         .await?;
     Ok(n == 1)
+}
+
+/// Confirms an active subscription (once: a second confirmation changes nothing); false when
+/// it is unknown or unsubscribed.
+pub async fn confirm(
+    conn: &mut AsyncPgConnection,
+    id: SubscriptionId,
+    now: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let active = email_subscriptions::table
+        .find(id.get())
+        .filter(email_subscriptions::active.eq(true));
+    diesel::update(active.filter(email_subscriptions::confirmed_at.is_null()))
+        .set(email_subscriptions::confirmed_at.eq(now))
+        .execute(conn)
+        .await?;
+    diesel::select(diesel::dsl::exists(active))
+        .get_result(conn)
+        .await
+}
+
+/// Confirmation emails sent to `email` since `since`, oldest first (their times).
+pub async fn confirmations_since(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    since: DateTime<Utc>,
+) -> QueryResult<Vec<DateTime<Utc>>> {
+    email_confirmations::table
+        .filter(email_confirmations::email.eq(email))
+        .filter(email_confirmations::sent_at.ge(since))
+        .order(email_confirmations::sent_at)
+        .select(email_confirmations::sent_at)
+        .load(conn)
+        .await
+}
+
+/// Notes a confirmation email sent.
+pub async fn record_confirmation(
+    conn: &mut AsyncPgConnection,
+    subscription: &Subscription,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(email_confirmations::table)
+        .values((
+            email_confirmations::email.eq(&subscription.email),
+            email_confirmations::subscription_id.eq(subscription.id.get()),
+            email_confirmations::sent_at.eq(now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A claimed delivery: this caller, and no other, sends this report.
@@ -136,6 +200,7 @@ async fn claim(
     let key = frequency.period_key(slot);
     let due: Vec<Row> = email_subscriptions::table
         .filter(email_subscriptions::active.eq(true))
+        .filter(email_subscriptions::confirmed_at.is_not_null())
         .filter(email_subscriptions::frequency.eq(frequency.as_str()))
         .filter(email_subscriptions::created_at.le(slot))
         .filter(

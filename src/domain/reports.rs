@@ -58,6 +58,8 @@ pub struct Subscription {
     pub active: bool,
     pub last_sent_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// When the address confirmed from the link; reports go only to confirmed addresses.
+    pub confirmed_at: Option<DateTime<Utc>>,
 }
 
 /// Report languages; French is the default.

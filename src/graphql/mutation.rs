@@ -76,9 +76,15 @@ impl MutationRoot {
     ) -> Result<EmailSubscription> {
         access::write(ctx, input.analysis_id.into())?;
         let services = ctx.data::<Services>()?;
-        let sub = reports::subscribe(services, input.into(), services.state.clock.now())
-            .await
-            .extend()?;
+        let requested_by = access::caller(ctx).subject();
+        let sub = reports::subscribe(
+            services,
+            input.into(),
+            requested_by,
+            services.state.clock.now(),
+        )
+        .await
+        .extend()?;
         Ok(EmailSubscription::for_subscriber(sub))
     }
 

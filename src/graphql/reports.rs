@@ -85,6 +85,8 @@ pub struct EmailSubscription {
     pub frequency: ReportFrequency,
     /// False once unsubscribed.
     pub active: bool,
+    /// True once the address confirmed from the link emailed to it; reports go only to confirmed addresses.
+    pub confirmed: bool,
     /// When it was first made.
     pub created_at: DateTime<Utc>,
 }
@@ -98,6 +100,7 @@ impl EmailSubscription {
             email: s.email,
             frequency: s.frequency.into(),
             active: s.active,
+            confirmed: s.confirmed_at.is_some(),
             created_at: s.created_at,
         }
     }

@@ -67,6 +67,7 @@ pub fn router(app: App) -> Router {
         .route("/toasts", get(toasts))
         .route("/reports/{analysis_id}", get(reports::document))
         .route("/unsubscribe/{token}", get(reports::unsubscribe_page).post(reports::unsubscribe))
+        .route("/confirm/{token}", get(reports::confirm_page).post(reports::confirm))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/health", get(health))
         .route("/ready", get(ready))

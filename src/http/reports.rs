@@ -11,7 +11,7 @@ use super::App;
 use super::{caller, refuse, request_id};
 use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
-use crate::service::{documents, reports};
+use crate::service::{confirmations, documents, reports};
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
@@ -50,6 +50,46 @@ pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>) -> R
         ),
         Err(AppError::Internal(e)) => {
             tracing::error!(error = %e, "unsubscribe failed");
+            page(StatusCode::INTERNAL_SERVER_ERROR, "Erreur / Error", "<p>Réessayez plus tard. / Please try again later.</p>")
+        }
+        Err(e) => page(StatusCode::BAD_REQUEST, "Lien invalide / Invalid link", &format!("<p>{e}</p>")),
+    }
+}
+
+/// GET: the confirmation page, whose button posts back (a link scanner confirms nothing).
+pub async fn confirm_page(State(app): State<App>, Path(token): Path<String>) -> Response {
+    if app
+        .services
+        .state
+        .reports
+        .verify_confirmation(&token)
+        .is_none()
+    {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Lien invalide / Invalid link",
+            "<p>Ce lien de confirmation est invalide ou a été modifié.</p><p>This confirmation link is invalid or was altered.</p>",
+        );
+    }
+    page(
+        StatusCode::OK,
+        "Confirmer / Confirm",
+        "<p>Recevoir les rapports de progression à cette adresse ? / Receive the progress reports at this address?</p>\
+         <form method=\"post\"><button type=\"submit\">Confirmer / Confirm</button></form>",
+    )
+}
+
+/// POST: confirms the subscription.
+pub async fn confirm(State(app): State<App>, Path(token): Path<String>) -> Response {
+    let now = app.services.state.clock.now();
+    match confirmations::confirm(&app.services, &token, now).await {
+        Ok(()) => page(
+            StatusCode::OK,
+            "Confirmé / Confirmed",
+            "<p>Les rapports arriveront à cette adresse.</p><p>The reports will come to this address.</p>",
+        ),
+        Err(AppError::Internal(e)) => {
+            tracing::error!(error = %e, "confirmation failed");
             page(StatusCode::INTERNAL_SERVER_ERROR, "Erreur / Error", "<p>Réessayez plus tard. / Please try again later.</p>")
         }
         Err(e) => page(StatusCode::BAD_REQUEST, "Lien invalide / Invalid link", &format!("<p>{e}</p>")),

@@ -16,6 +16,7 @@ use crate::domain::ids::{AnalysisId, SubscriptionId};
 use crate::domain::reports::{DocumentFormat, Section};
 use crate::error::BoxError;
 use mailer::Mailer;
+use token::Purpose;
 
 /// Sending attempts per report.
 pub const ATTEMPTS: u32 = 3;
@@ -70,7 +71,7 @@ impl Reports {
         format!(
             "{}/unsubscribe/{}",
             self.public_url,
-            token::sign(&self.secret, subscription_id.get())
+            token::sign(&self.secret, Purpose::Unsubscribe, subscription_id.get())
         )
     }
 
@@ -99,10 +100,28 @@ impl Reports {
         url
     }
 
-    /// The subscription a token names, if the token is genuine.
+    /// The link that confirms a pending subscription.
+    pub fn confirm_url(&self, subscription_id: SubscriptionId) -> String {
+        format!(
+            "{}/confirm/{}",
+            self.public_url,
+            token::sign(&self.secret, Purpose::Confirm, subscription_id.get())
+        )
+    }
+
+    /// The subscription an unsubscribe token names, if the token is genuine.
     pub fn verify(&self, token: &str) -> Option<SubscriptionId> {
-        token::verify(&self.secret, token)
-            .or_else(|| token::verify(self.previous.as_deref()?, token))
+        self.verify_for(Purpose::Unsubscribe, token)
+    }
+
+    /// The subscription a confirmation token names, if the token is genuine.
+    pub fn verify_confirmation(&self, token: &str) -> Option<SubscriptionId> {
+        self.verify_for(Purpose::Confirm, token)
+    }
+
+    fn verify_for(&self, purpose: Purpose, token: &str) -> Option<SubscriptionId> {
+        token::verify(&self.secret, purpose, token)
+            .or_else(|| token::verify(self.previous.as_deref()?, purpose, token))
             .map(SubscriptionId::from)
     }
 }

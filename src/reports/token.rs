@@ -1,5 +1,6 @@
-//! Unsubscribe tokens: the subscription id signed with HMAC-SHA256 under a configured secret, so
-//! knowing an id is not enough to unsubscribe someone.
+//! Link tokens: the subscription id signed with HMAC-SHA256 under a configured secret and a
+//! purpose, so knowing an id is not enough to unsubscribe or confirm someone, and an unsubscribe
+//! link cannot confirm.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -10,9 +11,25 @@ type HmacSha256 = Hmac<Sha256>;
 /// Bytes of the MAC kept in the token (128 bits).
 const MAC_BYTES: usize = 16;
 
-fn mac(secret: &[u8], id: Uuid) -> HmacSha256 {
+/// What a link does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Unsubscribe,
+    Confirm,
+}
+
+impl Purpose {
+    fn prefix(self) -> &'static [u8] {
+        match self {
+            Purpose::Unsubscribe => b"unsubscribe:",
+            Purpose::Confirm => b"confirm:",
+        }
+    }
+}
+
+fn mac(secret: &[u8], purpose: Purpose, id: Uuid) -> HmacSha256 {
     let mut m = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
-    m.update(b"unsubscribe:");
+    m.update(purpose.prefix());
     m.update(id.as_bytes());
     m
 }
@@ -32,13 +49,13 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// `<subscription id, 32 hex>.<mac, 32 hex>`
-pub fn sign(secret: &[u8], id: Uuid) -> String {
-    let tag = mac(secret, id).finalize().into_bytes();
+pub fn sign(secret: &[u8], purpose: Purpose, id: Uuid) -> String {
+    let tag = mac(secret, purpose, id).finalize().into_bytes();
     format!("{}.{}", id.simple(), hex(&tag[..MAC_BYTES]))
 }
 
 /// The subscription id of a genuine token; `None` for a malformed or tampered one.
-pub fn verify(secret: &[u8], token: &str) -> Option<Uuid> {
+pub fn verify(secret: &[u8], purpose: Purpose, token: &str) -> Option<Uuid> {
     let (id, tag) = token.trim().split_once('.')?;
     let id = Uuid::parse_str(id).ok()?;
     let tag = unhex(tag)?;
@@ -46,7 +63,7 @@ pub fn verify(secret: &[u8], token: &str) -> Option<Uuid> {
         return None;
     }
     // constant-time comparison of the truncated tag
-    mac(secret, id).verify_truncated_left(&tag).ok()?;
+    mac(secret, purpose, id).verify_truncated_left(&tag).ok()?;
     Some(id)
 }
 
@@ -57,18 +74,20 @@ mod tests {
     #[test]
     fn round_trip_and_tampering() {
         let id = Uuid::new_v4();
-        let token = sign(b"secret", id);
-        assert_eq!(verify(b"secret", &token), Some(id));
-        assert_eq!(verify(b"other secret", &token), None);
+        let token = sign(b"secret", Purpose::Unsubscribe, id);
+        assert_eq!(verify(b"secret", Purpose::Unsubscribe, &token), Some(id));
+        // an unsubscribe link confirms nothing
+        assert_eq!(verify(b"secret", Purpose::Confirm, &token), None);
+        assert_eq!(verify(b"other secret", Purpose::Unsubscribe, &token), None);
         let other = Uuid::new_v4();
         let swapped = format!("{}.{}", other.simple(), token.split_once('.').unwrap().1);
-        assert_eq!(verify(b"secret", &swapped), None);
+        assert_eq!(verify(b"secret", Purpose::Unsubscribe, &swapped), None);
         let mut flipped = token.clone();
         let last = flipped.pop().unwrap();
         flipped.push(if last == '0' { '1' } else { '0' });
-        assert_eq!(verify(b"secret", &flipped), None);
+        assert_eq!(verify(b"secret", Purpose::Unsubscribe, &flipped), None);
         for bad in ["", "abc", "x.y", &id.simple().to_string()] {
-            assert_eq!(verify(b"secret", bad), None, "{bad}");
+            assert_eq!(verify(b"secret", Purpose::Unsubscribe, bad), None, "{bad}");
         }
     }
 }

@@ -26,8 +26,17 @@ pub struct KeyedLimit<K: Hash + Eq + Clone> {
 impl<K: Hash + Eq + Clone> KeyedLimit<K> {
     /// `per_minute` at once, then one more every `60 / per_minute` seconds.
     pub fn per_minute(per_minute: NonZeroU32, max_keys: usize) -> Self {
+        Self::with(Quota::per_minute(per_minute), max_keys)
+    }
+
+    /// `per_hour` at once, then one more every `3600 / per_hour` seconds.
+    pub fn per_hour(per_hour: NonZeroU32, max_keys: usize) -> Self {
+        Self::with(Quota::per_hour(per_hour), max_keys)
+    }
+
+    fn with(quota: Quota, max_keys: usize) -> Self {
         Self {
-            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)),
+            limiter: DefaultKeyedRateLimiter::keyed(quota),
             clock: DefaultClock::default(),
             max_keys,
             last_sweep: Mutex::new(None),

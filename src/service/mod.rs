@@ -4,6 +4,7 @@
 //! single flight), platform KPI tickers, report rate limits.
 
 pub mod auth;
+pub mod confirmations;
 pub mod dashboards;
 pub mod documents;
 pub mod limiter;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 use crate::state::State;
 use auth::{AuthSetupError, Authenticator};
+use confirmations::ConfirmationLimits;
 use dashboards::Dashboards;
 use documents::DocumentLimits;
 use platform::PlatformKpis;
@@ -36,6 +38,8 @@ pub struct Services {
     pub document_limits: Arc<DocumentLimits>,
     /// Bearer tokens, verified and remembered.
     pub auth: Arc<Authenticator>,
+    /// Confirmation emails per caller.
+    pub confirmation_limits: Arc<ConfirmationLimits>,
 }
 
 impl Services {
@@ -44,6 +48,7 @@ impl Services {
         let config = &state.config;
         Ok(Self {
             auth: Arc::new(Authenticator::new(config)?),
+            confirmation_limits: Arc::default(),
             dashboards: Arc::new(Dashboards::new(state.pool.clone(), state.cache.clone())),
             platform: Arc::new(PlatformKpis::new(
                 state.pool.clone(),

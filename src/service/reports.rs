@@ -14,7 +14,8 @@ use crate::error::{AppError, AppResult};
 use crate::reports::content::ReportContent;
 use crate::reports::mailer::Outgoing;
 use crate::reports::{render, ATTEMPTS};
-use crate::service::Services;
+use crate::service::{confirmations, Services};
+use diesel_async::AsyncConnection;
 
 /// Reports sent at once by one scheduler.
 const CONCURRENCY: usize = 32;
@@ -30,10 +31,13 @@ pub struct SubscribeSpec {
     pub lang: Lang,
 }
 
-/// Subscribes, or updates and reactivates the subscription of (analysis, email).
+/// Subscribes, or updates and reactivates the subscription of (analysis, email); a pending one
+/// (new, or unsubscribed before) gets a confirmation email. `requested_by`: the caller's subject,
+/// for the per-caller limit on confirmation emails.
 pub async fn subscribe(
     services: &Services,
     spec: SubscribeSpec,
+    requested_by: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Subscription> {
     let email = Email::parse(&spec.email)?;
@@ -52,19 +56,25 @@ pub async fn subscribe(
     }
     let sub = {
         let mut conn = services.state.pool.get().await?;
-        subscriptions::upsert(
-            &mut conn,
-            spec.analysis_id,
-            email.as_str(),
-            spec.frequency,
-            rate,
-            spec.lang,
-            now,
-        )
+        conn.transaction::<_, AppError, _>(async |conn| {
+            Ok(subscriptions::upsert(
+                conn,
+                spec.analysis_id,
+                email.as_str(),
+                spec.frequency,
+                rate,
+                spec.lang,
+                now,
+            )
+            .await?)
+        })
         .await?
     };
     services.dashboards.evict(spec.analysis_id).await;
     tracing::info!(subscription = %sub.id, analysis = %sub.analysis_id, frequency = sub.frequency.as_str(), "report subscription saved");
+    if sub.confirmed_at.is_none() {
+        confirmations::send(services, &sub, requested_by, now).await?;
+    }
     Ok(sub)
 }
 

@@ -704,8 +704,8 @@ pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-/// Inserts a weekly subscription straight into the database, past the API's checks, with any
-/// creation date (`created_at` is an SQL expression).
+/// Inserts a confirmed weekly subscription straight into the database, past the API's checks
+/// and the double opt-in, with any creation date (`created_at` is an SQL expression).
 pub async fn insert_weekly_subscription(
     db: &TestDb,
     analysis_id: &str,
@@ -715,8 +715,8 @@ pub async fn insert_weekly_subscription(
     sql(
         db,
         &format!(
-            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
-             VALUES (gen_random_uuid(), '{analysis_id}', '{email}', 'weekly', {created_at})"
+            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at, confirmed_at)
+             VALUES (gen_random_uuid(), '{analysis_id}', '{email}', 'weekly', {created_at}, {created_at})"
         ),
     )
     .await;

@@ -119,6 +119,7 @@ async fn weekly_report_arrives_and_one_click_unsubscribes() {
     let id = app.record_example().await;
     app.advance(&id, "digital_presence", "IMPLEMENTED").await;
     subscribe_then_change_to_weekly(&app, &id).await;
+    confirm_from_mail(&app, &sink, "jane.doe@example.com").await;
 
     // t0 is a Monday 10:00: the subscription came after this week's slot
     let s = &app.app.services;
@@ -129,7 +130,7 @@ async fn weekly_report_arrives_and_one_click_unsubscribes() {
     // never twice for the same period
     assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
 
-    let mail = sink.mails.lock().unwrap()[0].clone();
+    let mail = sink.mails.lock().unwrap().last().unwrap().clone();
     let link = check_the_weekly_mail(&mail);
     let token = link.rsplit('/').next().unwrap().to_owned();
     unsubscribe_in_one_click(&app, &token).await;
@@ -244,6 +245,36 @@ async fn graphql_unsubscribes_and_tampered_tokens_fail(app: &TestApp, token: &st
     assert_eq!(app.client.post(&url).send().await.unwrap().status(), 400);
 }
 
+/// Follows the link of the last confirmation email to `to` (the page, then its POST).
+async fn confirm_from_mail(app: &TestApp, sink: &SmtpSink, to: &str) {
+    let mail = sink
+        .mails
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m.to == [to] && m.data.contains("/confirm/"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no confirmation email to {to}"));
+    let (_, text, _) = parse_mail(&mail.data);
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/confirm/"))
+        .unwrap()
+        .to_owned();
+    let token = link.rsplit('/').next().unwrap();
+    let local = format!("{}/confirm/{token}", app.base);
+    let page = app.client.get(&local).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("<form method=\"post\">"));
+    let r = app.client.post(&local).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
 fn app_now(app: &TestApp) -> chrono::DateTime<Utc> {
     use progress_dashboard::clock::Clock;
     app.clock.now()
@@ -292,6 +323,7 @@ async fn monthly_due_selection_across_month_ends() {
     let id = app.record("https://monthly.example.com", EXAMPLE).await;
     let input = json!({"analysisId": id, "email": "m@example.com", "frequency": "MONTHLY", "language": "EN"});
     app.data(SUBSCRIBE, json!({"input": input})).await;
+    confirm_from_mail(&app, &sink, "m@example.com").await;
     let s = &app.app.services;
     let at = |y, m, d, h, min| Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
     for (now, due) in [
@@ -305,8 +337,9 @@ async fn monthly_due_selection_across_month_ends() {
         app.clock.set(now);
         assert_eq!(send_due(s, now, |_| {}).await.unwrap().sent, due, "{now}");
     }
-    assert_eq!(sink.count(), 2);
-    let (_, text, _) = parse_mail(&sink.mails.lock().unwrap()[0].data);
+    // the confirmation, then two reports
+    assert_eq!(sink.count(), 3);
+    let (_, text, _) = parse_mail(&sink.mails.lock().unwrap()[1].data);
     assert!(
         text.contains("Monthly report") && text.contains("Unsubscribe"),
         "English: {text}"
@@ -323,8 +356,8 @@ async fn racing_schedulers_send_each_report_once() {
     sql(
         &a.db,
         &format!(
-            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at)
-         SELECT gen_random_uuid(), '{id}', 'user' || i || '@example.com', 'weekly', '2026-01-01'
+            "INSERT INTO email_subscriptions (id, analysis_id, email, frequency, created_at, confirmed_at)
+         SELECT gen_random_uuid(), '{id}', 'user' || i || '@example.com', 'weekly', '2026-01-01', '2026-01-01'
            FROM generate_series(1, 60) AS i"
         ),
     )
@@ -659,4 +692,97 @@ async fn html_report_errors_and_rate_limit() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+/// Double opt-in through a real SMTP sink: nothing but the confirmation goes to an address until
+/// it confirms; unsubscribing and subscribing again needs a new confirmation; an address gets at
+/// most three confirmation emails a day; the confirmation says nothing the caller chose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_go_only_to_confirmed_addresses() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(smtp(&sink)).await;
+    let spam = "Buy cheap pills at spam.example";
+    let mut input = analysis_input("https://victim.example.com", EXAMPLE);
+    input["identity"]["companyName"] = json!(spam);
+    let id = app.data(RECORD, json!({ "input": input })).await["recordAnalysis"]["dashboard"]
+        ["analysisId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let subscribe =
+        json!({"input": {"analysisId": id, "email": "target@example.com", "frequency": "WEEKLY"}});
+    let q = "mutation($input: SubscribeToReportsInput!) { subscribeToReports(input: $input) { confirmed } }";
+    let sub = app.data(q, subscribe.clone()).await;
+    assert_eq!(sub["subscribeToReports"]["confirmed"], false);
+    assert_eq!(sink.count(), 1);
+    let confirmation = sink.mails.lock().unwrap()[0].clone();
+    assert!(
+        !confirmation.data.contains("pills"),
+        "{}",
+        confirmation.data
+    );
+    let (headers, _, _) = parse_mail(&confirmation.data);
+    assert!(
+        headers.contains("Subject: Confirmez vos rapports de progression"),
+        "{headers}"
+    );
+
+    // pending: no report, whenever it is due
+    let s = &app.app.services;
+    app.clock.advance(chrono::Duration::days(7));
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
+    // an unsubscribe link confirms nothing
+    let unsubscribe = s
+        .state
+        .reports
+        .unsubscribe_url(sub_id(&app, "target@example.com").await);
+    let wrong = unsubscribe.rsplit('/').next().unwrap();
+    let r = app
+        .client
+        .post(format!("{}/confirm/{wrong}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    confirm_from_mail(&app, &sink, "target@example.com").await;
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().sent, 1);
+
+    // unsubscribed, then subscribed again: pending until confirmed again
+    let token = unsubscribe.rsplit('/').next().unwrap();
+    app.data(UNSUBSCRIBE, json!({ "token": token })).await;
+    let again = app.data(q, subscribe.clone()).await;
+    assert_eq!(again["subscribeToReports"]["confirmed"], false);
+    assert_eq!(sink.count(), 3, "a second confirmation email");
+    app.clock.advance(chrono::Duration::days(7));
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().claimed, 0);
+
+    // an address gets three confirmation emails a day, then no more
+    let other =
+        json!({"input": {"analysisId": id, "email": "limit@example.com", "frequency": "WEEKLY"}});
+    for _ in 0..3 {
+        app.data(q, other.clone()).await;
+    }
+    let e = app.error(q, other).await;
+    assert_eq!(e["extensions"]["code"], "RATE_LIMITED", "{e}");
+    assert!(e["extensions"]["retryAfter"].as_u64().unwrap() > 0);
+    assert_eq!(sink.count(), 6);
+}
+
+/// The id of the subscription of `email`.
+async fn sub_id(app: &TestApp, email: &str) -> progress_dashboard::domain::ids::SubscriptionId {
+    let mut conn = app.db.conn().await;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    diesel::sql_query(format!(
+        "SELECT id FROM email_subscriptions WHERE email = '{email}'"
+    ))
+    .get_result::<Row>(&mut conn)
+    .await
+    .unwrap()
+    .id
+    .into()
 }

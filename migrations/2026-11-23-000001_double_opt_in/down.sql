@@ -1,0 +1,2 @@
+DROP TABLE email_confirmations;
+ALTER TABLE email_subscriptions DROP COLUMN confirmed_at;
