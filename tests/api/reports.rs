@@ -205,17 +205,19 @@ fn check_the_weekly_mail(mail: &crate::smtp_sink::Mail) -> String {
     link
 }
 
+/// A link's GET page only asks: a form that posts back.
+async fn asks_first(app: &TestApp, url: &str) {
+    let page = app.client.get(url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<form method=\"post\">"), "{html}");
+}
+
 /// The GET page only asks; the one-click POST unsubscribes.
 async fn unsubscribe_in_one_click(app: &TestApp, token: &str) {
     let active = "SELECT count(*) FROM email_subscriptions WHERE active";
     let local = format!("{}/unsubscribe/{token}", app.base);
-    let page = app.client.get(&local).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(page
-        .text()
-        .await
-        .unwrap()
-        .contains("<form method=\"post\">"));
+    asks_first(app, &local).await;
     assert_eq!(app.db.count(active).await, 1);
     let r = app
         .client
@@ -264,13 +266,7 @@ async fn confirm_from_mail(app: &TestApp, sink: &SmtpSink, to: &str) {
         .to_owned();
     let token = link.rsplit('/').next().unwrap();
     let local = format!("{}/confirm/{token}", app.base);
-    let page = app.client.get(&local).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(page
-        .text()
-        .await
-        .unwrap()
-        .contains("<form method=\"post\">"));
+    asks_first(app, &local).await;
     let r = app.client.post(&local).send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
