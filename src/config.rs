@@ -106,7 +106,7 @@ pub struct Config {
     pub ws_max_connections_per_client: usize,
     /// `WS_SEND_TIMEOUT_MS`, default 10000: a reader slower than this for one message is dropped.
     pub ws_send_timeout: Duration,
-    /// `ALLOWED_ORIGINS`: comma-separated origins that browsers may call from (CORS) and open
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins that browsers may call from (CORS) and open
     /// WebSockets from, besides the server's own; `*` allows any. Default: none.
     pub allowed_origins: Vec<String>,
     /// `REPORTS_PER_CLIENT_PER_MINUTE`, default 5: rendered documents per client address.
@@ -142,7 +142,7 @@ pub enum ConfigError {
     NotPositive(&'static str),
     #[error("LOG_FORMAT={0:?}: use json or pretty")]
     LogFormat(String),
-    #[error("ALLOWED_ORIGINS: {0:?} is not an origin like https://app.example.com (or *)")]
+    #[error("CORS_ALLOWED_ORIGINS: {0:?} is not an origin like https://app.example.com (or *)")]
     Origin(String),
     #[error("AUTH_MODE={0:?}: use jwt or open")]
     AuthMode(String),
@@ -318,7 +318,12 @@ impl Config {
                 d.ws_max_connections_per_client,
             )?,
             ws_send_timeout: millis("WS_SEND_TIMEOUT_MS", d.ws_send_timeout)?,
-            allowed_origins: origins(var("ALLOWED_ORIGINS").as_deref())?,
+            // unset: none in jwt mode, any in open mode (a demo serves anyone anyway)
+            allowed_origins: match var("CORS_ALLOWED_ORIGINS") {
+                Some(list) => origins(Some(&list))?,
+                None if auth_mode == AuthMode::Open => vec!["*".into()],
+                None => d.allowed_origins,
+            },
             reports_per_client_per_minute: positive(
                 "REPORTS_PER_CLIENT_PER_MINUTE",
                 d.reports_per_client_per_minute,

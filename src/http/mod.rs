@@ -100,7 +100,7 @@ pub fn router(app: App) -> Router {
         )
 }
 
-/// Browsers may call from the server's own origin and from `ALLOWED_ORIGINS` (`*`: any).
+/// Browsers may call from the server's own origin and from `CORS_ALLOWED_ORIGINS` (`*`: any).
 fn cors(allowed: &[String]) -> CorsLayer {
     let origins = if allowed.iter().any(|o| o == "*") {
         AllowOrigin::from(Any)

@@ -166,7 +166,7 @@ pub async fn upgrade(
         return json_error(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,
-            "WebSocket connections from this origin are not allowed (ALLOWED_ORIGINS)".into(),
+            "WebSocket connections from this origin are not allowed (CORS_ALLOWED_ORIGINS)".into(),
             id,
         );
     }

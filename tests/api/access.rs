@@ -461,3 +461,27 @@ async fn introspection_and_suggestions_can_be_turned_off() {
         "{r}"
     );
 }
+
+/// Without CORS_ALLOWED_ORIGINS, browsers of other origins are refused in jwt mode and allowed in
+/// open mode (the shipped binary, configured from its environment).
+#[tokio::test]
+async fn cross_origin_defaults_follow_the_auth_mode() {
+    let db = TestDb::new().await;
+    let cross_origin = |base: String| async move {
+        reqwest::Client::new()
+            .post(format!("{base}/graphql"))
+            .header("origin", "https://elsewhere.example")
+            .json(&json!({"query": "{ __typename }"}))
+            .send()
+            .await
+            .unwrap()
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (_open, base) = spawn_binary(&db, &[]).await;
+    assert_eq!(cross_origin(base).await.as_deref(), Some("*"));
+    let (_jwt, base) =
+        spawn_binary(&db, &[("AUTH_MODE", "jwt"), ("AUTH_JWT_SECRET", SECRET)]).await;
+    assert_eq!(cross_origin(base).await, None);
+}
