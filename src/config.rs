@@ -126,6 +126,53 @@ pub struct Config {
     pub auth_jwt_audience: Option<String>,
     /// `GRAPHQL_INTROSPECTION`, default true; false also turns off "did you mean" suggestions.
     pub graphql_introspection: bool,
+    /// `RATE_LIMIT_PER_MINUTE`, default 100: requests per client address and per token subject
+    /// (counted in Redis when there is one); 0 turns it off.
+    pub rate_limit_per_minute: u32,
+    /// `TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks whose `X-Forwarded-For` is
+    /// believed. Default: none (the peer address is the client).
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+/// An address block (`10.0.0.0/8`, `::1/128`; a bare address is its own block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    net: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(value: &str) -> Option<Self> {
+        let (addr, prefix) = match value.split_once('/') {
+            Some((a, p)) => (a.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (value.parse::<IpAddr>().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(Self { net: addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |ip: IpAddr| -> (u128, u8) {
+            match ip {
+                IpAddr::V4(v) => (u32::from(v) as u128, 32),
+                IpAddr::V6(v) => (u128::from(v), 128),
+            }
+        };
+        let ip = match (self.net, ip) {
+            (IpAddr::V4(_), IpAddr::V6(v)) => match v.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => return false,
+            },
+            _ => ip,
+        };
+        let ((net, width), (addr, other)) = (bits(self.net), bits(ip));
+        if width != other {
+            return false;
+        }
+        let shift = width - self.prefix;
+        shift >= width || (net >> shift) == (addr >> shift)
+    }
 }
 
 pub const DEFAULT_DASHBOARD_URL: &str = "{publicUrl}/toasts?analysisId={analysisId}";
@@ -146,6 +193,8 @@ pub enum ConfigError {
     Origin(String),
     #[error("AUTH_MODE={0:?}: use jwt or open")]
     AuthMode(String),
+    #[error("TRUSTED_PROXIES: {0:?} is not an address or a block such as 10.0.0.0/8")]
+    Proxy(String),
 }
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -195,6 +244,17 @@ fn origins(value: Option<&str>) -> Result<Vec<String>> {
         }
     }
     Ok(list)
+}
+
+/// `10.0.0.0/8, 192.168.1.7` → the blocks, checked.
+fn proxies(value: Option<&str>) -> Result<Vec<Cidr>> {
+    value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| Cidr::parse(p).ok_or_else(|| ConfigError::Proxy(p.to_owned())))
+        .collect()
 }
 
 fn millis(name: &'static str, default: Duration) -> Result<Duration> {
@@ -251,6 +311,8 @@ impl Default for Config {
             auth_jwt_issuer: None,
             auth_jwt_audience: None,
             graphql_introspection: true,
+            rate_limit_per_minute: 100,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -265,14 +327,8 @@ impl Config {
             Some("pretty") | Some("text") => LogFormat::Pretty,
             Some(other) => return Err(ConfigError::LogFormat(other.to_owned())),
         };
-        let auth_mode = match var("AUTH_MODE").map(|v| v.to_lowercase()).as_deref() {
-            None => d.auth_mode,
-            Some("jwt") => AuthMode::Jwt,
-            Some("open") => AuthMode::Open,
-            Some(other) => return Err(ConfigError::AuthMode(other.to_owned())),
-        };
         let port = parsed("PORT", d.port)?;
-        Ok(Self {
+        let mut config = Self {
             database_url: secret("DATABASE_URL").unwrap_or(d.database_url),
             host: parsed("HOST", d.host)?,
             port,
@@ -318,12 +374,6 @@ impl Config {
                 d.ws_max_connections_per_client,
             )?,
             ws_send_timeout: millis("WS_SEND_TIMEOUT_MS", d.ws_send_timeout)?,
-            // unset: none in jwt mode, any in open mode (a demo serves anyone anyway)
-            allowed_origins: match var("CORS_ALLOWED_ORIGINS") {
-                Some(list) => origins(Some(&list))?,
-                None if auth_mode == AuthMode::Open => vec!["*".into()],
-                None => d.allowed_origins,
-            },
             reports_per_client_per_minute: positive(
                 "REPORTS_PER_CLIENT_PER_MINUTE",
                 d.reports_per_client_per_minute,
@@ -332,18 +382,41 @@ impl Config {
                 "REPORTS_PER_ANALYSIS_PER_MINUTE",
                 d.reports_per_analysis_per_minute,
             )?,
-            auth_mode,
-            auth_jwt_secret: secret("AUTH_JWT_SECRET"),
-            auth_jwt_public_key: var("AUTH_JWT_PUBLIC_KEY").map(Into::into),
-            auth_jwt_issuer: var("AUTH_JWT_ISSUER"),
-            auth_jwt_audience: var("AUTH_JWT_AUDIENCE"),
-            graphql_introspection: parsed("GRAPHQL_INTROSPECTION", d.graphql_introspection)?,
-        })
+            ..d
+        };
+        config.read_access()?;
+        Ok(config)
+    }
+
+    /// Who may call, from where and how often: the settings of access.
+    fn read_access(&mut self) -> Result<()> {
+        let auth_mode = match var("AUTH_MODE").map(|v| v.to_lowercase()).as_deref() {
+            None => self.auth_mode,
+            Some("jwt") => AuthMode::Jwt,
+            Some("open") => AuthMode::Open,
+            Some(other) => return Err(ConfigError::AuthMode(other.to_owned())),
+        };
+        self.auth_mode = auth_mode;
+        self.auth_jwt_secret = secret("AUTH_JWT_SECRET");
+        self.auth_jwt_public_key = var("AUTH_JWT_PUBLIC_KEY").map(Into::into);
+        self.auth_jwt_issuer = var("AUTH_JWT_ISSUER");
+        self.auth_jwt_audience = var("AUTH_JWT_AUDIENCE");
+        self.graphql_introspection = parsed("GRAPHQL_INTROSPECTION", self.graphql_introspection)?;
+        self.rate_limit_per_minute = parsed("RATE_LIMIT_PER_MINUTE", self.rate_limit_per_minute)?;
+        self.trusted_proxies = proxies(var("TRUSTED_PROXIES").as_deref())?;
+        // unset: none in jwt mode, any in open mode (a demo serves anyone anyway)
+        self.allowed_origins = match var("CORS_ALLOWED_ORIGINS") {
+            Some(list) => origins(Some(&list))?,
+            None if auth_mode == AuthMode::Open => vec!["*".into()],
+            None => Vec::new(),
+        };
+        Ok(())
     }
 
     /// The defaults on one database, made for tests: loopback on a free port, no migration,
     /// warm-up or scheduler of its own, a smaller pool and cache, a fixed token secret, fast
-    /// retries, and `AUTH_MODE=open` (the tests about access set `jwt`).
+    /// retries, `AUTH_MODE=open` (the tests about access set `jwt`) and no rate limit (the tests
+    /// about it set one).
     pub fn for_database(database_url: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into().into(),
@@ -358,7 +431,28 @@ impl Config {
             reports_scheduler: false,
             report_retry_base: Duration::from_millis(200),
             auth_mode: AuthMode::Open,
+            rate_limit_per_minute: 0,
             ..Self::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_hold_their_addresses() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let net = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(net.contains(ip("10.1.200.3")) && !net.contains(ip("10.2.0.1")));
+        assert!(net.contains(ip("::ffff:10.1.0.9")));
+        let one = Cidr::parse("127.0.0.1").unwrap();
+        assert!(one.contains(ip("127.0.0.1")) && !one.contains(ip("127.0.0.2")));
+        assert!(Cidr::parse("::/0").unwrap().contains(ip("2001:db8::1")));
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
+        for bad in ["10.0.0.0/33", "nope", "10.0.0.0/x", ""] {
+            assert_eq!(Cidr::parse(bad), None, "{bad}");
         }
     }
 }

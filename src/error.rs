@@ -188,12 +188,13 @@ impl ErrorExtensions for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let request_id = REQUEST_ID.try_with(String::clone).unwrap_or_default();
-        let mut response = json_error(
-            self.status(),
-            self.code(),
-            self.client_message(),
-            request_id,
-        );
+        let mut extensions =
+            serde_json::json!({"code": self.code().as_str(), "requestId": request_id});
+        if let Self::RateLimited { retry_after_secs } = self {
+            extensions["retryAfter"] = retry_after_secs.into();
+        }
+        let body = serde_json::json!({"errors": [{"message": self.client_message(), "extensions": extensions}]});
+        let mut response = (self.status(), axum::Json(body)).into_response();
         match self {
             Self::RateLimited { retry_after_secs } => {
                 response

@@ -22,6 +22,13 @@ if cur ~= '' and cur >= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1";
 
+/// Counts one hit in the window `KEYS[1]`, which expires `ARGV[1]` ms after its first hit; the
+/// count so far.
+const COUNT_HIT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n";
+
 #[derive(Default)]
 struct BreakerState {
     down_since: Option<Instant>,
@@ -71,6 +78,7 @@ pub struct Redis {
     timeout: Duration,
     breaker: Arc<Breaker>,
     set_if_newer: Arc<redis::Script>,
+    count_hit: Arc<redis::Script>,
 }
 
 impl Redis {
@@ -90,6 +98,7 @@ impl Redis {
             timeout,
             breaker: Arc::default(),
             set_if_newer: Arc::new(redis::Script::new(SET_IF_NEWER)),
+            count_hit: Arc::new(redis::Script::new(COUNT_HIT)),
         })
     }
 
@@ -157,6 +166,16 @@ impl Redis {
         self.guarded(invocation.invoke_async::<i64>(&mut conn))
             .await
             .is_some()
+    }
+
+    /// One more hit in the counting window `key` (created with `window` to live); the hits so
+    /// far, `None` when Redis is unavailable.
+    pub async fn count_hit(&self, key: &str, window: Duration) -> Option<u64> {
+        let mut conn = self.conn()?;
+        let mut invocation = self.count_hit.key(key);
+        invocation.arg(window.as_millis() as u64);
+        self.guarded(invocation.invoke_async::<u64>(&mut conn))
+            .await
     }
 
     pub async fn del(&self, keys: &[String]) -> bool {

@@ -98,6 +98,7 @@ async fn state(config: Config, clock: SharedClock) -> Result<State, BoxError> {
         bus,
         hub,
         counts: Arc::default(),
+        redis,
     })
 }
 

@@ -10,6 +10,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::{DbPool, StatementCounter};
 use crate::events::{EventBus, Hub};
+use crate::redis_link::Redis;
 use crate::reports::Reports;
 
 /// What the process shares between requests and tasks. Cheap to clone.
@@ -29,6 +30,8 @@ pub struct State {
     pub counts: Arc<LiveCounts>,
     /// Email reports and documents.
     pub reports: Arc<Reports>,
+    /// The shared Redis, when configured (shared counters: the rate limit).
+    pub redis: Option<Redis>,
 }
 
 /// Live connection and subscription counts of this instance.

@@ -3,6 +3,7 @@
 
 pub mod graphql;
 pub mod negotiate;
+pub mod rate;
 pub mod reports;
 pub mod serve;
 pub mod ws;
@@ -63,12 +64,14 @@ pub fn router(app: App) -> Router {
     let in_flight = app.config.max_requests_in_flight;
     let cors = cors(&app.config.allowed_origins);
     Router::new()
+        .route("/reports/{analysis_id}", get(reports::document))
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        // the routes above count against the rate limit; those below are pages and probes
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), rate::limit))
         .route("/", get(playground))
         .route("/toasts", get(toasts))
-        .route("/reports/{analysis_id}", get(reports::document))
         .route("/unsubscribe/{token}", get(reports::unsubscribe_page).post(reports::unsubscribe))
         .route("/confirm/{token}", get(reports::confirm_page).post(reports::confirm))
-        .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/health", get(health))
         .route("/ready", get(ready))
         .with_state(app)

@@ -11,6 +11,7 @@ pub mod limiter;
 pub mod live;
 pub mod platform;
 pub mod publish;
+pub mod rate_limit;
 pub mod recent_urls;
 pub mod record_analysis;
 pub mod reports;
@@ -26,6 +27,7 @@ use confirmations::ConfirmationLimits;
 use dashboards::Dashboards;
 use documents::DocumentLimits;
 use platform::PlatformKpis;
+use rate_limit::RateLimit;
 
 /// What resolvers, handlers and background tasks call: the shared state and the repositories
 /// built on it. Cheap to clone.
@@ -40,6 +42,8 @@ pub struct Services {
     pub auth: Arc<Authenticator>,
     /// Confirmation emails per caller.
     pub confirmation_limits: Arc<ConfirmationLimits>,
+    /// Requests per client address and per token subject.
+    pub rate_limit: Arc<RateLimit>,
 }
 
 impl Services {
@@ -49,6 +53,10 @@ impl Services {
         Ok(Self {
             auth: Arc::new(Authenticator::new(config)?),
             confirmation_limits: Arc::default(),
+            rate_limit: Arc::new(RateLimit::new(
+                config.rate_limit_per_minute,
+                state.redis.clone(),
+            )),
             dashboards: Arc::new(Dashboards::new(state.pool.clone(), state.cache.clone())),
             platform: Arc::new(PlatformKpis::new(
                 state.pool.clone(),

@@ -485,3 +485,109 @@ async fn cross_origin_defaults_follow_the_auth_mode() {
         spawn_binary(&db, &[("AUTH_MODE", "jwt"), ("AUTH_JWT_SECRET", SECRET)]).await;
     assert_eq!(cross_origin(base).await, None);
 }
+
+fn limited(per_minute: u32) -> impl FnOnce(&mut progress_dashboard::config::Config) {
+    move |c| {
+        c.auth_mode = AuthMode::Jwt;
+        c.auth_jwt_secret = Some(SECRET.into());
+        c.rate_limit_per_minute = per_minute;
+    }
+}
+
+/// POSTs `{ badgeCatalog }` from `client` with optional token and headers; status, the
+/// `RateLimit-Remaining` header and the JSON body.
+async fn hit(
+    app: &TestApp,
+    client: &reqwest::Client,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (u16, Option<u64>, Value) {
+    let mut r = client
+        .post(app.graphql_url())
+        .json(&json!({"query": "{ badgeCatalog { slug } }"}));
+    if let Some(t) = token {
+        r = r.header("authorization", format!("Bearer {t}"));
+    }
+    for (name, value) in headers {
+        r = r.header(*name, *value);
+    }
+    let r = r.send().await.unwrap();
+    let remaining = r
+        .headers()
+        .get("ratelimit-remaining")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    let status = r.status().as_u16();
+    if status == 429 {
+        assert!(r.headers().get("retry-after").is_some());
+    }
+    (status, remaining, r.json().await.unwrap())
+}
+
+/// The limit is counted in Redis: the sixth request of the minute, on another instance, is refused.
+#[tokio::test]
+async fn the_rate_limit_holds_across_instances() {
+    let prefix = format!("pd-test-rl-{}:", uuid::Uuid::new_v4().simple());
+    let configure = |c: &mut progress_dashboard::config::Config| {
+        with_redis(&prefix)(c);
+        limited(5)(c);
+    };
+    let a = TestApp::spawn_with(configure).await;
+    let b = a.spawn_sibling(configure).await;
+    let viewer = token(Role::Viewer, &[]);
+    for n in 0..5 {
+        let (status, remaining, body) = hit(&a, &a.client, Some(&viewer), &[]).await;
+        assert_eq!((status, remaining), (200, Some(4 - n)), "{body}");
+    }
+    let (status, remaining, body) = hit(&b, &b.client, Some(&viewer), &[]).await;
+    assert_eq!((status, remaining), (429, Some(0)), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    assert!(
+        body["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+}
+
+/// A token's subject has one budget whatever address it calls from; without Redis the count is
+/// the instance's own.
+#[tokio::test]
+async fn the_rate_limit_follows_the_subject_across_addresses() {
+    let app = TestApp::spawn_with(limited(3)).await;
+    let elsewhere = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let viewer = token(Role::Viewer, &[]);
+    assert_eq!(hit(&app, &app.client, Some(&viewer), &[]).await.0, 200);
+    assert_eq!(hit(&app, &app.client, Some(&viewer), &[]).await.0, 200);
+    assert_eq!(hit(&app, &elsewhere, Some(&viewer), &[]).await.0, 200);
+    assert_eq!(hit(&app, &elsewhere, Some(&viewer), &[]).await.0, 429);
+    // without the token the address has its own budget (3, of which the two above, the refused
+    // one included, are spent)
+    let (status, remaining, _) = hit(&app, &elsewhere, None, &[]).await;
+    assert_eq!((status, remaining), (200, Some(0)));
+}
+
+/// `X-Forwarded-For` names the client only when the peer is a trusted proxy.
+#[tokio::test]
+async fn forwarded_addresses_count_behind_trusted_proxies_only() {
+    let trusting = TestApp::spawn_with(|c| {
+        limited(2)(c);
+        c.trusted_proxies = vec![progress_dashboard::config::Cidr::parse("127.0.0.1").unwrap()];
+    })
+    .await;
+    let from = |ip| [("x-forwarded-for", ip)];
+    let c = &trusting.client;
+    for _ in 0..2 {
+        assert_eq!(hit(&trusting, c, None, &from("203.0.113.1")).await.0, 200);
+    }
+    assert_eq!(hit(&trusting, c, None, &from("203.0.113.1")).await.0, 429);
+    assert_eq!(hit(&trusting, c, None, &from("203.0.113.2")).await.0, 200);
+
+    let wary = TestApp::spawn_with(limited(2)).await;
+    let c = &wary.client;
+    assert_eq!(hit(&wary, c, None, &from("203.0.113.1")).await.0, 200);
+    assert_eq!(hit(&wary, c, None, &from("203.0.113.2")).await.0, 200);
+    assert_eq!(hit(&wary, c, None, &from("203.0.113.3")).await.0, 429);
+}

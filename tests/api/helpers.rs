@@ -629,6 +629,7 @@ pub async fn spawn_binary(db: &TestDb, env: &[(&str, &str)]) -> (tokio::process:
         .env("PORT", "0")
         .env("LOG_FORMAT", "json")
         .env("AUTH_MODE", "open")
+        .env("RATE_LIMIT_PER_MINUTE", "0")
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
