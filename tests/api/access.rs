@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::ws_client::*;
 
-const SECRET: &str = "access tests secret";
+pub const SECRET: &str = "access tests secret";
 
-async fn jwt_app() -> TestApp {
+pub async fn jwt_app() -> TestApp {
     TestApp::spawn_with(|c| {
         c.auth_mode = AuthMode::Jwt;
         c.auth_jwt_secret = Some(SECRET.into());
@@ -35,7 +35,7 @@ fn claims(role: Role, analyses: &[&str], ttl: i64) -> Claims {
     }
 }
 
-fn token(role: Role, analyses: &[&str]) -> String {
+pub fn token(role: Role, analyses: &[&str]) -> String {
     mint(SECRET, &claims(role, analyses, 3600)).unwrap()
 }
 
@@ -61,7 +61,7 @@ fn outcome(body: &Value) -> String {
 }
 
 /// Two analyses recorded by an admin: A (the one the tokens name) and B.
-async fn two_analyses(app: &TestApp) -> (String, String) {
+pub async fn two_analyses(app: &TestApp) -> (String, String) {
     let admin = token(Role::Admin, &[]);
     let mut ids = Vec::new();
     for url in ["https://a.example.com", "https://b.example.com"] {
@@ -590,4 +590,105 @@ async fn forwarded_addresses_count_behind_trusted_proxies_only() {
     assert_eq!(hit(&wary, c, None, &from("203.0.113.1")).await.0, 200);
     assert_eq!(hit(&wary, c, None, &from("203.0.113.2")).await.0, 200);
     assert_eq!(hit(&wary, c, None, &from("203.0.113.3")).await.0, 429);
+}
+
+/// The shipped binary at `LOG_LEVEL=debug` in jwt mode: after requests with a token over HTTP and
+/// WebSocket and a report subscription, neither the token nor the address is in its output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_or_email_address_in_the_logs() {
+    let db = TestDb::new().await;
+    let log = std::env::temp_dir().join(format!("pd-log-{}.txt", uuid::Uuid::new_v4().simple()));
+    let file = std::fs::File::create(&log).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+        .arg("serve")
+        .env("DATABASE_URL", &db.url)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("MIGRATE_ON_START", "true")
+        .env("LOG_LEVEL", "debug")
+        .env("AUTH_MODE", "jwt")
+        .env("AUTH_JWT_SECRET", SECRET)
+        .env("REPORTS_OUTBOX_DIR", std::env::temp_dir().join("pd-log-outbox"))
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut base = None;
+    for _ in 0..500 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.starts_with("Playground: ")) {
+            base = line
+                .split_whitespace()
+                .nth(1)
+                .map(|b| b.trim_end_matches('/').to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let base = base.expect("the server starts");
+    let app_like = |token: &str| {
+        let token = token.to_owned();
+        let base = base.clone();
+        move |query: &'static str, variables: Value| {
+            let (token, base) = (token.clone(), base.clone());
+            async move {
+                let r: Value = reqwest::Client::new()
+                    .post(format!("{base}/graphql"))
+                    .header("authorization", format!("Bearer {token}"))
+                    .json(&json!({"query": query, "variables": variables}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                r
+            }
+        }
+    };
+    let admin = token(Role::Admin, &[]);
+    let as_admin = app_like(&admin);
+    let r = as_admin(
+        RECORD,
+        json!({"input": analysis_input("https://logs.example.com", EXAMPLE)}),
+    )
+    .await;
+    let id = r["data"]["recordAnalysis"]["dashboard"]["analysisId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+    let owner = token(Role::Owner, &[&id]);
+    let address = "very.private.subscriber@example.org";
+    let r = app_like(&owner)(
+        "mutation($input: SubscribeToReportsInput!) { subscribeToReports(input: $input) { id } }",
+        json!({"input": {"analysisId": id, "email": address, "frequency": "WEEKLY"}}),
+    )
+    .await;
+    assert!(r.get("errors").is_none(), "{r}");
+    let mut ws = WsClient::connect(&base, TRANSPORT_WS).await;
+    ws.send(
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {owner}")}}),
+    )
+    .await;
+    assert_eq!(
+        ws.raw(Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    let bad = app_like("not-a-token")("{ badgeCatalog { slug } }", json!({})).await;
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    drop(ws);
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::remove_file(&log).ok();
+    assert!(
+        text.lines().count() > 10,
+        "the server logged at debug: {text}"
+    );
+    for secret in [admin.as_str(), owner.as_str(), address, "not-a-token"] {
+        assert!(!text.contains(secret), "{secret:?} is in the logs:\n{text}");
+    }
+    // the signature part alone is not there either
+    assert!(!text.contains(owner.rsplit('.').next().unwrap()));
 }

@@ -8,8 +8,10 @@ import { CombinedGraphQLErrors } from "@apollo/client/errors";
 const api = process.env.API_URL;
 assert.ok(api, "API_URL must point at a running server");
 
+// API_TOKEN (AUTH_MODE=jwt): every request carries it, as a front end's auth link would.
+const headers = process.env.API_TOKEN ? { authorization: `Bearer ${process.env.API_TOKEN}` } : {};
 const client = new ApolloClient({
-  link: new HttpLink({ uri: `${api}/graphql` }),
+  link: new HttpLink({ uri: `${api}/graphql`, headers }),
   cache: new InMemoryCache(),
 });
 

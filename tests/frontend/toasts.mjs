@@ -18,7 +18,8 @@ try {
   const page = await browser.newPage({ viewport: { width: 1100, height: 700 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${api}/toasts?analysisId=${analysisId}`);
+  const token = process.env.API_TOKEN ? `&token=${encodeURIComponent(process.env.API_TOKEN)}` : "";
+  await page.goto(`${api}/toasts?analysisId=${analysisId}${token}`);
   await page.locator('#live[data-state="connected"]').waitFor({ timeout: 10000 });
 
   await page.click('[data-testid="move-value_creation-IN_PROGRESS"]');
