@@ -108,6 +108,7 @@ fn spawn_tasks(services: &Services) {
         service::reports::spawn_scheduler(services.clone(), config.reports_scheduler_interval);
     }
     service::publish::spawn_outbox_relay(services.clone(), config.outbox_relay_interval);
+    service::auth::spawn_revocation_listener(services);
     spawn_warm_up(services.dashboards.clone(), config.cache_warm_count);
     spawn_stats_log(services.clone(), Duration::from_secs(60));
 }

@@ -11,6 +11,7 @@ pub mod platform;
 pub mod pool;
 pub mod progress;
 pub mod schema;
+pub mod sessions;
 pub mod subscriptions;
 
 pub use pool::{DbConn, DbPool, StatementCounter};

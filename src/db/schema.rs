@@ -149,6 +149,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    revoked_sessions (sub) {
+        sub -> Text,
+        before -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_badges (id) {
         id -> Uuid,
         analysis_id -> Uuid,
@@ -194,6 +201,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_outbox,
     opportunities,
     progress_activity,
+    revoked_sessions,
     user_badges,
     user_progress,
 );

@@ -12,9 +12,19 @@ use super::Event;
 /// Events a slow subscriber may fall behind by before it is told and closed.
 pub const CHANNEL_CAPACITY: usize = 64;
 
-#[derive(Default)]
 pub struct Hub {
     channels: Mutex<HashMap<AnalysisId, broadcast::Sender<Arc<Event>>>>,
+    /// Session revocations, to every connection and the token verifier of this instance.
+    revocations: broadcast::Sender<Arc<Event>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            channels: Mutex::default(),
+            revocations: broadcast::channel(CHANNEL_CAPACITY).0,
+        }
+    }
 }
 
 /// A subscription to one analysis' events; dropping it frees the channel when it was the last.
@@ -55,11 +65,20 @@ impl Hub {
 
     /// Hands an event to the subscribers of its analysis, if any.
     pub fn dispatch(&self, event: Arc<Event>) {
+        let Some(analysis_id) = event.analysis_id() else {
+            let _ = self.revocations.send(event);
+            return;
+        };
         let channels = self.channels.lock().expect("hub lock");
-        if let Some(tx) = channels.get(&event.analysis_id()) {
+        if let Some(tx) = channels.get(&analysis_id) {
             // No receiver left is not an error: the last one just went away.
             let _ = tx.send(event);
         }
+    }
+
+    /// Session revocations as they reach this instance.
+    pub fn revocations(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.revocations.subscribe()
     }
 
     /// Analyses with at least one local subscriber.

@@ -18,7 +18,7 @@ use crate::domain::metrics::{Metrics, ProgressSummary};
 
 pub use hub::Hub;
 
-/// Something that happened to one analysis.
+/// Something that happened to one analysis, or to a caller's sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -34,14 +34,19 @@ pub enum Event {
         summary: ProgressSummary,
         at: DateTime<Utc>,
     },
+    /// `sub`'s tokens issued before `before` (seconds since the epoch) no longer hold, and its
+    /// open sockets close, on every instance.
+    SessionsRevoked { sub: String, before: i64 },
 }
 
 impl Event {
-    pub fn analysis_id(&self) -> AnalysisId {
+    /// The analysis it is about, if it is about one.
+    pub fn analysis_id(&self) -> Option<AnalysisId> {
         match self {
             Self::BadgeAwarded { analysis_id, .. } | Self::KpiUpdated { analysis_id, .. } => {
-                *analysis_id
+                Some(*analysis_id)
             }
+            Self::SessionsRevoked { .. } => None,
         }
     }
 }

@@ -13,7 +13,7 @@ use super::reports::{EmailSubscription, SubscribeToReportsInput};
 use super::types::{Badge, Dashboard, Metrics, Opportunity, ProgressSummary};
 use crate::error::AppError;
 use crate::service::Services;
-use crate::service::{record_analysis, reports, update_progress};
+use crate::service::{auth, record_analysis, reports, update_progress};
 
 /// The result of `recordAnalysis`.
 #[derive(SimpleObject)]
@@ -86,6 +86,17 @@ impl MutationRoot {
         .await
         .extend()?;
         Ok(EmailSubscription::for_subscriber(sub))
+    }
+
+    /// Refuses the subject's tokens issued before now, on every instance, and closes its open sockets (admin).
+    async fn revoke_sessions(&self, ctx: &Context<'_>, sub: String) -> Result<bool> {
+        access::admin(ctx)?;
+        let services = ctx.data::<Services>()?;
+        // the tokens' own clock (their `iat`), not the injectable one of the product's dates
+        auth::revoke(services, &sub, chrono::Utc::now())
+            .await
+            .extend()?;
+        Ok(true)
     }
 
     /// The token comes from the unsubscribe link of a report email.

@@ -31,6 +31,7 @@ use super::App;
 use crate::domain::access::Caller;
 use crate::error::json_error;
 use crate::error::ErrorCode;
+use crate::events::Event;
 use crate::graphql::access::LiveCaller;
 use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
@@ -336,6 +337,7 @@ impl Connection {
         let expiry = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(expiry);
         let mut armed = None;
+        let mut revocations = self.app.services.state.hub.revocations();
         loop {
             if armed != self.expires {
                 armed = self.expires;
@@ -373,6 +375,10 @@ impl Connection {
                 () = &mut init_deadline, if self.session.is_none() => {
                     Step::Close(4408, "Connection initialisation timeout".into())
                 }
+                Ok(event) = revocations.recv() => match self.revoked(&event) {
+                    true => Step::Close(4403, "Forbidden: the session was revoked".into()),
+                    false => continue,
+                },
                 () = &mut expiry, if armed.is_some() => {
                     Step::Close(4403, "Forbidden: the token expired; send a fresh one in a ping before it does".into())
                 }
@@ -479,6 +485,14 @@ impl Connection {
             }
             Err(e) => Step::Close(4403, format!("Forbidden: {e}")),
         }
+    }
+
+    /// Whether a revocation is of this connection's session.
+    fn revoked(&self, event: &Event) -> bool {
+        let (Some(live), Event::SessionsRevoked { sub, before }) = (&self.live, event) else {
+            return false;
+        };
+        matches!(&*live.borrow(), Caller::Token(c) if c.sub == *sub && c.iat.unwrap_or(i64::MIN) < *before)
     }
 
     /// The session of operations started from now on, and its expiry.

@@ -1,7 +1,8 @@
 //! Who is calling: bearer tokens (JWT) verified once, then remembered by their hash until they
 //! expire, so that a client reusing its token pays for the signature check once.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -11,7 +12,12 @@ use thiserror::Error;
 
 use crate::config::{AuthMode, Config};
 use crate::domain::access::{Caller, Claims};
-use crate::error::AppError;
+use chrono::{DateTime, Utc};
+
+use crate::db::sessions;
+use crate::error::{AppError, AppResult};
+use crate::events::Event;
+use crate::service::Services;
 
 /// Verified tokens remembered at once; past this, the least used are verified again.
 const REMEMBERED_TOKENS: u64 = 10_000;
@@ -37,6 +43,8 @@ struct Verifier {
 pub struct Authenticator {
     verifier: Option<Verifier>,
     verified: moka::sync::Cache<[u8; 32], Arc<Claims>>,
+    /// Subject → tokens issued before this (seconds) no longer hold (`revokeSessions`).
+    revoked: RwLock<HashMap<String, i64>>,
 }
 
 impl Authenticator {
@@ -51,7 +59,23 @@ impl Authenticator {
                 .max_capacity(REMEMBERED_TOKENS)
                 .time_to_live(REMEMBER_FOR)
                 .build(),
+            revoked: RwLock::default(),
         })
+    }
+
+    /// Tokens of `sub` issued before `before` (seconds since the epoch) no longer hold here.
+    pub fn revoke_local(&self, sub: &str, before: i64) {
+        let mut revoked = self.revoked.write().expect("revoked lock");
+        let at = revoked.entry(sub.to_owned()).or_insert(before);
+        *at = (*at).max(before);
+    }
+
+    /// Whether these claims belong to a revoked session (a token without `iat` is as old as can be).
+    pub fn is_revoked(&self, claims: &Claims) -> bool {
+        let revoked = self.revoked.read().expect("revoked lock");
+        revoked
+            .get(&claims.sub)
+            .is_some_and(|before| claims.iat.unwrap_or(i64::MIN) < *before)
     }
 
     /// The caller of a request from its `Authorization` header (`None`: there was none). A header
@@ -73,20 +97,28 @@ impl Authenticator {
                 unauthenticated("the Authorization header must be \"Bearer <token>\"")
             })?;
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(claims) = self.verified.get(&key) {
-            let now = jsonwebtoken::get_current_timestamp() as i64;
-            return if claims.exp > now {
-                Ok(Caller::Token(claims))
-            } else {
-                self.verified.invalidate(&key);
-                Err(unauthenticated("the token has expired"))
-            };
+        let claims = match self.verified.get(&key) {
+            Some(claims) => {
+                let now = jsonwebtoken::get_current_timestamp() as i64;
+                if claims.exp <= now {
+                    self.verified.invalidate(&key);
+                    return Err(unauthenticated("the token has expired"));
+                }
+                claims
+            }
+            None => {
+                let claims =
+                    jsonwebtoken::decode::<Claims>(token, &verifier.key, &verifier.validation)
+                        .map_err(|e| unauthenticated(&describe(e.kind())))?
+                        .claims;
+                let claims = Arc::new(claims);
+                self.verified.insert(key, claims.clone());
+                claims
+            }
+        };
+        if self.is_revoked(&claims) {
+            return Err(unauthenticated("the session was revoked; sign in again"));
         }
-        let claims = jsonwebtoken::decode::<Claims>(token, &verifier.key, &verifier.validation)
-            .map_err(|e| unauthenticated(&describe(e.kind())))?
-            .claims;
-        let claims = Arc::new(claims);
-        self.verified.insert(key, claims.clone());
         Ok(Caller::Token(claims))
     }
 }
@@ -148,6 +180,59 @@ fn public_key(path: &std::path::Path) -> Result<(DecodingKey, Vec<Algorithm>), A
     DecodingKey::from_ec_pem(&pem)
         .map(|key| (key, vec![Algorithm::ES256]))
         .map_err(|_| failed("not an RSA or EC public key in PEM".into()))
+}
+
+/// `revokeSessions`: `sub`'s tokens issued before `now` stop holding on every instance (stored,
+/// then published; each instance's verifier and open sockets hear it from the bus).
+pub async fn revoke(services: &Services, sub: &str, now: DateTime<Utc>) -> AppResult<()> {
+    {
+        let mut conn = services.state.pool.get().await?;
+        sessions::revoke(&mut conn, sub, now).await?;
+    }
+    let event = Event::SessionsRevoked {
+        sub: sub.to_owned(),
+        before: now.timestamp(),
+    };
+    services.auth.revoke_local(sub, now.timestamp());
+    services
+        .state
+        .bus
+        .publish(std::slice::from_ref(&event))
+        .await;
+    tracing::info!("sessions revoked");
+    Ok(())
+}
+
+/// Keeps this instance's verifier in step: the revocations stored so far, then those the bus
+/// brings.
+pub fn spawn_revocation_listener(services: &Services) {
+    let auth = services.auth.clone();
+    let pool = services.state.pool.clone();
+    let mut rx = services.state.hub.revocations();
+    tokio::spawn(async move {
+        match pool.get().await {
+            Ok(mut conn) => match sessions::all(&mut conn).await {
+                Ok(all) => {
+                    for (sub, before) in all {
+                        auth.revoke_local(&sub, before.timestamp());
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "revoked sessions not loaded"),
+            },
+            Err(e) => tracing::warn!(error = %e, "revoked sessions not loaded"),
+        }
+        loop {
+            match rx.recv().await {
+                Ok(event) => {
+                    if let Event::SessionsRevoked { sub, before } = &*event {
+                        auth.revoke_local(sub, *before);
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
 }
 
 /// Signs claims with an HS256 secret (`mint-token`, tests).

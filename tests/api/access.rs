@@ -608,7 +608,10 @@ async fn no_token_or_email_address_in_the_logs() {
         .env("LOG_LEVEL", "debug")
         .env("AUTH_MODE", "jwt")
         .env("AUTH_JWT_SECRET", SECRET)
-        .env("REPORTS_OUTBOX_DIR", std::env::temp_dir().join("pd-log-outbox"))
+        .env(
+            "REPORTS_OUTBOX_DIR",
+            std::env::temp_dir().join("pd-log-outbox"),
+        )
         .stdout(file.try_clone().unwrap())
         .stderr(file)
         .kill_on_drop(true)
@@ -691,4 +694,68 @@ async fn no_token_or_email_address_in_the_logs() {
     }
     // the signature part alone is not there either
     assert!(!text.contains(owner.rsplit('.').next().unwrap()));
+}
+
+/// `revokeSessions` on one instance: the subject's older tokens stop holding on the other one
+/// too, and its socket held there closes; a token issued afterwards holds.
+#[tokio::test]
+async fn revoked_sessions_end_on_every_instance() {
+    let prefix = format!("pd-test-revoke-{}:", uuid::Uuid::new_v4().simple());
+    let configure = |c: &mut progress_dashboard::config::Config| {
+        with_redis(&prefix)(c);
+        c.auth_mode = AuthMode::Jwt;
+        c.auth_jwt_secret = Some(SECRET.into());
+    };
+    let a = TestApp::spawn_with(configure).await;
+    let b = a.spawn_sibling(configure).await;
+    eventually("the event bus", || b.app.services.state.bus.connected()).await;
+    let (id, _) = two_analyses(&a).await;
+    let mut old = claims(Role::Owner, &[&id], 3600);
+    old.sub = "jane".into();
+    old.iat = Some(old.iat.unwrap() - 10);
+    let old = mint(SECRET, &old).unwrap();
+    let q = "query($id: UUID!) { dashboard(analysisId: $id) { analysisId } }";
+    assert_eq!(
+        outcome(&call(&b, Some(&old), q, json!({"id": id})).await.1),
+        "ok"
+    );
+    let mut socket = connect_as(&b, &old).await;
+
+    let admin = token(Role::Admin, &[]);
+    let (_, r) = call(
+        &a,
+        Some(&admin),
+        "mutation { revokeSessions(sub: \"jane\") }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r["data"]["revokeSessions"], true, "{r}");
+    assert_eq!(socket.closed_with(Duration::from_secs(5)).await, Some(4403));
+    let (status, body) = call(&b, Some(&old), q, json!({"id": id})).await;
+    assert_eq!(
+        (status, outcome(&body).as_str()),
+        (401, "UNAUTHENTICATED"),
+        "{body}"
+    );
+    let (status, _) = call(&a, Some(&old), q, json!({"id": id})).await;
+    assert_eq!(status, 401);
+
+    // issued after the revocation: holds
+    let mut fresh = claims(Role::Owner, &[&id], 3600);
+    fresh.sub = "jane".into();
+    fresh.iat = Some(fresh.iat.unwrap() + 1);
+    let fresh = mint(SECRET, &fresh).unwrap();
+    assert_eq!(
+        outcome(&call(&b, Some(&fresh), q, json!({"id": id})).await.1),
+        "ok"
+    );
+    // and only an admin may revoke
+    let (_, r) = call(
+        &a,
+        Some(&fresh),
+        "mutation { revokeSessions(sub: \"x\") }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(outcome(&r), "FORBIDDEN");
 }
