@@ -203,36 +203,48 @@ pub async fn revoke(services: &Services, sub: &str, now: DateTime<Utc>) -> AppRe
     Ok(())
 }
 
-/// Keeps this instance's verifier in step: the revocations stored so far, then those the bus
-/// brings.
+/// How often the stored revocations are read again, for those the bus missed (Redis away).
+const RELOAD_REVOCATIONS: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Keeps this instance's verifier in step: the revocations stored (at start, then every 30 s),
+/// and those the bus brings as they happen.
 pub fn spawn_revocation_listener(services: &Services) {
     let auth = services.auth.clone();
     let pool = services.state.pool.clone();
     let mut rx = services.state.hub.revocations();
     tokio::spawn(async move {
-        match pool.get().await {
-            Ok(mut conn) => match sessions::all(&mut conn).await {
-                Ok(all) => {
-                    for (sub, before) in all {
-                        auth.revoke_local(&sub, before.timestamp());
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "revoked sessions not loaded"),
-            },
-            Err(e) => tracing::warn!(error = %e, "revoked sessions not loaded"),
-        }
+        let mut reload = tokio::time::interval(RELOAD_REVOCATIONS);
         loop {
-            match rx.recv().await {
-                Ok(event) => {
-                    if let Event::SessionsRevoked { sub, before } = &*event {
-                        auth.revoke_local(sub, *before);
+            tokio::select! {
+                _ = reload.tick() => load_revocations(&auth, &pool).await,
+                event = rx.recv() => match event {
+                    Ok(event) => {
+                        if let Event::SessionsRevoked { sub, before } = &*event {
+                            auth.revoke_local(sub, *before);
+                        }
                     }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
             }
         }
     });
+}
+
+async fn load_revocations(auth: &Authenticator, pool: &crate::db::DbPool) {
+    let loaded = async {
+        let mut conn = pool.get().await?;
+        Ok::<_, AppError>(sessions::all(&mut conn).await?)
+    }
+    .await;
+    match loaded {
+        Ok(all) => {
+            for (sub, before) in all {
+                auth.revoke_local(&sub, before.timestamp());
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "revoked sessions not loaded"),
+    }
 }
 
 /// Signs claims with an HS256 secret (`mint-token`, tests).

@@ -759,3 +759,36 @@ async fn revoked_sessions_end_on_every_instance() {
     .await;
     assert_eq!(outcome(&r), "FORBIDDEN");
 }
+
+/// An instance reads the stored revocations when it starts (and again every 30 s), so it refuses
+/// a revoked session that it never heard of on the bus.
+#[tokio::test]
+async fn stored_revocations_hold_on_an_instance_that_starts_later() {
+    let a = jwt_app().await;
+    let mut old = claims(Role::Admin, &[], 3600);
+    old.sub = "gone".into();
+    old.iat = Some(old.iat.unwrap() - 10);
+    let old = mint(SECRET, &old).unwrap();
+    let q = "{ badgeCatalog { slug } }";
+    assert_eq!(call(&a, Some(&old), q, json!({})).await.0, 200);
+    sql(
+        &a.db,
+        "INSERT INTO revoked_sessions (sub, before) VALUES ('gone', now())",
+    )
+    .await;
+    let b = a
+        .spawn_sibling(|c| {
+            c.auth_mode = AuthMode::Jwt;
+            c.auth_jwt_secret = Some(SECRET.into());
+        })
+        .await;
+    let mut refused = false;
+    for _ in 0..250 {
+        if call(&b, Some(&old), q, json!({})).await.0 == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "the stored revocation was not loaded");
+}
