@@ -193,8 +193,7 @@ impl IntoResponse for AppError {
         if let Self::RateLimited { retry_after_secs } = self {
             extensions["retryAfter"] = retry_after_secs.into();
         }
-        let body = serde_json::json!({"errors": [{"message": self.client_message(), "extensions": extensions}]});
-        let mut response = (self.status(), axum::Json(body)).into_response();
+        let mut response = error_response(self.status(), self.client_message(), extensions);
         match self {
             Self::RateLimited { retry_after_secs } => {
                 response
@@ -221,6 +220,12 @@ pub fn json_error(
     message: String,
     request_id: String,
 ) -> Response {
-    let body = serde_json::json!({"errors": [{"message": message, "extensions": {"code": code.as_str(), "requestId": request_id}}]});
+    let extensions = serde_json::json!({"code": code.as_str(), "requestId": request_id});
+    error_response(status, message, extensions)
+}
+
+/// The one body shape of errors outside GraphQL.
+fn error_response(status: StatusCode, message: String, extensions: serde_json::Value) -> Response {
+    let body = serde_json::json!({"errors": [{"message": message, "extensions": extensions}]});
     (status, axum::Json(body)).into_response()
 }

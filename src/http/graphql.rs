@@ -11,6 +11,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 
 use async_graphql::Variables;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::negotiate::ResponseType;
 use super::App;
 use super::{caller, refuse, request_id, ws};
+use crate::domain::access::Caller;
 use crate::error::json_error;
 use crate::error::ErrorCode;
 use crate::graphql::errors::{complete, is_request_error, refused};
@@ -30,6 +32,7 @@ pub async fn get(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    known: Option<Extension<Caller>>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
@@ -40,7 +43,7 @@ pub async fn get(
     let Some(kind) = ResponseType::negotiate(&headers) else {
         return not_acceptable(id);
     };
-    let caller = match caller(&app, &headers) {
+    let caller = match caller(&app, &headers, known) {
         Ok(c) => c,
         Err(e) => return refuse(e, &id),
     };
@@ -54,7 +57,12 @@ pub async fn get(
 }
 
 /// POST /graphql with a JSON body.
-pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(
+    State(app): State<App>,
+    known: Option<Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let id = request_id(&headers);
     let Some(kind) = ResponseType::negotiate(&headers) else {
         return not_acceptable(id);
@@ -95,7 +103,7 @@ pub async fn post(State(app): State<App>, headers: HeaderMap, body: Body) -> Res
             )
         }
     };
-    let caller = match caller(&app, &headers) {
+    let caller = match caller(&app, &headers, known) {
         Ok(c) => c,
         Err(e) => return refuse(e, &id),
     };

@@ -148,8 +148,15 @@ fn keep_safe_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::R
 }
 
 /// The caller named by the `Authorization` header; a header without a valid token is an error
-/// (a 401 once [`refuse`]d).
-pub(crate) fn caller(app: &App, headers: &HeaderMap) -> Result<Caller, AppError> {
+/// (a 401 once [`refuse`]d). `known`: the caller the rate limit already found for this request.
+pub(crate) fn caller(
+    app: &App,
+    headers: &HeaderMap,
+    known: Option<axum::Extension<Caller>>,
+) -> Result<Caller, AppError> {
+    if let Some(axum::Extension(caller)) = known {
+        return Ok(caller);
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));

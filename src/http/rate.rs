@@ -20,21 +20,25 @@ use crate::service::limiter::client_key;
 pub async fn limit(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let limit = &app.services.rate_limit;
     if !limit.enabled() {
         return next.run(request).await;
     }
-    let headers = request.headers();
-    let client = client_address(peer.ip(), headers, &app.config.trusted_proxies);
+    let client = client_address(peer.ip(), request.headers(), &app.config.trusted_proxies);
     let mut keys = vec![format!("addr:{}", client_key(client))];
-    if let Ok(Caller::Token(claims)) = caller(&app, headers) {
-        // hashed: a subject may be an email address, and keys are visible to Redis operators
-        let digest = Sha256::digest(claims.sub.as_bytes());
-        keys.push(format!("sub:{}", hex(&digest[..12])));
+    if let Ok(known) = caller(&app, request.headers(), None) {
+        if let Caller::Token(claims) = &known {
+            // hashed: a subject may be an email address, and keys are visible to Redis operators
+            let digest = format!("{:x}", Sha256::digest(claims.sub.as_bytes()));
+            keys.push(format!("sub:{}", &digest[..24]));
+        }
+        // the handler takes it from here instead of checking the token again
+        request.extensions_mut().insert(known);
     }
+    let headers = request.headers();
     let now = chrono::Utc::now().timestamp().max(0) as u64;
     let standing = limit.hit(&keys, now).await;
     let mut response = if standing.allowed {
@@ -78,10 +82,6 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[Cidr]) -> Ip
         }
     }
     peer
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use super::App;
 use super::{caller, refuse, request_id};
+use crate::domain::access::Caller;
 use crate::domain::ids::AnalysisId;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::service::{confirmations, documents, reports};
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -23,77 +24,81 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 
-/// GET: a confirmation page whose button posts back (link scanners never unsubscribe anyone).
-pub async fn unsubscribe_page(State(app): State<App>, Path(token): Path<String>) -> Response {
-    if app.services.state.reports.verify(&token).is_none() {
+/// A link's GET page: it only asks, and its button posts back (a link scanner acts on nothing).
+fn ask(valid: bool, invalid: &str, title: &str, question: &str) -> Response {
+    if !valid {
         return page(
             StatusCode::BAD_REQUEST,
             "Lien invalide / Invalid link",
-            "<p>Ce lien de désabonnement est invalide ou a été modifié.</p><p>This unsubscribe link is invalid or was altered.</p>",
+            invalid,
         );
     }
-    page(
-        StatusCode::OK,
+    let body = format!(
+        "<p>{question}</p><form method=\"post\"><button type=\"submit\">{title}</button></form>"
+    );
+    page(StatusCode::OK, title, &body)
+}
+
+/// A link's POST outcome: done, a bad link, or an error to retry later.
+fn outcome(result: AppResult<()>, what: &str, title: &str, body: &str) -> Response {
+    match result {
+        Ok(()) => page(StatusCode::OK, title, body),
+        Err(AppError::Internal(e)) => {
+            tracing::error!(error = %e, "{what} failed");
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Erreur / Error",
+                "<p>Réessayez plus tard. / Please try again later.</p>",
+            )
+        }
+        Err(e) => page(
+            StatusCode::BAD_REQUEST,
+            "Lien invalide / Invalid link",
+            &format!("<p>{e}</p>"),
+        ),
+    }
+}
+
+/// GET: asks before unsubscribing.
+pub async fn unsubscribe_page(State(app): State<App>, Path(token): Path<String>) -> Response {
+    ask(
+        app.services.state.reports.verify(&token).is_some(),
+        "<p>Ce lien de désabonnement est invalide ou a été modifié.</p><p>This unsubscribe link is invalid or was altered.</p>",
         "Se désabonner / Unsubscribe",
-        "<p>Ne plus recevoir les rapports par email ? / Stop receiving the email reports?</p>\
-         <form method=\"post\"><button type=\"submit\">Se désabonner / Unsubscribe</button></form>",
+        "Ne plus recevoir les rapports par email ? / Stop receiving the email reports?",
     )
 }
 
 /// POST: one-click unsubscribe (the page's button, or a mail client per RFC 8058).
 pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>) -> Response {
-    match reports::unsubscribe(&app.services, &token).await {
-        Ok(()) => page(
-            StatusCode::OK,
-            "Désabonné / Unsubscribed",
-            "<p>Vous ne recevrez plus ces rapports.</p><p>You will not receive these reports any more.</p>",
-        ),
-        Err(AppError::Internal(e)) => {
-            tracing::error!(error = %e, "unsubscribe failed");
-            page(StatusCode::INTERNAL_SERVER_ERROR, "Erreur / Error", "<p>Réessayez plus tard. / Please try again later.</p>")
-        }
-        Err(e) => page(StatusCode::BAD_REQUEST, "Lien invalide / Invalid link", &format!("<p>{e}</p>")),
-    }
+    outcome(
+        reports::unsubscribe(&app.services, &token).await,
+        "unsubscribe",
+        "Désabonné / Unsubscribed",
+        "<p>Vous ne recevrez plus ces rapports.</p><p>You will not receive these reports any more.</p>",
+    )
 }
 
-/// GET: the confirmation page, whose button posts back (a link scanner confirms nothing).
+/// GET: asks before confirming a subscription.
 pub async fn confirm_page(State(app): State<App>, Path(token): Path<String>) -> Response {
-    if app
-        .services
-        .state
-        .reports
-        .verify_confirmation(&token)
-        .is_none()
-    {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Lien invalide / Invalid link",
-            "<p>Ce lien de confirmation est invalide ou a été modifié.</p><p>This confirmation link is invalid or was altered.</p>",
-        );
-    }
-    page(
-        StatusCode::OK,
+    let reports = &app.services.state.reports;
+    ask(
+        reports.verify_confirmation(&token).is_some(),
+        "<p>Ce lien de confirmation est invalide ou a été modifié.</p><p>This confirmation link is invalid or was altered.</p>",
         "Confirmer / Confirm",
-        "<p>Recevoir les rapports de progression à cette adresse ? / Receive the progress reports at this address?</p>\
-         <form method=\"post\"><button type=\"submit\">Confirmer / Confirm</button></form>",
+        "Recevoir les rapports de progression à cette adresse ? / Receive the progress reports at this address?",
     )
 }
 
 /// POST: confirms the subscription.
 pub async fn confirm(State(app): State<App>, Path(token): Path<String>) -> Response {
     let now = app.services.state.clock.now();
-    match confirmations::confirm(&app.services, &token, now).await {
-        Ok(()) => page(
-            StatusCode::OK,
-            "Confirmé / Confirmed",
-            "<p>Les rapports arriveront à cette adresse.</p><p>The reports will come to this address.</p>",
-        ),
-        Err(AppError::Internal(e)) => {
-            tracing::error!(error = %e, "confirmation failed");
-            page(StatusCode::INTERNAL_SERVER_ERROR, "Erreur / Error", "<p>Réessayez plus tard. / Please try again later.</p>")
-        }
-        Err(e) => page(StatusCode::BAD_REQUEST, "Lien invalide / Invalid link", &format!("<p>{e}</p>")),
-    }
+    outcome(
+        confirmations::confirm(&app.services, &token, now).await,
+        "confirmation",
+        "Confirmé / Confirmed",
+        "<p>Les rapports arriveront à cette adresse.</p><p>The reports will come to this address.</p>",
+    )
 }
 
 /// GET /reports/{analysisId}?format=pdf|html&sections=summary,badges,metrics,opportunities&lang=fr|en
@@ -102,10 +107,11 @@ pub async fn document(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(analysis_id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
+    known: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
 ) -> Response {
     let id = request_id(&headers);
-    let caller = match caller(&app, &headers) {
+    let caller = match caller(&app, &headers, known) {
         Ok(c) => c,
         Err(e) => return refuse(e, &id),
     };

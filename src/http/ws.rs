@@ -467,7 +467,7 @@ impl Connection {
             };
         let (tx, _) = watch::channel(caller.clone());
         self.live = Some(tx);
-        self.become_(caller);
+        self.set_caller(caller);
         Step::Send(vec![text(&ServerMessage::ConnectionAck)])
     }
 
@@ -480,7 +480,7 @@ impl Connection {
                 "Forbidden: the ping's authorization holds no token".into(),
             ),
             Ok(caller) => {
-                self.become_(caller);
+                self.set_caller(caller);
                 Step::Send(vec![text(&ServerMessage::Pong)])
             }
             Err(e) => Step::Close(4403, format!("Forbidden: {e}")),
@@ -496,7 +496,7 @@ impl Connection {
     }
 
     /// The session of operations started from now on, and its expiry.
-    fn become_(&mut self, caller: Caller) {
+    fn set_caller(&mut self, caller: Caller) {
         let Some(live) = &self.live else { return };
         live.send_replace(caller.clone());
         self.expires = match &caller {

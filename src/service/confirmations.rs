@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::db::subscriptions;
-use crate::domain::reports::{Lang, Subscription};
+use crate::domain::reports::{Frequency, Lang, Subscription};
 use crate::error::{AppError, AppResult};
 use crate::reports::mailer::Outgoing;
 use crate::service::limiter::{KeyedLimit, MAX_KEYS};
@@ -95,7 +95,10 @@ fn compose(sub: &Subscription, confirm_url: String, unsubscribe_url: String) -> 
                 "Quelqu'un a demandé que des rapports de progression ({}) soient envoyés à cette adresse.\n\n\
                  Pour les recevoir, confirmez ici : {confirm_url}\n\n\
                  Si ce n'était pas vous, ignorez ce message : rien d'autre ne sera envoyé.\n",
-                match sub.frequency.as_str() { "weekly" => "hebdomadaires", _ => "mensuels" }
+                match sub.frequency {
+                    Frequency::Weekly => "hebdomadaires",
+                    Frequency::Monthly => "mensuels",
+                }
             ),
         ),
         Lang::En => (

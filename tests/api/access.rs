@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use progress_dashboard::config::AuthMode;
+use progress_dashboard::config::{AuthMode, Config};
 use progress_dashboard::domain::access::{Claims, Role};
 use progress_dashboard::service::auth::mint;
 use serde_json::{json, Value};
@@ -13,12 +13,14 @@ use crate::ws_client::*;
 
 pub const SECRET: &str = "access tests secret";
 
+/// `AUTH_MODE=jwt` with the tests' secret.
+pub fn jwt_mode(c: &mut Config) {
+    c.auth_mode = AuthMode::Jwt;
+    c.auth_jwt_secret = Some(SECRET.into());
+}
+
 pub async fn jwt_app() -> TestApp {
-    TestApp::spawn_with(|c| {
-        c.auth_mode = AuthMode::Jwt;
-        c.auth_jwt_secret = Some(SECRET.into());
-    })
-    .await
+    TestApp::spawn_with(jwt_mode).await
 }
 
 fn claims(role: Role, analyses: &[&str], ttl: i64) -> Claims {
@@ -41,9 +43,13 @@ pub fn token(role: Role, analyses: &[&str]) -> String {
 
 /// POSTs an operation with an optional bearer token; status and JSON body.
 async fn call(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
-    let mut r = app
-        .client
-        .post(app.graphql_url())
+    call_at(&app.base, token, query, variables).await
+}
+
+/// [`call`] on any server's base URL (the shipped binary's, say).
+async fn call_at(base: &str, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+    let mut r = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
         .json(&json!({"query": query, "variables": variables}));
     if let Some(t) = token {
         r = r.header("authorization", format!("Bearer {t}"));
@@ -190,8 +196,7 @@ async fn report_downloads_need_a_token_and_hide_other_analyses() {
 #[tokio::test]
 async fn tokens_that_do_not_hold_are_refused_with_401() {
     let app = TestApp::spawn_with(|c| {
-        c.auth_mode = AuthMode::Jwt;
-        c.auth_jwt_secret = Some(SECRET.into());
+        jwt_mode(c);
         c.auth_jwt_audience = Some("dashboard-api".into());
     })
     .await;
@@ -233,6 +238,8 @@ async fn tokens_that_do_not_hold_are_refused_with_401() {
         &jsonwebtoken::EncodingKey::from_secret(b"not the secret"),
     )
     .unwrap();
+    // larger than any token of ours: refused before anything decodes or hashes it
+    let oversized = format!("{good}{}", "A".repeat(8 * 1024));
     for (what, token) in [
         ("expired", expired.as_str()),
         ("wrong audience", wrong_audience.as_str()),
@@ -240,6 +247,7 @@ async fn tokens_that_do_not_hold_are_refused_with_401() {
         ("alg none", alg_none.as_str()),
         ("another secret", other_secret.as_str()),
         ("not a JWT", "hello"),
+        ("oversized", oversized.as_str()),
     ] {
         let (status, body) = call(&app, Some(token), q, json!({})).await;
         assert_eq!(status, 401, "{what}: {body}");
@@ -264,7 +272,13 @@ async fn websocket_callers_are_known_at_connection_init() {
     let kpi = "subscription($id: UUID!) { kpiUpdated(analysisId: $id) { analysisId } }";
     let platform = "subscription { platformKpis(period: MINUTE) { period } }";
     for protocol in [TRANSPORT_WS, LEGACY_WS] {
-        for payload in [json!({}), json!({"authorization": "Bearer nope"})] {
+        let payloads = [
+            json!({}),
+            json!({"authorization": "Bearer nope"}),
+            json!({"authorization": 42}),
+            json!({"authorization": format!("Bearer {}", "A".repeat(3000))}),
+        ];
+        for payload in payloads {
             let mut ws = WsClient::connect(&app.base, protocol).await;
             ws.send(json!({"type": "connection_init", "payload": payload}))
                 .await;
@@ -486,10 +500,9 @@ async fn cross_origin_defaults_follow_the_auth_mode() {
     assert_eq!(cross_origin(base).await, None);
 }
 
-fn limited(per_minute: u32) -> impl FnOnce(&mut progress_dashboard::config::Config) {
+fn limited(per_minute: u32) -> impl FnOnce(&mut Config) {
     move |c| {
-        c.auth_mode = AuthMode::Jwt;
-        c.auth_jwt_secret = Some(SECRET.into());
+        jwt_mode(c);
         c.rate_limit_per_minute = per_minute;
     }
 }
@@ -527,7 +540,7 @@ async fn hit(
 #[tokio::test]
 async fn the_rate_limit_holds_across_instances() {
     let prefix = format!("pd-test-rl-{}:", uuid::Uuid::new_v4().simple());
-    let configure = |c: &mut progress_dashboard::config::Config| {
+    let configure = |c: &mut Config| {
         with_redis(&prefix)(c);
         limited(5)(c);
     };
@@ -554,10 +567,7 @@ async fn the_rate_limit_holds_across_instances() {
 #[tokio::test]
 async fn the_rate_limit_follows_the_subject_across_addresses() {
     let app = TestApp::spawn_with(limited(3)).await;
-    let elsewhere = reqwest::Client::builder()
-        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
-        .build()
-        .unwrap();
+    let elsewhere = from_address("127.0.0.2");
     let viewer = token(Role::Viewer, &[]);
     assert_eq!(hit(&app, &app.client, Some(&viewer), &[]).await.0, 200);
     assert_eq!(hit(&app, &app.client, Some(&viewer), &[]).await.0, 200);
@@ -630,40 +640,18 @@ async fn no_token_or_email_address_in_the_logs() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let base = base.expect("the server starts");
-    let app_like = |token: &str| {
-        let token = token.to_owned();
-        let base = base.clone();
-        move |query: &'static str, variables: Value| {
-            let (token, base) = (token.clone(), base.clone());
-            async move {
-                let r: Value = reqwest::Client::new()
-                    .post(format!("{base}/graphql"))
-                    .header("authorization", format!("Bearer {token}"))
-                    .json(&json!({"query": query, "variables": variables}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                r
-            }
-        }
-    };
     let admin = token(Role::Admin, &[]);
-    let as_admin = app_like(&admin);
-    let r = as_admin(
-        RECORD,
-        json!({"input": analysis_input("https://logs.example.com", EXAMPLE)}),
-    )
-    .await;
+    let input = json!({"input": analysis_input("https://logs.example.com", EXAMPLE)});
+    let (_, r) = call_at(&base, Some(&admin), RECORD, input).await;
     let id = r["data"]["recordAnalysis"]["dashboard"]["analysisId"]
         .as_str()
         .unwrap_or_else(|| panic!("{r}"))
         .to_owned();
     let owner = token(Role::Owner, &[&id]);
     let address = "very.private.subscriber@example.org";
-    let r = app_like(&owner)(
+    let (_, r) = call_at(
+        &base,
+        Some(&owner),
         "mutation($input: SubscribeToReportsInput!) { subscribeToReports(input: $input) { id } }",
         json!({"input": {"analysisId": id, "email": address, "frequency": "WEEKLY"}}),
     )
@@ -678,7 +666,13 @@ async fn no_token_or_email_address_in_the_logs() {
         ws.raw(Duration::from_secs(5)).await.unwrap()["type"],
         "connection_ack"
     );
-    let bad = app_like("not-a-token")("{ badgeCatalog { slug } }", json!({})).await;
+    let (_, bad) = call_at(
+        &base,
+        Some("not-a-token"),
+        "{ badgeCatalog { slug } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(bad["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     drop(ws);
     child.start_kill().unwrap();
@@ -701,10 +695,9 @@ async fn no_token_or_email_address_in_the_logs() {
 #[tokio::test]
 async fn revoked_sessions_end_on_every_instance() {
     let prefix = format!("pd-test-revoke-{}:", uuid::Uuid::new_v4().simple());
-    let configure = |c: &mut progress_dashboard::config::Config| {
+    let configure = |c: &mut Config| {
         with_redis(&prefix)(c);
-        c.auth_mode = AuthMode::Jwt;
-        c.auth_jwt_secret = Some(SECRET.into());
+        jwt_mode(c);
     };
     let a = TestApp::spawn_with(configure).await;
     let b = a.spawn_sibling(configure).await;
@@ -776,12 +769,7 @@ async fn stored_revocations_hold_on_an_instance_that_starts_later() {
         "INSERT INTO revoked_sessions (sub, before) VALUES ('gone', now())",
     )
     .await;
-    let b = a
-        .spawn_sibling(|c| {
-            c.auth_mode = AuthMode::Jwt;
-            c.auth_jwt_secret = Some(SECRET.into());
-        })
-        .await;
+    let b = a.spawn_sibling(jwt_mode).await;
     let mut refused = false;
     for _ in 0..250 {
         if call(&b, Some(&old), q, json!({})).await.0 == 401 {
