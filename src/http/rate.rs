@@ -4,32 +4,54 @@
 //! limit `RATE_LIMITED` with `retryAfter` and `Retry-After`.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 
-use super::{caller, refuse, request_id, App};
+use super::{refuse, request_id, App};
 use crate::config::Cidr;
 use crate::domain::access::Caller;
 use crate::error::AppError;
+use crate::service::auth::Authenticator;
 use crate::service::limiter::client_key;
+use crate::service::rate_limit::RateLimit;
+
+/// What the middleware needs, cheap to clone per request (the whole `App` is not).
+#[derive(Clone)]
+pub struct Limiting {
+    limit: Arc<RateLimit>,
+    auth: Arc<Authenticator>,
+    trusted: Arc<[Cidr]>,
+}
+
+impl Limiting {
+    /// `None` when the limit is off: then no middleware runs at all.
+    pub fn of(app: &App) -> Option<Self> {
+        app.services.rate_limit.enabled().then(|| Self {
+            limit: app.services.rate_limit.clone(),
+            auth: app.services.auth.clone(),
+            trusted: app.config.trusted_proxies.clone().into(),
+        })
+    }
+}
 
 pub async fn limit(
-    State(app): State<App>,
+    State(limiting): State<Limiting>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let limit = &app.services.rate_limit;
-    if !limit.enabled() {
-        return next.run(request).await;
-    }
-    let client = client_address(peer.ip(), request.headers(), &app.config.trusted_proxies);
+    let client = client_address(peer.ip(), request.headers(), &limiting.trusted);
     let mut keys = vec![format!("addr:{}", client_key(client))];
-    if let Ok(known) = caller(&app, request.headers(), None) {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    if let Ok(known) = limiting.auth.caller(authorization) {
         if let Caller::Token(claims) = &known {
             // hashed: a subject may be an email address, and keys are visible to Redis operators
             let digest = format!("{:x}", Sha256::digest(claims.sub.as_bytes()));
@@ -40,7 +62,7 @@ pub async fn limit(
     }
     let headers = request.headers();
     let now = chrono::Utc::now().timestamp().max(0) as u64;
-    let standing = limit.hit(&keys, now).await;
+    let standing = limiting.limit.hit(&keys, now).await;
     let mut response = if standing.allowed {
         next.run(request).await
     } else {
