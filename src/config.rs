@@ -120,6 +120,10 @@ pub struct Config {
     pub auth_jwt_secret: Option<SecretString>,
     /// `AUTH_JWT_PUBLIC_KEY`: a PEM file verifying RS256 or ES256 tokens.
     pub auth_jwt_public_key: Option<std::path::PathBuf>,
+    /// `AUTH_JWKS_URL`: the issuer's JSON Web Key Set, fetched and kept fresh.
+    pub auth_jwks_url: Option<String>,
+    /// Shortest time between two fetches of that set (30 s; shorter in tests).
+    pub auth_jwks_min_refetch: Duration,
     /// `AUTH_JWT_ISSUER`: the `iss` tokens must carry, when set.
     pub auth_jwt_issuer: Option<String>,
     /// `AUTH_JWT_AUDIENCE`: the `aud` tokens must carry, when set.
@@ -308,6 +312,8 @@ impl Default for Config {
             auth_mode: AuthMode::Jwt,
             auth_jwt_secret: None,
             auth_jwt_public_key: None,
+            auth_jwks_url: None,
+            auth_jwks_min_refetch: Duration::from_secs(30),
             auth_jwt_issuer: None,
             auth_jwt_audience: None,
             graphql_introspection: true,
@@ -399,6 +405,16 @@ impl Config {
         self.auth_mode = auth_mode;
         self.auth_jwt_secret = secret("AUTH_JWT_SECRET");
         self.auth_jwt_public_key = var("AUTH_JWT_PUBLIC_KEY").map(Into::into);
+        self.auth_jwks_url = var("AUTH_JWKS_URL");
+        if let Some(url) = &self.auth_jwks_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                let value = url.clone();
+                return Err(ConfigError::Invalid {
+                    name: "AUTH_JWKS_URL",
+                    value,
+                });
+            }
+        }
         self.auth_jwt_issuer = var("AUTH_JWT_ISSUER");
         self.auth_jwt_audience = var("AUTH_JWT_AUDIENCE");
         self.graphql_introspection = parsed("GRAPHQL_INTROSPECTION", self.graphql_introspection)?;

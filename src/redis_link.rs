@@ -24,10 +24,14 @@ return 1";
 
 /// Counts one hit in the window `KEYS[1]`, which expires `ARGV[1]` ms after its first hit; the
 /// count so far.
-const COUNT_HIT: &str = r"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n";
+const COUNT_HITS: &str = r"
+local most = 0
+for _, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+  if n > most then most = n end
+end
+return most";
 
 #[derive(Default)]
 struct BreakerState {
@@ -78,7 +82,7 @@ pub struct Redis {
     timeout: Duration,
     breaker: Arc<Breaker>,
     set_if_newer: Arc<redis::Script>,
-    count_hit: Arc<redis::Script>,
+    count_hits: Arc<redis::Script>,
 }
 
 impl Redis {
@@ -98,7 +102,7 @@ impl Redis {
             timeout,
             breaker: Arc::default(),
             set_if_newer: Arc::new(redis::Script::new(SET_IF_NEWER)),
-            count_hit: Arc::new(redis::Script::new(COUNT_HIT)),
+            count_hits: Arc::new(redis::Script::new(COUNT_HITS)),
         })
     }
 
@@ -168,11 +172,14 @@ impl Redis {
             .is_some()
     }
 
-    /// One more hit in the counting window `key` (created with `window` to live); the hits so
-    /// far, `None` when Redis is unavailable.
-    pub async fn count_hit(&self, key: &str, window: Duration) -> Option<u64> {
+    /// One more hit in each counting window of `keys` (created with `window` to live), in one
+    /// round trip; the most hits among them so far, `None` when Redis is unavailable.
+    pub async fn count_hits(&self, keys: &[String], window: Duration) -> Option<u64> {
         let mut conn = self.conn()?;
-        let mut invocation = self.count_hit.key(key);
+        let mut invocation = self.count_hits.prepare_invoke();
+        for key in keys {
+            invocation.key(key);
+        }
         invocation.arg(window.as_millis() as u64);
         self.guarded(invocation.invoke_async::<u64>(&mut conn))
             .await

@@ -109,6 +109,7 @@ fn spawn_tasks(services: &Services) {
     }
     service::publish::spawn_outbox_relay(services.clone(), config.outbox_relay_interval);
     service::auth::spawn_revocation_listener(services);
+    service::auth::spawn_key_refresher(&services.auth);
     spawn_warm_up(services.dashboards.clone(), config.cache_warm_count);
     spawn_stats_log(services.clone(), Duration::from_secs(60));
 }

@@ -11,17 +11,16 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 
 use async_graphql::Variables;
 use serde::{Deserialize, Serialize};
 
 use super::negotiate::ResponseType;
 use super::App;
-use super::{caller, refuse, request_id, ws};
+use super::{rate, refuse, request_id, ws};
 use crate::domain::access::Caller;
-use crate::error::json_error;
 use crate::error::ErrorCode;
+use crate::error::{json_error, AppError};
 use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
@@ -32,24 +31,36 @@ pub async fn get(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    known: Option<Extension<Caller>>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    if let Ok(upgrade) = upgrade {
-        return ws::upgrade(app, peer, &headers, upgrade).await;
-    }
-    let id = request_id(&headers);
-    let Some(kind) = ResponseType::negotiate(&headers) else {
+    rate::limited(&app, peer.ip(), &headers, |caller| async {
+        match upgrade {
+            // the socket names its caller in `connection_init`, which browsers can send
+            Ok(upgrade) => ws::upgrade(app.clone(), peer, &headers, upgrade).await,
+            Err(_) => get_query(&app, caller, &headers, &uri).await,
+        }
+    })
+    .await
+}
+
+async fn get_query(
+    app: &App,
+    caller: Result<Caller, AppError>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Response {
+    let id = request_id(headers);
+    let Some(kind) = ResponseType::negotiate(headers) else {
         return not_acceptable(id);
     };
-    let caller = match caller(&app, &headers, known) {
+    let caller = match caller {
         Ok(c) => c,
         Err(e) => return refuse(e, &id),
     };
     match async_graphql::http::parse_query_string(uri.query().unwrap_or_default()) {
         Ok(request) if !request.query.is_empty() => {
-            run(&app, Method::GET, kind, request.data(caller), id).await
+            run(app, Method::GET, kind, request.data(caller), id).await
         }
         Ok(_) => malformed("a `query` parameter is required", id),
         Err(e) => malformed(e, id),
@@ -59,15 +70,27 @@ pub async fn get(
 /// POST /graphql with a JSON body.
 pub async fn post(
     State(app): State<App>,
-    known: Option<Extension<Caller>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let id = request_id(&headers);
-    let Some(kind) = ResponseType::negotiate(&headers) else {
+    rate::limited(&app, peer.ip(), &headers, |caller| {
+        post_body(&app, caller, &headers, body)
+    })
+    .await
+}
+
+async fn post_body(
+    app: &App,
+    caller: Result<Caller, AppError>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    let id = request_id(headers);
+    let Some(kind) = ResponseType::negotiate(headers) else {
         return not_acceptable(id);
     };
-    if !is_json(&headers) {
+    if !is_json(headers) {
         return json_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::InvalidInput,
@@ -103,14 +126,14 @@ pub async fn post(
             )
         }
     };
-    let caller = match caller(&app, &headers, known) {
+    let caller = match caller {
         Ok(c) => c,
         Err(e) => return refuse(e, &id),
     };
     match serde_json::from_slice::<Params>(&bytes) {
         Ok(params) => {
             let request = params.into_request().data(caller);
-            run(&app, Method::POST, kind, request, id).await
+            run(app, Method::POST, kind, request, id).await
         }
         Err(e) => malformed(e, id),
     }

@@ -26,7 +26,6 @@ use tower_http::LatencyUnit;
 use tracing::Level;
 
 use crate::config::Config;
-use crate::domain::access::Caller;
 use crate::error::{json_error, AppError, ErrorCode};
 use crate::graphql::parsed::KnownDocuments;
 use crate::graphql::AppSchema;
@@ -63,14 +62,10 @@ pub fn router(app: App) -> Router {
     let timeout = app.config.request_timeout;
     let in_flight = app.config.max_requests_in_flight;
     let cors = cors(&app.config.allowed_origins);
-    let mut limited = Router::new()
+    // these two count against the rate limit (`rate::limited`); the pages and probes do not
+    Router::new()
         .route("/reports/{analysis_id}", get(reports::document))
-        .route("/graphql", get(graphql::get).post(graphql::post));
-    // these count against the rate limit; the pages and probes below do not
-    if let Some(limiting) = rate::Limiting::of(&app) {
-        limited = limited.route_layer(axum::middleware::from_fn_with_state(limiting, rate::limit));
-    }
-    limited
+        .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/", get(playground))
         .route("/toasts", get(toasts))
         .route("/unsubscribe/{token}", get(reports::unsubscribe_page).post(reports::unsubscribe))
@@ -148,22 +143,6 @@ fn keep_safe_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::R
         request.headers_mut().remove(REQUEST_ID);
     }
     request
-}
-
-/// The caller named by the `Authorization` header; a header without a valid token is an error
-/// (a 401 once [`refuse`]d). `known`: the caller the rate limit already found for this request.
-pub(crate) fn caller(
-    app: &App,
-    headers: &HeaderMap,
-    known: Option<axum::Extension<Caller>>,
-) -> Result<Caller, AppError> {
-    if let Some(axum::Extension(caller)) = known {
-        return Ok(caller);
-    }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or(""));
-    app.services.auth.caller(authorization)
 }
 
 /// An application error as this request's response (its id in the body).

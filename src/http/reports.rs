@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use uuid::Uuid;
 
 use super::App;
-use super::{caller, refuse, request_id};
+use super::{rate, refuse, request_id};
 use crate::domain::access::Caller;
 use crate::domain::ids::AnalysisId;
 use crate::error::{AppError, AppResult};
@@ -107,16 +107,28 @@ pub async fn document(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(analysis_id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
-    known: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
 ) -> Response {
-    let id = request_id(&headers);
-    let caller = match caller(&app, &headers, known) {
-        Ok(c) => c,
-        Err(e) => return refuse(e, &id),
-    };
+    rate::limited(&app, peer.ip(), &headers, |caller| async {
+        let id = request_id(&headers);
+        match caller {
+            Ok(caller) => document_for(&app, caller, peer.ip(), &analysis_id, &params, id).await,
+            Err(e) => refuse(e, &id),
+        }
+    })
+    .await
+}
+
+async fn document_for(
+    app: &App,
+    caller: Caller,
+    client: std::net::IpAddr,
+    analysis_id: &str,
+    params: &HashMap<String, String>,
+    id: String,
+) -> Response {
     let result = async {
-        let analysis_id = Uuid::parse_str(&analysis_id)
+        let analysis_id = Uuid::parse_str(analysis_id)
             .map(AnalysisId::from)
             .map_err(|_| AppError::invalid_input(format!("{analysis_id:?} is not a UUID")))?;
         // an analysis the caller may not see is a 404, as an unknown one
@@ -130,7 +142,7 @@ pub async fn document(
         let now = app.services.state.clock.now();
         documents::document(
             &app.services,
-            peer.ip(),
+            client,
             analysis_id,
             format,
             sections,

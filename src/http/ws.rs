@@ -349,8 +349,8 @@ impl Connection {
                 frame = stream.next() => {
                     heard = true;
                     match frame {
-                        Some(Ok(Message::Text(t))) => self.handle(t.as_bytes()),
-                        Some(Ok(Message::Binary(b))) => self.handle(&b),
+                        Some(Ok(Message::Text(t))) => self.handle(t.as_bytes()).await,
+                        Some(Ok(Message::Binary(b))) => self.handle(&b).await,
                         // Pings are answered by the socket itself.
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         // Over the size limits (tungstenite says "Space limit exceeded").
@@ -395,14 +395,14 @@ impl Connection {
         tracing::debug!(connection = %self.connection_id, "websocket closed");
     }
 
-    fn handle(&mut self, bytes: &[u8]) -> Step {
+    async fn handle(&mut self, bytes: &[u8]) -> Step {
         let message: ClientMessage = match serde_json::from_slice(bytes) {
             Ok(m) => m,
             Err(e) => return Step::Close(4400, invalid(&e.to_string())),
         };
         let legacy = self.legacy();
         match message {
-            ClientMessage::ConnectionInit { payload } => self.init(payload),
+            ClientMessage::ConnectionInit { payload } => self.init(payload).await,
             ClientMessage::Subscribe { id, payload } if !legacy => self.start(id, payload),
             ClientMessage::Start { id, payload } if legacy => self.start(id, payload),
             ClientMessage::Complete { id } if !legacy => {
@@ -420,7 +420,7 @@ impl Connection {
             ClientMessage::Ping { payload } if !legacy => {
                 match payload.as_ref().and_then(|p| p.get("authorization")) {
                     Some(authorization) if self.session.is_some() => {
-                        self.reauthenticate(authorization.as_str())
+                        self.reauthenticate(authorization.as_str()).await
                     }
                     _ => Step::Send(vec![text(&ServerMessage::Pong)]),
                 }
@@ -434,7 +434,7 @@ impl Connection {
         }
     }
 
-    fn init(&mut self, payload: Option<serde_json::Value>) -> Step {
+    async fn init(&mut self, payload: Option<serde_json::Value>) -> Step {
         if self.init_seen {
             return Step::Close(4429, "Too many initialisation requests".into());
         }
@@ -456,7 +456,7 @@ impl Connection {
         // The caller, from Apollo's `connectionParams` convention: {"authorization": "Bearer …"}.
         let authorization = payload.get("authorization").and_then(|a| a.as_str());
         let caller =
-            match self.app.services.auth.caller(authorization) {
+            match self.app.services.auth.caller(authorization).await {
                 Ok(Caller::Anonymous) => return Step::Close(
                     4403,
                     "Forbidden: send {\"authorization\": \"Bearer <token>\"} in connection_init"
@@ -473,8 +473,8 @@ impl Connection {
 
     /// A fresh token in a ping: the caller is replaced for new operations and for the live ones
     /// (which recheck it on their next event); a bad one closes the connection.
-    fn reauthenticate(&mut self, authorization: Option<&str>) -> Step {
-        match self.app.services.auth.caller(authorization) {
+    async fn reauthenticate(&mut self, authorization: Option<&str>) -> Step {
+        match self.app.services.auth.caller(authorization).await {
             Ok(Caller::Anonymous) => Step::Close(
                 4403,
                 "Forbidden: the ping's authorization holds no token".into(),

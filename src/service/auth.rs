@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::db::sessions;
 use crate::error::{AppError, AppResult};
 use crate::events::Event;
+use crate::service::jwks::{self, Jwks};
 use crate::service::Services;
 
 /// Verified tokens remembered at once; past this, the least used are verified again.
@@ -29,14 +30,23 @@ const MAX_TOKEN_BYTES: usize = 4096;
 /// Why the server cannot check tokens as configured.
 #[derive(Debug, Error)]
 pub enum AuthSetupError {
-    #[error("AUTH_MODE=jwt needs a key: set AUTH_JWT_SECRET (HS256) or AUTH_JWT_PUBLIC_KEY (a PEM file, RS256/ES256), or AUTH_MODE=open for a demo")]
+    #[error("AUTH_MODE=jwt needs a key: set AUTH_JWT_SECRET (HS256), AUTH_JWT_PUBLIC_KEY (a PEM file, RS256/ES256) or AUTH_JWKS_URL (the issuer's key set), or AUTH_MODE=open for a demo")]
     NoKey,
+    #[error("set one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY and AUTH_JWKS_URL, not several")]
+    SeveralKeys,
     #[error("AUTH_JWT_PUBLIC_KEY {path}: {reason}")]
     PublicKey { path: String, reason: String },
 }
 
+/// Where the keys that verify tokens come from.
+enum Keys {
+    /// A secret or a PEM file, for the algorithms listed in the validation.
+    Fixed(DecodingKey),
+    Set(Jwks),
+}
+
 struct Verifier {
-    key: DecodingKey,
+    keys: Keys,
     validation: Validation,
 }
 
@@ -81,7 +91,7 @@ impl Authenticator {
     /// The caller of a request from its `Authorization` header (`None`: there was none). A header
     /// that is there but does not hold a valid token is an error, never an anonymous caller.
     /// Expiry is judged by the system clock, as the token's issuer sets it.
-    pub fn caller(&self, authorization: Option<&str>) -> Result<Caller, AppError> {
+    pub async fn caller(&self, authorization: Option<&str>) -> Result<Caller, AppError> {
         let Some(verifier) = &self.verifier else {
             return Ok(Caller::Open);
         };
@@ -107,11 +117,7 @@ impl Authenticator {
                 claims
             }
             None => {
-                let claims =
-                    jsonwebtoken::decode::<Claims>(token, &verifier.key, &verifier.validation)
-                        .map_err(|e| unauthenticated(&describe(e.kind())))?
-                        .claims;
-                let claims = Arc::new(claims);
+                let claims = Arc::new(verifier.verify(token).await?);
                 self.verified.insert(key, claims.clone());
                 claims
             }
@@ -121,6 +127,56 @@ impl Authenticator {
         }
         Ok(Caller::Token(claims))
     }
+}
+
+impl Verifier {
+    async fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        let invalid = |e: jsonwebtoken::errors::Error| unauthenticated(&describe(e.kind()));
+        let decoded = match &self.keys {
+            Keys::Fixed(key) => jsonwebtoken::decode::<Claims>(token, key, &self.validation),
+            Keys::Set(jwks) => {
+                let kid = jsonwebtoken::decode_header(token).map_err(invalid)?.kid;
+                let key = match jwks.get(kid.as_deref()) {
+                    Some(key) => key,
+                    None => {
+                        jwks.refresh().await;
+                        jwks.get(kid.as_deref()).ok_or_else(|| {
+                            unauthenticated("the token's key (kid) is not one of the issuer's")
+                        })?
+                    }
+                };
+                let mut validation = self.validation.clone();
+                validation.algorithms = vec![key.algorithm];
+                jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
+            }
+        };
+        Ok(decoded.map_err(invalid)?.claims)
+    }
+}
+
+/// Keeps the issuer's key set fresh (`AUTH_JWKS_URL`): fetched now, then every ten minutes.
+pub fn spawn_key_refresher(auth: &Arc<Authenticator>) {
+    let Some(Verifier {
+        keys: Keys::Set(_), ..
+    }) = &auth.verifier
+    else {
+        return;
+    };
+    let auth = Arc::downgrade(auth);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(jwks::REFRESH_EVERY);
+        loop {
+            every.tick().await;
+            let Some(auth) = auth.upgrade() else { return };
+            if let Some(Verifier {
+                keys: Keys::Set(jwks),
+                ..
+            }) = &auth.verifier
+            {
+                jwks.refresh().await;
+            }
+        }
+    });
 }
 
 fn unauthenticated(why: &str) -> AppError {
@@ -145,16 +201,28 @@ fn describe(kind: &jsonwebtoken::errors::ErrorKind) -> String {
 }
 
 fn verifier(config: &Config) -> Result<Verifier, AuthSetupError> {
-    let (key, algorithms) = match (&config.auth_jwt_secret, &config.auth_jwt_public_key) {
-        (Some(secret), _) => (
-            DecodingKey::from_secret(secret.expose_secret().as_bytes()),
-            vec![Algorithm::HS256],
+    let (keys, algorithm) = match (
+        &config.auth_jwt_secret,
+        &config.auth_jwt_public_key,
+        &config.auth_jwks_url,
+    ) {
+        (Some(secret), None, None) => (
+            Keys::Fixed(DecodingKey::from_secret(secret.expose_secret().as_bytes())),
+            Algorithm::HS256,
         ),
-        (None, Some(path)) => public_key(path)?,
-        (None, None) => return Err(AuthSetupError::NoKey),
+        (None, Some(path), None) => {
+            let (key, algorithm) = public_key(path)?;
+            (Keys::Fixed(key), algorithm)
+        }
+        // each key of the set names its own algorithm, checked per token
+        (None, None, Some(url)) => (
+            Keys::Set(Jwks::new(url, config.auth_jwks_min_refetch)),
+            Algorithm::RS256,
+        ),
+        (None, None, None) => return Err(AuthSetupError::NoKey),
+        _ => return Err(AuthSetupError::SeveralKeys),
     };
-    let mut validation = Validation::new(algorithms[0]);
-    validation.algorithms = algorithms;
+    let mut validation = Validation::new(algorithm);
     validation.set_required_spec_claims(&["exp", "sub"]);
     validation.leeway = 0;
     match &config.auth_jwt_audience {
@@ -164,21 +232,21 @@ fn verifier(config: &Config) -> Result<Verifier, AuthSetupError> {
     if let Some(iss) = &config.auth_jwt_issuer {
         validation.set_issuer(&[iss]);
     }
-    Ok(Verifier { key, validation })
+    Ok(Verifier { keys, validation })
 }
 
 /// An RSA or EC public key from a PEM file, with the algorithm it verifies.
-fn public_key(path: &std::path::Path) -> Result<(DecodingKey, Vec<Algorithm>), AuthSetupError> {
+fn public_key(path: &std::path::Path) -> Result<(DecodingKey, Algorithm), AuthSetupError> {
     let failed = |reason: String| AuthSetupError::PublicKey {
         path: path.display().to_string(),
         reason,
     };
     let pem = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
     if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
-        return Ok((key, vec![Algorithm::RS256]));
+        return Ok((key, Algorithm::RS256));
     }
     DecodingKey::from_ec_pem(&pem)
-        .map(|key| (key, vec![Algorithm::ES256]))
+        .map(|key| (key, Algorithm::ES256))
         .map_err(|_| failed("not an RSA or EC public key in PEM".into()))
 }
 

@@ -10,20 +10,34 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::middleware::{NoOpMiddleware, RateLimitingMiddleware};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{NotUntil, Quota, RateLimiter};
 
 /// Keys kept per limiter before sweeping.
 pub const MAX_KEYS: usize = 100_000;
+/// The instant governor's default clock tells.
+type Moment = <DefaultClock as Clock>::Instant;
+
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
-pub struct KeyedLimit<K: Hash + Eq + Clone> {
-    limiter: DefaultKeyedRateLimiter<K>,
+/// `M`: what a granted check tells (nothing by default; governor's `StateInformationMiddleware`
+/// tells how much is left).
+pub struct KeyedLimit<K: Hash + Eq + Clone, M = NoOpMiddleware<Moment>>
+where
+    M: RateLimitingMiddleware<Moment>,
+{
+    limiter: RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, M>,
     clock: DefaultClock,
     max_keys: usize,
     last_sweep: Mutex<Option<Instant>>,
 }
 
-impl<K: Hash + Eq + Clone> KeyedLimit<K> {
+impl<K, M> KeyedLimit<K, M>
+where
+    K: Hash + Eq + Clone,
+    M: RateLimitingMiddleware<Moment, NegativeOutcome = NotUntil<Moment>>,
+{
     /// `per_minute` at once, then one more every `60 / per_minute` seconds.
     pub fn per_minute(per_minute: NonZeroU32, max_keys: usize) -> Self {
         Self::with(Quota::per_minute(per_minute), max_keys)
@@ -36,7 +50,7 @@ impl<K: Hash + Eq + Clone> KeyedLimit<K> {
 
     fn with(quota: Quota, max_keys: usize) -> Self {
         Self {
-            limiter: DefaultKeyedRateLimiter::keyed(quota),
+            limiter: RateLimiter::keyed(quota).with_middleware::<M>(),
             clock: DefaultClock::default(),
             max_keys,
             last_sweep: Mutex::new(None),
@@ -44,7 +58,7 @@ impl<K: Hash + Eq + Clone> KeyedLimit<K> {
     }
 
     /// `Err(seconds to wait)` when `key` is over its rate, or the limiter is full.
-    pub fn check(&self, key: &K) -> Result<(), u64> {
+    pub fn check(&self, key: &K) -> Result<M::PositiveOutcome, u64> {
         if self.limiter.len() >= self.max_keys {
             self.sweep();
             if self.limiter.len() >= self.max_keys {
@@ -97,7 +111,7 @@ mod tests {
 
     #[test]
     fn limits_per_key_and_stays_bounded() {
-        let limit = KeyedLimit::per_minute(NonZeroU32::new(2).unwrap(), 3);
+        let limit: KeyedLimit<i32> = KeyedLimit::per_minute(NonZeroU32::new(2).unwrap(), 3);
         assert!(limit.check(&1).is_ok());
         assert!(limit.check(&1).is_ok());
         let wait = limit.check(&1).unwrap_err();

@@ -1,31 +1,64 @@
-//! The request rate limit: so many requests a minute per client address and per token subject,
-//! counted in Redis (one atomic script per key and minute) so that it holds across instances, and
-//! in process memory when there is no Redis or it is away.
+//! The request rate limit: so many requests a minute per client address and per token subject.
+//! Counted in Redis (one atomic script for both keys, one fixed window a minute) so that it holds
+//! across instances; in process memory (governor: the same number a minute, refilled evenly)
+//! when there is no Redis or it is away.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
+use governor::middleware::{StateInformationMiddleware, StateSnapshot};
+use sha2::{Digest, Sha256};
+
 use crate::redis_link::Redis;
+use crate::service::limiter::{client_key, KeyedLimit};
 
 const WINDOW: Duration = Duration::from_secs(60);
-/// Windows kept in memory at once (the in-process count); the oldest go first.
-const LOCAL_WINDOWS: u64 = 100_000;
+/// Callers counted in memory at once. Past this, those whose budget is whole again are swept;
+/// while it is still full of recent callers a new one waits a second (about 12 MB at most).
+const LOCAL_KEYS: usize = 250_000;
 
-/// Where a caller stands in the current minute.
+/// Where a caller stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Standing {
     pub limit: u64,
     pub remaining: u64,
-    /// Seconds until the window ends.
+    /// Seconds until the whole budget is back (refused: until the next request may pass).
     pub reset_secs: u64,
     pub allowed: bool,
+}
+
+/// What is counted: a client (an IPv4 address or an IPv6 /64), or a token's subject by its hash
+/// (a subject may be an email address, and Redis keys are visible to its operators).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Counted {
+    Client(IpAddr),
+    Subject([u8; 12]),
+}
+
+impl Counted {
+    fn subject(sub: &str) -> Self {
+        let digest = Sha256::digest(sub.as_bytes());
+        let mut short = [0; 12];
+        short.copy_from_slice(&digest[..12]);
+        Self::Subject(short)
+    }
+
+    fn redis_key(&self, redis: &Redis, window: u64) -> String {
+        match self {
+            Self::Client(ip) => redis.key(&format!("rl:addr:{ip}:{window}")),
+            Self::Subject(digest) => {
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                redis.key(&format!("rl:sub:{hex}:{window}"))
+            }
+        }
+    }
 }
 
 pub struct RateLimit {
     per_minute: u64,
     redis: Option<Redis>,
-    local: moka::sync::Cache<String, Arc<AtomicU64>>,
+    local: Option<KeyedLimit<Counted, StateInformationMiddleware>>,
 }
 
 impl RateLimit {
@@ -34,10 +67,7 @@ impl RateLimit {
         Self {
             per_minute: per_minute.into(),
             redis,
-            local: moka::sync::Cache::builder()
-                .max_capacity(LOCAL_WINDOWS)
-                .time_to_live(WINDOW)
-                .build(),
+            local: NonZeroU32::new(per_minute).map(|n| KeyedLimit::per_minute(n, LOCAL_KEYS)),
         }
     }
 
@@ -45,33 +75,90 @@ impl RateLimit {
         self.per_minute > 0
     }
 
-    /// Counts one request for each of `keys` (`addr:…`, `sub:…`) at `now` (seconds since the
-    /// epoch); the tightest standing among them.
-    pub async fn hit(&self, keys: &[String], now: u64) -> Standing {
-        let window = now / WINDOW.as_secs();
-        let reset_secs = WINDOW.as_secs() - now % WINDOW.as_secs();
-        let mut used = 0;
-        for key in keys {
-            let key = format!("rl:{key}:{window}");
-            used = used.max(self.count(&key).await);
+    /// Counts one request from `client`, and from `subject` when the request carries a token, at
+    /// `now` (seconds since the epoch); the tighter standing of the two.
+    pub async fn hit(&self, client: IpAddr, subject: Option<&str>, now: u64) -> Standing {
+        let client = Counted::Client(client_key(client));
+        let subject = subject.map(Counted::subject);
+        let counted = [Some(client), subject];
+        let counted = counted.iter().flatten();
+        if let Some(redis) = &self.redis {
+            let window = now / WINDOW.as_secs();
+            let keys: Vec<String> = counted
+                .clone()
+                .map(|c| c.redis_key(redis, window))
+                .collect();
+            if let Some(used) = redis.count_hits(&keys, WINDOW).await {
+                return Standing {
+                    limit: self.per_minute,
+                    remaining: self.per_minute.saturating_sub(used),
+                    reset_secs: WINDOW.as_secs() - now % WINDOW.as_secs(),
+                    allowed: used <= self.per_minute,
+                };
+            }
         }
-        Standing {
-            limit: self.per_minute,
-            remaining: self.per_minute.saturating_sub(used),
-            reset_secs,
-            allowed: used <= self.per_minute,
+        counted
+            .map(|c| self.hit_locally(c))
+            .min_by_key(|s| (s.allowed, s.remaining))
+            .expect("a client is always counted")
+    }
+
+    fn hit_locally(&self, counted: &Counted) -> Standing {
+        let Some(local) = &self.local else {
+            return self.standing(self.per_minute, true, 0);
+        };
+        match local.check(counted) {
+            Ok(snapshot) => {
+                let remaining = remaining(&snapshot);
+                let empty = self.per_minute - remaining.min(self.per_minute);
+                let refill = (empty * WINDOW.as_secs()).div_ceil(self.per_minute);
+                self.standing(remaining, true, refill)
+            }
+            Err(wait_secs) => self.standing(0, false, wait_secs),
         }
     }
 
-    async fn count(&self, key: &str) -> u64 {
-        if let Some(redis) = &self.redis {
-            if let Some(n) = redis.count_hit(&redis.key(key), WINDOW).await {
-                return n;
-            }
+    fn standing(&self, remaining: u64, allowed: bool, reset_secs: u64) -> Standing {
+        Standing {
+            limit: self.per_minute,
+            remaining,
+            reset_secs,
+            allowed,
         }
-        self.local
-            .get_with(key.to_owned(), Arc::default)
-            .fetch_add(1, Ordering::Relaxed)
-            + 1
+    }
+}
+
+fn remaining(snapshot: &StateSnapshot) -> u64 {
+    snapshot.remaining_burst_capacity().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn counts_clients_and_subjects_in_memory() {
+        let limit = RateLimit::new(3, None);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let first = limit.hit(a, None, 0).await;
+        assert_eq!((first.limit, first.remaining, first.allowed), (3, 2, true));
+        assert_eq!(
+            first.reset_secs, 20,
+            "one of three used: back in a third of a minute"
+        );
+        limit.hit(a, Some("ann"), 0).await;
+        let third = limit.hit(a, None, 0).await;
+        assert_eq!((third.remaining, third.allowed), (0, true));
+        let fourth = limit.hit(a, None, 0).await;
+        assert!(!fourth.allowed);
+        assert!((1..=20).contains(&fourth.reset_secs), "{fourth:?}");
+        // ann from another address has used one of hers: the tighter of the two counts
+        let elsewhere = limit.hit(b, Some("ann"), 0).await;
+        assert_eq!((elsewhere.remaining, elsewhere.allowed), (1, true));
+        limit.hit(b, None, 0).await;
+        limit.hit(b, None, 0).await;
+        let bob = limit.hit(b, Some("bob"), 0).await;
+        assert!(!bob.allowed, "bob is new, but b's own budget is spent");
     }
 }

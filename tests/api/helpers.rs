@@ -705,6 +705,20 @@ pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// [`eventually`] for a condition that has to wait on something (a request, say).
+pub async fn eventually_async<F: std::future::Future<Output = bool>>(
+    what: &str,
+    condition: impl Fn() -> F,
+) {
+    for _ in 0..500 {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
 /// Inserts a confirmed weekly subscription straight into the database, past the API's checks
 /// and the double opt-in, with any creation date (`created_at` is an SQL expression).
 pub async fn insert_weekly_subscription(

@@ -15,6 +15,7 @@ mod fuzz_gen;
 mod helpers;
 mod hostile;
 mod http;
+mod keys;
 mod live;
 mod migrations;
 mod progress;
