@@ -35,6 +35,8 @@ pub struct Config {
     pub host: IpAddr,
     /// `PORT`, default 8000; 0 picks a free port.
     pub port: u16,
+    /// `METRICS_ADDR` (`127.0.0.1:9000`, say): `/metrics` is served there only; unset, on `PORT`.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// `LOG_LEVEL` (an `EnvFilter` directive), default `info`.
     pub log_level: String,
     /// `LOG_FORMAT`, `json` (default) or `pretty`.
@@ -272,6 +274,7 @@ impl Default for Config {
             database_url: DEFAULT_DATABASE_URL.into(),
             host: IpAddr::from([0, 0, 0, 0]),
             port: 8000,
+            metrics_addr: None,
             log_level: "info".into(),
             log_format: LogFormat::Json,
             db_pool_size: 16,
@@ -337,6 +340,14 @@ impl Config {
         let mut config = Self {
             database_url: secret("DATABASE_URL").unwrap_or(d.database_url),
             host: parsed("HOST", d.host)?,
+            metrics_addr: var("METRICS_ADDR")
+                .map(|v| {
+                    v.trim().parse().map_err(|_| ConfigError::Invalid {
+                        name: "METRICS_ADDR",
+                        value: v,
+                    })
+                })
+                .transpose()?,
             port,
             log_level: var("LOG_LEVEL").unwrap_or(d.log_level),
             log_format,

@@ -38,6 +38,24 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [Self; 10] = [
+        Self::AnalysisNotFound,
+        Self::OpportunityNotFound,
+        Self::InvalidStatusTransition,
+        Self::InvalidInput,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::RateLimited,
+        Self::ServiceUnavailable,
+        Self::SubscriberLagged,
+        Self::Internal,
+    ];
+
+    /// The code written as `name`, if it is one of the contract's.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AnalysisNotFound => "ANALYSIS_NOT_FOUND",

@@ -6,14 +6,15 @@
 //! (`tests/api/architecture.rs` checks it):
 //!
 //! ```text
-//! startup telemetry       composition root: builds state, router, background tasks
+//! startup                 composition root: builds state, router, background tasks
+//! telemetry               logs, and the metrics recorder behind /metrics
 //! http                    axum routes, WebSocket glue, report downloads
 //! graphql                 schema, roots, types, loaders: call services, never SQL
 //! service                 use cases (one transaction each) and repositories that remember
 //! state                   the shared services handed to the layers above
 //! cache events reports    interfaces and their backends; the mailer and the renderer
 //! db redis_link           every SQL statement; the one Redis connection
-//! error config clock      one error type, typed configuration, time
+//! error config clock series  one error type, typed configuration, time, the metric series
 //! domain                  pure rules and types; the read model (DashboardData)
 //! ```
 
@@ -28,6 +29,7 @@ pub mod graphql;
 pub mod http;
 pub mod redis_link;
 pub mod reports;
+pub mod series;
 pub mod service;
 pub mod startup;
 pub mod state;

@@ -54,6 +54,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
             state.config.ws_max_connections_per_client,
         )),
         config: state.config.clone(),
+        metrics: crate::telemetry::metrics_render(&services),
         services,
     })
 }
@@ -112,6 +113,7 @@ fn spawn_tasks(services: &Services) {
     service::auth::spawn_key_refresher(&services.auth);
     spawn_warm_up(services.dashboards.clone(), config.cache_warm_count);
     spawn_stats_log(services.clone(), Duration::from_secs(60));
+    crate::telemetry::spawn_metrics_upkeep();
 }
 
 /// Binds `HOST:PORT` (port 0 picks a free one) with a deep accept queue: with the default of 128,
@@ -138,6 +140,18 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let header_timeout = app.config.http_header_timeout;
+    if let Some(addr) = app.config.metrics_addr {
+        let listener = TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "metrics listening");
+        let router = crate::http::metrics_router(app.metrics.clone());
+        let forever = std::future::pending();
+        tokio::spawn(crate::http::serve::serve(
+            listener,
+            router,
+            header_timeout,
+            forever,
+        ));
+    }
     let router = crate::http::router(app);
     crate::http::serve::serve(listener, router, header_timeout, shutdown).await
 }
@@ -165,7 +179,7 @@ fn spawn_stats_log(services: Services, every: Duration) {
             let c = &services.state.counts;
             tracing::info!(
                 cache_hits = s.hits.load(Ordering::Relaxed),
-                cache_misses = s.misses.load(Ordering::Relaxed),
+                cache_misses = s.to_database(),
                 cache_hit_rate = services.dashboards.hit_rate(),
                 websocket_connections = c.websocket_connections.load(Ordering::Relaxed),
                 badge_awarded_subscribers = c.badge_awarded.load(Ordering::Relaxed),

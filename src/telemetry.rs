@@ -1,8 +1,16 @@
 //! Logs: JSON lines by default (with the request id of the span they happen in), or pretty.
+//! Metrics: the Prometheus recorder behind the `series` the service records, and `/metrics`.
 
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+
+use metrics::{counter, gauge};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{fmt, EnvFilter};
 
 use crate::config::{Config, LogFormat};
+use crate::http::MetricsRender;
+use crate::service::Services;
 
 pub fn init(config: &Config) {
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
@@ -18,4 +26,80 @@ pub fn init(config: &Config) {
     };
     // Already initialised (tests start several servers in one process): keep the first.
     let _ = result;
+}
+
+/// The process's Prometheus recorder: installed once (tests start several servers in one
+/// process, which then share it), with histogram buckets for the `_seconds` series.
+fn recorder() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        const BUCKETS: &[f64] = &[
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+            .expect("buckets are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        // a recorder set before (by an embedding program) keeps its place; ours then renders empty
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// `/metrics`: the figures `serviceStats` reads, copied in at each scrape, then every series in
+/// Prometheus text format.
+pub fn metrics_render(services: &Services) -> MetricsRender {
+    let handle = recorder();
+    let services = services.clone();
+    Arc::new(move || {
+        collect(&services);
+        handle.render()
+    })
+}
+
+/// Folds histogram samples into their buckets every few seconds, so that they take no more
+/// memory between scrapes (or without any).
+pub fn spawn_metrics_upkeep() {
+    let handle = recorder();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    });
+}
+
+fn collect(services: &Services) {
+    let stats = &services.dashboards.stats;
+    let tier = match services.dashboards.cache().map(|c| c.kind()) {
+        Some("redis") => "redis",
+        _ => "memory",
+    };
+    for (result, n) in [
+        ("hit", stats.hits.load(Ordering::Relaxed)),
+        ("miss", stats.misses.load(Ordering::Relaxed)),
+        ("error", stats.errors.load(Ordering::Relaxed)),
+    ] {
+        counter!("cache_requests_total", "tier" => tier, "result" => result).absolute(n);
+    }
+    if services.state.redis.is_some() {
+        let up = !services.dashboards.redis_down();
+        gauge!("cache_redis_up").set(if up { 1.0 } else { 0.0 });
+    }
+    let pool = services.state.pool.state();
+    let idle = f64::from(pool.idle_connections);
+    gauge!("db_pool_connections", "state" => "idle").set(idle);
+    gauge!("db_pool_connections", "state" => "in_use").set(f64::from(pool.connections) - idle);
+    let live = &services.state.counts;
+    gauge!("websocket_connections").set(live.websocket_connections.load(Ordering::Relaxed) as f64);
+    for (kind, n) in [
+        ("badge_awarded", live.badge_awarded.load(Ordering::Relaxed)),
+        ("kpi_updated", live.kpi_updated.load(Ordering::Relaxed)),
+    ] {
+        gauge!("subscriptions_active", "kind" => kind).set(n as f64);
+    }
+    let platform: usize = services.platform.subscribers().iter().map(|(_, n)| n).sum();
+    gauge!("subscriptions_active", "kind" => "platform_kpis").set(platform as f64);
 }

@@ -86,6 +86,26 @@ where
     .await
 }
 
+/// Rows not yet published, and the age in seconds of the oldest (0 when none).
+pub async fn pending(conn: &mut AsyncPgConnection) -> QueryResult<(i64, f64)> {
+    diesel::sql_query(
+        "SELECT count(*) AS n, \
+         COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest \
+         FROM event_outbox WHERE published_at IS NULL",
+    )
+    .get_result::<Pending>(conn)
+    .await
+    .map(|p| (p.n, p.oldest))
+}
+
+#[derive(diesel::QueryableByName)]
+struct Pending {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    oldest: f64,
+}
+
 /// Deletes published rows older than `days`.
 pub async fn prune(conn: &mut AsyncPgConnection, days: i32) -> QueryResult<usize> {
     diesel::sql_query(

@@ -17,8 +17,26 @@ use secrecy::ExposeSecret;
 use crate::config::Config;
 use crate::error::BoxError;
 
-pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn<'a> = bb8::PooledConnection<'a, AsyncDieselConnectionManager<AsyncPgConnection>>;
+pub type PoolError = bb8::RunError<diesel_async::pooled_connection::PoolError>;
+
+/// The bb8 pool, with every wait for a connection measured (`db_pool_wait_seconds`).
+#[derive(Clone)]
+pub struct DbPool(Pool<AsyncPgConnection>);
+
+impl DbPool {
+    pub async fn get(&self) -> Result<DbConn<'_>, PoolError> {
+        let started = std::time::Instant::now();
+        let conn = self.0.get().await;
+        crate::series::db_pool_wait(started.elapsed());
+        conn
+    }
+
+    /// Connections open and idle.
+    pub fn state(&self) -> bb8::State {
+        self.0.state()
+    }
+}
 
 /// Counts the SQL statements sent over the pool's connections.
 #[derive(Clone, Default, Debug)]
@@ -72,9 +90,11 @@ pub async fn build(config: &Config, counter: StatementCounter) -> Result<DbPool,
         config.database_url.expose_secret(),
         manager_config,
     );
-    Ok(Pool::builder()
-        .max_size(config.db_pool_size)
-        .connection_timeout(config.db_connect_timeout)
-        .build(manager)
-        .await?)
+    Ok(DbPool(
+        Pool::builder()
+            .max_size(config.db_pool_size)
+            .connection_timeout(config.db_connect_timeout)
+            .build(manager)
+            .await?,
+    ))
 }

@@ -40,6 +40,15 @@ pub enum Event {
 }
 
 impl Event {
+    /// Its kind, as metric labels name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::BadgeAwarded { .. } => "badge_awarded",
+            Self::KpiUpdated { .. } => "kpi_updated",
+            Self::SessionsRevoked { .. } => "sessions_revoked",
+        }
+    }
+
     /// The analysis it is about, if it is about one.
     pub fn analysis_id(&self) -> Option<AnalysisId> {
         match self {

@@ -64,7 +64,7 @@ impl ServiceStats {
         Ok(CacheStats {
             backend: cache.map_or("off", |c| c.kind()).to_owned(),
             hits: s.dashboards.stats.hits.load(Ordering::Relaxed),
-            misses: s.dashboards.stats.misses.load(Ordering::Relaxed),
+            misses: s.dashboards.stats.to_database(),
             hit_rate: s.dashboards.hit_rate(),
             used_memory_bytes: match cache {
                 Some(c) => c.used_memory().await,

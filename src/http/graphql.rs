@@ -25,6 +25,7 @@ use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
 use crate::graphql::RequestId;
+use crate::series;
 
 /// GET /graphql: a WebSocket upgrade (subscriptions), or a query in the URL.
 pub async fn get(
@@ -216,6 +217,45 @@ struct RequestError<'a> {
     errors: &'a [async_graphql::ServerError],
 }
 
+/// The operation a request runs, as metric labels: its name (bounded) and kind.
+pub(crate) fn operation_of(
+    request: &mut async_graphql::Request,
+) -> (metrics::SharedString, &'static str) {
+    let wanted = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else {
+        return (series::operation_label(None), "query");
+    };
+    let found = doc.operations.iter().find(|(name, _)| match &wanted {
+        Some(w) => name.is_some_and(|n| n.as_str() == w),
+        None => true,
+    });
+    let Some((name, op)) = found else {
+        return (series::operation_label(None), "query");
+    };
+    let kind = match op.node.ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    };
+    (series::operation_label(name.map(|n| n.as_str())), kind)
+}
+
+/// `ok`, or the code of a response's first error.
+pub(crate) fn first_code(response: &async_graphql::Response) -> &'static str {
+    match response.errors.first() {
+        None => "ok",
+        Some(e) => e
+            .extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .and_then(|c| match c {
+                async_graphql::Value::String(s) => ErrorCode::from_name(s),
+                _ => None,
+            })
+            .map_or("INTERNAL", ErrorCode::as_str),
+    }
+}
+
 fn has_mutation(request: &mut async_graphql::Request) -> bool {
     request
         .parsed_query()
@@ -255,7 +295,15 @@ async fn run(
     } else {
         &app.schema
     };
+    let (operation, op_kind) = operation_of(&mut request);
+    let started = std::time::Instant::now();
     let mut response = schema.execute(request).await;
+    series::graphql_request(
+        operation,
+        op_kind,
+        first_code(&response),
+        Some(started.elapsed()),
+    );
     app.known.record(prepared, &response);
     let request_error = is_request_error(&response);
     complete(&mut response, &id);

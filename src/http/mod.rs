@@ -39,6 +39,9 @@ static PLAYGROUND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         include_str!("../../playground/examples.json").trim(),
     )
 });
+/// Renders every metric series in Prometheus text format (`/metrics`).
+pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// What the handlers share: the services, the schema, and the HTTP layer's own memory.
 #[derive(Clone)]
 pub struct App {
@@ -51,6 +54,7 @@ pub struct App {
     /// WebSocket connections held, per instance and per client address.
     pub ws_gate: Arc<WsGate>,
     pub config: Arc<Config>,
+    pub metrics: MetricsRender,
 }
 
 const REQUEST_ID: &str = "x-request-id";
@@ -62,16 +66,31 @@ pub fn router(app: App) -> Router {
     let timeout = app.config.request_timeout;
     let in_flight = app.config.max_requests_in_flight;
     let cors = cors(&app.config.allowed_origins);
+    let metrics_here = app.config.metrics_addr.is_none();
+    let metrics = app.metrics.clone();
     // these two count against the rate limit (`rate::limited`); the pages and probes do not
-    Router::new()
+    let router = Router::new()
         .route("/reports/{analysis_id}", get(reports::document))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/", get(playground))
         .route("/toasts", get(toasts))
-        .route("/unsubscribe/{token}", get(reports::unsubscribe_page).post(reports::unsubscribe))
-        .route("/confirm/{token}", get(reports::confirm_page).post(reports::confirm))
+        .route(
+            "/unsubscribe/{token}",
+            get(reports::unsubscribe_page).post(reports::unsubscribe),
+        )
+        .route(
+            "/confirm/{token}",
+            get(reports::confirm_page).post(reports::confirm),
+        )
         .route("/health", get(health))
-        .route("/ready", get(ready))
+        .route("/ready", get(ready));
+    // on its own address when METRICS_ADDR says so (`metrics_router`), so it need not be public
+    let router = if metrics_here {
+        router.merge(metrics_router(metrics))
+    } else {
+        router
+    };
+    router
         .with_state(app)
         .layer(
             tower::ServiceBuilder::new()
@@ -99,6 +118,22 @@ pub fn router(app: App) -> Router {
                 ))
                 .layer(cors),
         )
+}
+
+/// `/metrics` alone.
+pub fn metrics_router<S: Clone + Send + Sync + 'static>(render: MetricsRender) -> Router<S> {
+    Router::new().route(
+        "/metrics",
+        get(move || async move {
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )],
+                render(),
+            )
+        }),
+    )
 }
 
 /// Browsers may call from the server's own origin and from `CORS_ALLOWED_ORIGINS` (`*`: any).

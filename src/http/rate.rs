@@ -44,6 +44,7 @@ where
     let mut response = if standing.allowed {
         handle(caller).await
     } else {
+        crate::series::rate_limited("request");
         let e = AppError::RateLimited {
             retry_after_secs: standing.reset_secs,
         };

@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+use crate::series;
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight finish.
 ///
 /// `header_timeout` bounds the wait for a request's headers, counted from the moment the server
@@ -47,7 +49,15 @@ pub async fn serve(
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let mut request = request.map(axum::body::Body::new);
             request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(request)
+            let route = series::route_of(request.uri().path());
+            let answer = router.clone().oneshot(request);
+            async move {
+                let response = answer.await;
+                if let Ok(r) = &response {
+                    series::http_request(route, r.status().as_u16());
+                }
+                response
+            }
         });
         let mut stop = stop_rx.clone();
         let done = done_rx.clone();

@@ -559,11 +559,19 @@ impl Connection {
         let connection_id = self.connection_id.clone();
         let tag = id.clone();
         let end = id.clone();
+        // counted once, at its first answer; a subscription's duration is its life, not timed
+        let mut operation = Some(super::graphql::operation_of(&mut request));
+        let started = std::time::Instant::now();
         let stream = self
             .app
             .schema
             .execute_stream_with_session_data(request, session)
             .map(move |mut response| {
+                if let Some((name, kind)) = operation.take() {
+                    let took = (kind != "subscription").then(|| started.elapsed());
+                    let code = super::graphql::first_code(&response);
+                    crate::series::graphql_request(name, kind, code, took);
+                }
                 let request_error = is_request_error(&response);
                 complete(&mut response, &connection_id);
                 (tag.clone(), Some((response, request_error)))

@@ -33,17 +33,27 @@ fn render(name: &str, content: &ReportContent) -> Result<String, BoxError> {
     Ok(TEMPLATES.get_template(name)?.render(content)?)
 }
 
+/// Runs one render, counted and timed under `format` (`report_renders_total`).
+fn timed<T>(format: &'static str, render: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = render();
+    crate::series::report_render(format, started.elapsed());
+    out
+}
+
 /// The email's HTML and plain-text bodies.
 pub fn email(content: &ReportContent) -> Result<(String, String), BoxError> {
-    Ok((
-        render("email.html", content)?,
-        render("email.txt", content)?,
-    ))
+    timed("email", || {
+        Ok((
+            render("email.html", content)?,
+            render("email.txt", content)?,
+        ))
+    })
 }
 
 /// The downloadable report as an HTML page.
 pub fn html_document(content: &ReportContent) -> Result<String, BoxError> {
-    render("report.html", content)
+    timed("html", || render("report.html", content))
 }
 
 #[cfg(feature = "pdf")]
@@ -86,7 +96,7 @@ mod pdf {
 /// The downloadable report as a PDF; `None` when built without the `pdf` feature.
 pub fn pdf_document(content: &ReportContent) -> Option<Result<Vec<u8>, BoxError>> {
     #[cfg(feature = "pdf")]
-    return Some(pdf::render(content));
+    return Some(timed("pdf", || pdf::render(content)));
     #[cfg(not(feature = "pdf"))]
     {
         let _ = content;

@@ -262,11 +262,7 @@ pub async fn revoke(services: &Services, sub: &str, now: DateTime<Utc>) -> AppRe
         before: now.timestamp(),
     };
     services.auth.revoke_local(sub, now.timestamp());
-    services
-        .state
-        .bus
-        .publish(std::slice::from_ref(&event))
-        .await;
+    crate::service::publish::publish(services, std::slice::from_ref(&event)).await;
     tracing::info!("sessions revoked");
     Ok(())
 }

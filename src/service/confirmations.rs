@@ -10,6 +10,7 @@ use crate::db::subscriptions;
 use crate::domain::reports::{Frequency, Lang, Subscription};
 use crate::error::{AppError, AppResult};
 use crate::reports::mailer::Outgoing;
+use crate::series;
 use crate::service::limiter::{KeyedLimit, MAX_KEYS};
 use crate::service::Services;
 
@@ -40,13 +41,17 @@ pub async fn send(
             .confirmation_limits
             .0
             .check(&caller.to_owned())
-            .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
+            .map_err(|retry_after_secs| {
+                series::rate_limited("confirmation_caller");
+                AppError::RateLimited { retry_after_secs }
+            })?;
     }
     let mut conn = services.state.pool.get().await?;
     let day = Duration::days(1);
     let sent = subscriptions::confirmations_since(&mut conn, &sub.email, now - day).await?;
     if sent.len() >= PER_ADDRESS_PER_DAY {
         let retry = (sent[0] + day - now).num_seconds().max(1) as u64;
+        series::rate_limited("confirmation_address");
         return Err(AppError::RateLimited {
             retry_after_secs: retry,
         });
@@ -57,11 +62,10 @@ pub async fn send(
         reports.confirm_url(sub.id),
         reports.unsubscribe_url(sub.id),
     );
-    reports
-        .mailer
-        .send(&reports.from, &mail)
-        .await
-        .map_err(AppError::Internal)?;
+    let sent = reports.mailer.send(&reports.from, &mail).await;
+    let outcome = if sent.is_ok() { "sent" } else { "failed" };
+    series::email_send("confirmation", outcome);
+    sent.map_err(AppError::Internal)?;
     subscriptions::record_confirmation(&mut conn, sub, now).await?;
     tracing::info!(subscription = %sub.id, "confirmation email sent");
     Ok(())

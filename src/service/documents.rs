@@ -12,6 +12,7 @@ use crate::domain::reports::{DocumentFormat, Lang, Section};
 use crate::error::{AppError, AppResult};
 use crate::reports::content::ReportContent;
 use crate::reports::render;
+use crate::series;
 use crate::service::limiter::{client_key, KeyedLimit, MAX_KEYS};
 use crate::service::Services;
 
@@ -74,10 +75,18 @@ impl DocumentLimits {
     }
 
     pub fn check(&self, client: IpAddr, analysis_id: AnalysisId) -> AppResult<()> {
+        let refused = |scope| {
+            move |retry_after_secs| {
+                series::rate_limited(scope);
+                AppError::RateLimited { retry_after_secs }
+            }
+        };
         self.per_client
             .check(&client_key(client))
-            .and_then(|()| self.per_analysis.check(&analysis_id))
-            .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })
+            .map_err(refused("report_client"))?;
+        self.per_analysis
+            .check(&analysis_id)
+            .map_err(refused("report_analysis"))
     }
 }
 

@@ -15,6 +15,7 @@ use crate::domain::metrics::{Metrics, ProgressSummary};
 use crate::error::AppResult;
 use crate::events::hub::HubReceiver;
 use crate::events::Event;
+use crate::series;
 use crate::service::platform::{Period, PlatformSnapshot};
 use crate::service::Services;
 use crate::state::{CountGuard, LiveCounts};
@@ -78,18 +79,27 @@ pub async fn badge_awards(
                 Ok(event) => {
                     if let Event::BadgeAwarded { award, .. } = &*event {
                         if st.seen.insert(award.id) {
+                            delivered(&event, award.earned_at);
                             return Some((Ok(award.clone()), st));
                         }
                     }
                 }
                 Err(RecvError::Lagged(n)) => {
                     st.done = true;
+                    series::event_lagged();
                     return Some((Err(Lagged(n)), st));
                 }
                 Err(RecvError::Closed) => return None,
             }
         }
     }))
+}
+
+/// Counts an event handed to a subscriber, and the time since its change committed (by the
+/// system clock, which stamped it).
+fn delivered(event: &Event, committed: DateTime<Utc>) {
+    let since = (Utc::now() - committed).to_std().ok();
+    series::event_delivered(event.kind(), since);
 }
 
 /// Metrics and progress of one analysis after each change to it.
@@ -122,10 +132,14 @@ pub fn kpi_updates(
                             summary: *summary,
                             at: *at,
                         };
+                        delivered(&event, *at);
                         return Some((Ok(update), (rx, false, count)));
                     }
                 }
-                Err(RecvError::Lagged(n)) => return Some((Err(Lagged(n)), (rx, true, count))),
+                Err(RecvError::Lagged(n)) => {
+                    series::event_lagged();
+                    return Some((Err(Lagged(n)), (rx, true, count)));
+                }
                 Err(RecvError::Closed) => return None,
             }
         }

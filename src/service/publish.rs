@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::db::outbox;
 use crate::domain::dashboard::DashboardData;
 use crate::events::Event;
+use crate::series;
 use crate::service::Services;
 
 /// Rows this old and still unpublished are the relay's.
@@ -29,7 +30,7 @@ pub async fn changed(
     let services = services.clone();
     // Off the request's path: the response need not wait for the bus.
     tokio::spawn(async move {
-        if services.state.bus.publish(&events).await {
+        if publish(&services, &events).await {
             match services.state.pool.get().await {
                 Ok(mut conn) => {
                     if let Err(e) = outbox::mark_published(&mut conn, &outbox_ids).await {
@@ -44,6 +45,17 @@ pub async fn changed(
     });
 }
 
+/// Hands `events` to the bus, counting them when it took them.
+pub async fn publish(services: &Services, events: &[Event]) -> bool {
+    let sent = services.state.bus.publish(events).await;
+    if sent {
+        for event in events {
+            series::events_published(event.kind(), 1);
+        }
+    }
+    sent
+}
+
 /// Sweeps the outbox every `every`: events whose publication after commit failed (a crash, Redis
 /// away) go out late rather than never.
 pub fn spawn_outbox_relay(services: Services, every: Duration) {
@@ -56,7 +68,7 @@ pub fn spawn_outbox_relay(services: Services, every: Duration) {
             let Ok(mut conn) = services.state.pool.get().await else {
                 continue;
             };
-            let bus = services.state.bus.clone();
+            let relayed = services.clone();
             let result = outbox::relay(
                 &mut conn,
                 RELAY_GRACE_SECS,
@@ -66,10 +78,13 @@ pub fn spawn_outbox_relay(services: Services, every: Duration) {
                         .into_iter()
                         .filter_map(|p| serde_json::from_value(p).ok())
                         .collect();
-                    bus.publish(&events).await
+                    publish(&relayed, &events).await
                 },
             )
             .await;
+            if let Ok((n, oldest)) = outbox::pending(&mut conn).await {
+                series::outbox(n.max(0) as u64, Duration::from_secs_f64(oldest.max(0.0)));
+            }
             match result {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(events = n, "outbox relay published late events"),

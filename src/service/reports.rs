@@ -136,6 +136,8 @@ async fn deliver(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppR
     let mut sent = false;
     for attempt in 1..=ATTEMPTS {
         let result = reports.mailer.send(&reports.from, &mail).await;
+        let outcome = if result.is_ok() { "sent" } else { "failed" };
+        crate::series::email_send("report", outcome);
         let error = result.as_ref().err().map(|e| e.to_string());
         {
             let mut conn = services.state.pool.get().await?;

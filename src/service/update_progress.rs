@@ -51,6 +51,9 @@ pub async fn apply(
         let mut conn = services.state.pool.get().await?;
         update_progress(&mut conn, change, now).await?
     };
+    for award in &outcome.new_badges {
+        crate::series::badge_awarded(&award.badge.slug);
+    }
     publish::changed(
         services,
         &outcome.dashboard,

@@ -17,6 +17,7 @@ mod hostile;
 mod http;
 mod keys;
 mod live;
+mod metrics;
 mod migrations;
 mod progress;
 mod record;

@@ -25,7 +25,17 @@ use pending::PendingDeletes;
 #[derive(Debug, Default)]
 pub struct CacheStats {
     pub hits: AtomicU64,
+    /// Reads the cache did not hold.
     pub misses: AtomicU64,
+    /// Reads the cache could not answer (its backend away).
+    pub errors: AtomicU64,
+}
+
+impl CacheStats {
+    /// Reads that went to PostgreSQL: misses and errors.
+    pub fn to_database(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed) + self.errors.load(Ordering::Relaxed)
+    }
 }
 
 pub struct Dashboards {
@@ -131,9 +141,12 @@ impl Dashboards {
         self.stats
             .hits
             .fetch_add(out.len() as u64, Ordering::Relaxed);
-        self.stats
-            .misses
-            .fetch_add(misses.len() as u64, Ordering::Relaxed);
+        let missed = if cache.is_down() {
+            &self.stats.errors
+        } else {
+            &self.stats.misses
+        };
+        missed.fetch_add(misses.len() as u64, Ordering::Relaxed);
         Ok((out, misses))
     }
 
@@ -198,7 +211,7 @@ impl Dashboards {
 
     pub fn hit_rate(&self) -> Option<f64> {
         let hits = self.stats.hits.load(Ordering::Relaxed) as f64;
-        let total = hits + self.stats.misses.load(Ordering::Relaxed) as f64;
+        let total = hits + self.stats.to_database() as f64;
         (total > 0.0).then(|| hits / total)
     }
 }

@@ -1,0 +1,321 @@
+//! `/metrics` of the shipped binary (its own process, so its own recorder): after a scenario
+//! through HTTP, WebSocket, Redis, reports and email, every series is there with the values the
+//! scenario made.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::smtp_sink::SmtpSink;
+use crate::ws_client::*;
+
+/// One sample of the exposition text: the name, its labels and its value.
+struct Sample {
+    name: String,
+    labels: BTreeMap<String, String>,
+    value: f64,
+}
+
+fn parse(text: &str) -> Vec<Sample> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').expect("a value");
+            let (name, labels) = match series.split_once('{') {
+                None => (series, ""),
+                Some((name, rest)) => (name, rest.trim_end_matches('}')),
+            };
+            let labels = labels
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').expect("label=value");
+                    (k.to_owned(), v.trim_matches('"').to_owned())
+                })
+                .collect();
+            Sample {
+                name: name.to_owned(),
+                labels,
+                value: value.parse().expect("a number"),
+            }
+        })
+        .collect()
+}
+
+/// The sum of the samples named `name` whose labels include `labels`; `None` when there is none.
+fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let matching: Vec<f64> = samples
+        .iter()
+        .filter(|s| s.name == name)
+        .filter(|s| {
+            labels
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|s| s.value)
+        .collect();
+    (!matching.is_empty()).then(|| matching.iter().sum())
+}
+
+async fn scrape(url: &str) -> Vec<Sample> {
+    let r = reqwest::get(url).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    parse(&r.text().await.unwrap())
+}
+
+async fn post(base: &str, body: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+const NAMED_DASHBOARD: &str =
+    "query Dash($id: UUID!) { dashboard(analysisId: $id) { analysisId progressSummary { implemented } } }";
+const NAMED_UPDATE: &str = "mutation Move($input: UpdateProgressInput!) {
+  updateProgress(input: $input) { newBadges { badgeType } } }";
+const SUBSCRIBE: &str = "mutation Sub($input: SubscribeToReportsInput!) {
+  subscribeToReports(input: $input) { id } }";
+const BADGES: &str =
+    "subscription Toasts($id: UUID!) { badgeAwarded(analysisId: $id) { badge { badgeType } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_series_counts_what_the_scenario_did() {
+    let db = TestDb::new().await;
+    let smtp = SmtpSink::start().await;
+    let prefix = format!("pd-test-metrics-{}:", uuid::Uuid::new_v4().simple());
+    let (_server, base) = spawn_binary(
+        &db,
+        &[
+            ("REDIS_URL", &redis_url()),
+            ("REDIS_PREFIX", &prefix),
+            ("SMTP_URL", &smtp.url()),
+            ("REPORT_TOKEN_SECRET", "metrics test secret"),
+            ("REPORTS_PER_CLIENT_PER_MINUTE", "1"),
+        ],
+    )
+    .await;
+
+    let recorded = post(
+        &base,
+        json!({"query": RECORD, "variables": {"input": analysis_input("https://metrics.example.com", EXAMPLE)}}),
+    )
+    .await;
+    let id = recorded["data"]["recordAnalysis"]["dashboard"]["analysisId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{recorded}"))
+        .to_owned();
+
+    let mut ws = WsClient::ready(&base, TRANSPORT_WS).await;
+    ws.subscribe("t", BADGES, json!({"id": id})).await;
+    eventually_async("the subscription is live", || async {
+        value(
+            &scrape(&format!("{base}/metrics")).await,
+            "subscriptions_active",
+            &[("kind", "badge_awarded")],
+        ) == Some(1.0)
+    })
+    .await;
+
+    for _ in 0..3 {
+        let r = post(
+            &base,
+            json!({"query": NAMED_DASHBOARD, "variables": {"id": id}}),
+        )
+        .await;
+        assert!(r.get("errors").is_none(), "{r}");
+    }
+    let unknown = json!({"id": uuid::Uuid::new_v4()});
+    post(
+        &base,
+        json!({"query": NAMED_DASHBOARD, "variables": unknown}),
+    )
+    .await;
+    let mut awarded = 0;
+    for status in ["IN_PROGRESS", "IMPLEMENTED"] {
+        let input =
+            json!({"analysisId": id, "opportunityId": "business_management", "status": status});
+        let r = post(
+            &base,
+            json!({"query": NAMED_UPDATE, "variables": {"input": input}}),
+        )
+        .await;
+        awarded += r["data"]["updateProgress"]["newBadges"]
+            .as_array()
+            .unwrap()
+            .len();
+    }
+    assert!(awarded >= 1);
+    for _ in 0..awarded {
+        assert!(matches!(
+            ws.next("t", Duration::from_secs(10)).await,
+            Some(Received::Data(_))
+        ));
+    }
+    let input = json!({"analysisId": id, "email": "ops@example.com", "frequency": "WEEKLY"});
+    let r = post(
+        &base,
+        json!({"query": SUBSCRIBE, "variables": {"input": input}}),
+    )
+    .await;
+    assert!(r.get("errors").is_none(), "{r}");
+    let client = reqwest::Client::new();
+    // the second is another document (a cached one would not be rendered or limited)
+    for (lang, expected) in [("fr", 200), ("en", 429)] {
+        let r = client
+            .get(format!("{base}/reports/{id}?format=html&lang={lang}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), expected);
+    }
+
+    let m = scrape(&format!("{base}/metrics")).await;
+    let v = |name: &str, labels: &[(&str, &str)]| value(&m, name, labels);
+    let dash = [("operation", "Dash"), ("kind", "query")];
+    assert_eq!(
+        v(
+            "graphql_requests_total",
+            &[dash[0], dash[1], ("code", "ok")]
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        v(
+            "graphql_requests_total",
+            &[dash[0], ("code", "ANALYSIS_NOT_FOUND")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        v("graphql_request_duration_seconds_count", &dash),
+        Some(4.0)
+    );
+    assert_eq!(
+        v(
+            "graphql_requests_total",
+            &[("operation", "Move"), ("kind", "mutation")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        v(
+            "graphql_requests_total",
+            &[("operation", "Toasts"), ("kind", "subscription")]
+        ),
+        Some(1.0)
+    );
+    // an unnamed operation is `other`
+    assert_eq!(
+        v(
+            "graphql_requests_total",
+            &[("operation", "other"), ("kind", "mutation")]
+        ),
+        Some(1.0)
+    );
+    // every POST above (the scrapes are GETs of another route)
+    assert_eq!(
+        v(
+            "http_requests_total",
+            &[("route", "/graphql"), ("status", "200")]
+        ),
+        Some(8.0)
+    );
+    assert_eq!(
+        v(
+            "http_requests_total",
+            &[("route", "/reports/{analysis_id}"), ("status", "429")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        v("rate_limited_total", &[("scope", "report_client")]),
+        Some(1.0)
+    );
+    assert_eq!(v("report_renders_total", &[("format", "html")]), Some(1.0));
+    assert_eq!(
+        v("report_render_seconds_count", &[("format", "html")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        v(
+            "email_sends_total",
+            &[("kind", "confirmation"), ("outcome", "sent")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(smtp.count(), 1);
+    assert_eq!(v("badge_awards_total", &[]), Some(awarded as f64));
+    assert_eq!(
+        v("events_published_total", &[("kind", "badge_awarded")]),
+        Some(awarded as f64)
+    );
+    assert_eq!(
+        v("events_delivered_total", &[("kind", "badge_awarded")]),
+        Some(awarded as f64)
+    );
+    assert_eq!(
+        v("event_fanout_seconds_count", &[]),
+        v("events_delivered_total", &[])
+    );
+    assert_eq!(
+        v("events_lagged_total", &[]),
+        None,
+        "nobody lagged, so no series yet"
+    );
+    assert_eq!(v("websocket_connections", &[]), Some(1.0));
+    assert_eq!(v("cache_redis_up", &[]), Some(1.0));
+    // the same counters as serviceStats: hits here are hits there
+    let stats = post(
+        &base,
+        json!({"query": "{ serviceStats { cache { hits misses } } }"}),
+    )
+    .await;
+    let hits = stats["data"]["serviceStats"]["cache"]["hits"]
+        .as_f64()
+        .unwrap();
+    assert!(hits >= 3.0, "{stats}");
+    assert_eq!(
+        v(
+            "cache_requests_total",
+            &[("tier", "redis"), ("result", "hit")]
+        ),
+        Some(hits)
+    );
+    assert!(v(
+        "cache_requests_total",
+        &[("tier", "redis"), ("result", "miss")]
+    )
+    .is_some());
+    assert!(v("db_pool_connections", &[("state", "idle")]).is_some());
+    assert!(v("db_pool_wait_seconds_count", &[]).unwrap() >= 1.0);
+    assert!(v("outbox_pending", &[]).is_some() && v("outbox_oldest_seconds", &[]).is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_addr_moves_metrics_off_the_public_port() {
+    let db = TestDb::new().await;
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let (_server, base) = spawn_binary(&db, &[("METRICS_ADDR", &addr.to_string())]).await;
+    let public = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(public.status(), 404);
+    eventually_async("metrics answer on METRICS_ADDR", || async {
+        match reqwest::get(format!("http://{addr}/metrics")).await {
+            Ok(r) => r.status() == 200,
+            Err(_) => false,
+        }
+    })
+    .await;
+}
