@@ -14,7 +14,8 @@
 //! state                   the shared services handed to the layers above
 //! cache events reports    interfaces and their backends; the mailer and the renderer
 //! db redis_link           every SQL statement; the one Redis connection
-//! error config clock series  one error type, typed configuration, time, the metric series
+//! series                  the metric series, by name
+//! error config clock      one error type, typed configuration, time
 //! domain                  pure rules and types; the read model (DashboardData)
 //! ```
 

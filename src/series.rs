@@ -5,84 +5,154 @@
 //! Figures the service already keeps for `serviceStats` and the stats log (cache hits and misses,
 //! live connections) are not counted twice: `telemetry` copies them into their series at scrape.
 
-use std::collections::HashSet;
-use std::sync::{LazyLock, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, OnceLock, RwLock};
 use std::time::Duration;
 
-use metrics::{counter, gauge, histogram, SharedString};
+use metrics::{counter, gauge, histogram, Counter, Histogram, SharedString};
+
+use crate::error::ErrorCode;
 
 /// Distinct operation names kept as labels; later ones are `other`.
 pub const MAX_OPERATIONS: usize = 200;
 /// Longest operation name kept as a label.
 const MAX_OPERATION_NAME: usize = 64;
 
-static OPERATIONS: LazyLock<RwLock<HashSet<SharedString>>> = LazyLock::new(RwLock::default);
+/// What a GraphQL operation does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    Query,
+    Mutation,
+    Subscription,
+}
 
-/// The label for an operation name: itself while fewer than 200 names are known, else `other`
+impl OperationKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Query => "query",
+            Self::Mutation => "mutation",
+            Self::Subscription => "subscription",
+        }
+    }
+}
+
+const KINDS: usize = 3;
+/// `ok` and each code of the contract.
+const CODES: usize = 1 + ErrorCode::ALL.len();
+
+/// The series of one operation name, their handles made once: on the hot path a request costs
+/// an index and an atomic add, not a label set built, hashed and looked up.
+pub struct Operation {
+    name: SharedString,
+    requests: [[OnceLock<Counter>; CODES]; KINDS],
+    durations: [OnceLock<Histogram>; KINDS],
+}
+
+impl Operation {
+    fn new(name: SharedString) -> Self {
+        Self {
+            name,
+            requests: Default::default(),
+            durations: Default::default(),
+        }
+    }
+
+    /// One run: `code` `None` when it succeeded, else its first error's; `took` none for a
+    /// subscription (it lives on).
+    pub fn record(&self, kind: OperationKind, code: Option<ErrorCode>, took: Option<Duration>) {
+        let k = kind as usize;
+        let c = code.map_or(0, |code| {
+            1 + ErrorCode::ALL.iter().position(|x| *x == code).unwrap_or(0)
+        });
+        self.requests[k][c]
+            .get_or_init(|| {
+                let code = code.map_or("ok", ErrorCode::as_str);
+                counter!("graphql_requests_total", "operation" => self.name.clone(), "kind" => kind.label(), "code" => code)
+            })
+            .increment(1);
+        if let Some(took) = took {
+            self.durations[k]
+                .get_or_init(|| {
+                    histogram!("graphql_request_duration_seconds", "operation" => self.name.clone(), "kind" => kind.label())
+                })
+                .record(took.as_secs_f64());
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+static OPERATIONS: LazyLock<RwLock<HashMap<String, Arc<Operation>>>> =
+    LazyLock::new(RwLock::default);
+static OTHER: LazyLock<Arc<Operation>> =
+    LazyLock::new(|| Arc::new(Operation::new(SharedString::const_str("other"))));
+
+/// The series of an operation name: its own while fewer than 200 names are known, else `other`
 /// (and `other` for an unnamed operation).
-pub fn operation_label(name: Option<&str>) -> SharedString {
+pub fn operation(name: Option<&str>) -> Arc<Operation> {
     let Some(name) = name.filter(|n| !n.is_empty() && n.len() <= MAX_OPERATION_NAME) else {
-        return SharedString::const_str("other");
+        return OTHER.clone();
     };
     if let Some(known) = OPERATIONS.read().expect("operations lock").get(name) {
         return known.clone();
     }
     let mut known = OPERATIONS.write().expect("operations lock");
     if known.len() >= MAX_OPERATIONS {
-        return SharedString::const_str("other");
+        return OTHER.clone();
     }
-    let label = SharedString::from(name.to_owned());
-    known.insert(label.clone());
-    label
+    known
+        .entry(name.to_owned())
+        .or_insert_with(|| Arc::new(Operation::new(SharedString::from(name.to_owned()))))
+        .clone()
 }
 
-/// One GraphQL operation over HTTP or WebSocket: `kind` query, mutation or subscription; `code`
-/// `ok` or the first error's code. `took`: none for a subscription (it lives on).
-pub fn graphql_request(
-    operation: SharedString,
-    kind: &'static str,
-    code: &'static str,
-    took: Option<Duration>,
-) {
-    counter!("graphql_requests_total", "operation" => operation.clone(), "kind" => kind, "code" => code)
-        .increment(1);
-    if let Some(took) = took {
-        histogram!("graphql_request_duration_seconds", "operation" => operation, "kind" => kind)
-            .record(took.as_secs_f64());
-    }
-}
+/// The routes of the router, as labels.
+const ROUTES: [&str; 10] = [
+    "/graphql",
+    "/reports/{analysis_id}",
+    "/",
+    "/toasts",
+    "/health",
+    "/ready",
+    "/metrics",
+    "/confirm/{token}",
+    "/unsubscribe/{token}",
+    "other",
+];
+/// Statuses with a handle made once per route; others are looked up each time.
+const STATUSES: [u16; 14] = [
+    101, 200, 204, 400, 401, 403, 404, 405, 406, 413, 415, 429, 500, 503,
+];
 
-/// One HTTP answer; `route` is one of ours (`route_of`).
-pub fn http_request(route: &'static str, status: u16) {
-    counter!("http_requests_total", "route" => route, "status" => status_label(status))
-        .increment(1);
-}
+static HTTP: LazyLock<Vec<[OnceLock<Counter>; STATUSES.len()]>> =
+    LazyLock::new(|| ROUTES.iter().map(|_| Default::default()).collect());
+
+/// A route of ours, by its index in [`ROUTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route(usize);
 
 /// The route a path belongs to, from the router's own list (`other` for the rest).
-pub fn route_of(path: &str) -> &'static str {
-    match path {
-        "/graphql" => "/graphql",
-        "/" => "/",
-        "/toasts" => "/toasts",
-        "/health" => "/health",
-        "/ready" => "/ready",
-        "/metrics" => "/metrics",
-        p if p.starts_with("/reports/") => "/reports/{analysis_id}",
-        p if p.starts_with("/confirm/") => "/confirm/{token}",
-        p if p.starts_with("/unsubscribe/") => "/unsubscribe/{token}",
-        _ => "other",
-    }
+pub fn route_of(path: &str) -> Route {
+    let exact = ROUTES[..7].iter().position(|r| *r == path);
+    Route(exact.unwrap_or(match path {
+        p if p.starts_with("/reports/") => 1,
+        p if p.starts_with("/confirm/") => 7,
+        p if p.starts_with("/unsubscribe/") => 8,
+        _ => 9,
+    }))
 }
 
-fn status_label(status: u16) -> SharedString {
-    match status {
-        200 => SharedString::const_str("200"),
-        400 => SharedString::const_str("400"),
-        401 => SharedString::const_str("401"),
-        404 => SharedString::const_str("404"),
-        429 => SharedString::const_str("429"),
-        503 => SharedString::const_str("503"),
-        other => SharedString::from(other.to_string()),
+/// One HTTP answer.
+pub fn http_request(route: Route, status: u16) {
+    let label = ROUTES[route.0];
+    match STATUSES.iter().position(|s| *s == status) {
+        Some(i) => HTTP[route.0][i]
+            .get_or_init(|| counter!("http_requests_total", "route" => label, "status" => status.to_string()))
+            .increment(1),
+        None => counter!("http_requests_total", "route" => label, "status" => status.to_string())
+            .increment(1),
     }
 }
 
@@ -143,23 +213,26 @@ mod tests {
 
     #[test]
     fn operation_labels_are_bounded() {
-        assert_eq!(&*operation_label(None), "other");
-        assert_eq!(&*operation_label(Some(&"x".repeat(65))), "other");
-        assert_eq!(&*operation_label(Some("Dashboard")), "Dashboard");
+        assert_eq!(operation(None).name(), "other");
+        assert_eq!(operation(Some(&"x".repeat(65))).name(), "other");
+        assert_eq!(operation(Some("Dashboard")).name(), "Dashboard");
         for i in 0..MAX_OPERATIONS {
-            operation_label(Some(&format!("op{i}")));
+            operation(Some(&format!("op{i}")));
         }
         assert_eq!(
-            &*operation_label(Some("Dashboard")),
+            operation(Some("Dashboard")).name(),
             "Dashboard",
             "known names stay"
         );
-        assert_eq!(&*operation_label(Some("OneTooMany")), "other");
+        assert_eq!(operation(Some("OneTooMany")).name(), "other");
     }
 
     #[test]
     fn routes_are_ours() {
-        assert_eq!(route_of("/reports/abc"), "/reports/{analysis_id}");
-        assert_eq!(route_of("/wp-admin"), "other");
+        let label = |path| ROUTES[route_of(path).0];
+        assert_eq!(label("/reports/abc"), "/reports/{analysis_id}");
+        assert_eq!(label("/graphql"), "/graphql");
+        assert_eq!(label("/unsubscribe/x"), "/unsubscribe/{token}");
+        assert_eq!(label("/wp-admin"), "other");
     }
 }

@@ -4,6 +4,7 @@
 //! bounded in size. Responses go out as the client accepts (`negotiate`).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
 use axum::body::{Body, Bytes};
@@ -25,7 +26,7 @@ use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
 use crate::graphql::RequestId;
-use crate::series;
+use crate::series::{self, OperationKind};
 
 /// GET /graphql: a WebSocket upgrade (subscriptions), or a query in the URL.
 pub async fn get(
@@ -220,40 +221,36 @@ struct RequestError<'a> {
 /// The operation a request runs, as metric labels: its name (bounded) and kind.
 pub(crate) fn operation_of(
     request: &mut async_graphql::Request,
-) -> (metrics::SharedString, &'static str) {
+) -> (Arc<series::Operation>, OperationKind) {
     let wanted = request.operation_name.clone();
     let Ok(doc) = request.parsed_query() else {
-        return (series::operation_label(None), "query");
+        return (series::operation(None), OperationKind::Query);
     };
     let found = doc.operations.iter().find(|(name, _)| match &wanted {
         Some(w) => name.is_some_and(|n| n.as_str() == w),
         None => true,
     });
     let Some((name, op)) = found else {
-        return (series::operation_label(None), "query");
+        return (series::operation(None), OperationKind::Query);
     };
     let kind = match op.node.ty {
-        OperationType::Query => "query",
-        OperationType::Mutation => "mutation",
-        OperationType::Subscription => "subscription",
+        OperationType::Query => OperationKind::Query,
+        OperationType::Mutation => OperationKind::Mutation,
+        OperationType::Subscription => OperationKind::Subscription,
     };
-    (series::operation_label(name.map(|n| n.as_str())), kind)
+    (series::operation(name.map(|n| n.as_str())), kind)
 }
 
-/// `ok`, or the code of a response's first error.
-pub(crate) fn first_code(response: &async_graphql::Response) -> &'static str {
-    match response.errors.first() {
-        None => "ok",
-        Some(e) => e
-            .extensions
-            .as_ref()
-            .and_then(|x| x.get("code"))
-            .and_then(|c| match c {
-                async_graphql::Value::String(s) => ErrorCode::from_name(s),
-                _ => None,
-            })
-            .map_or("INTERNAL", ErrorCode::as_str),
-    }
+/// `None` when a response has no error, else the code of its first.
+pub(crate) fn first_code(response: &async_graphql::Response) -> Option<ErrorCode> {
+    let first = response.errors.first()?;
+    let code = first.extensions.as_ref().and_then(|x| x.get("code"));
+    Some(match code {
+        Some(async_graphql::Value::String(s)) => {
+            ErrorCode::from_name(s).unwrap_or(ErrorCode::Internal)
+        }
+        _ => ErrorCode::Internal,
+    })
 }
 
 fn has_mutation(request: &mut async_graphql::Request) -> bool {
@@ -298,12 +295,7 @@ async fn run(
     let (operation, op_kind) = operation_of(&mut request);
     let started = std::time::Instant::now();
     let mut response = schema.execute(request).await;
-    series::graphql_request(
-        operation,
-        op_kind,
-        first_code(&response),
-        Some(started.elapsed()),
-    );
+    operation.record(op_kind, first_code(&response), Some(started.elapsed()));
     app.known.record(prepared, &response);
     let request_error = is_request_error(&response);
     complete(&mut response, &id);

@@ -38,6 +38,7 @@ use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
 use crate::graphql::parsed::admit;
 use crate::graphql::RequestId;
+use crate::series::OperationKind;
 use crate::service::limiter::client_key;
 use crate::state::{CountGuard, LiveCounts};
 
@@ -567,10 +568,9 @@ impl Connection {
             .schema
             .execute_stream_with_session_data(request, session)
             .map(move |mut response| {
-                if let Some((name, kind)) = operation.take() {
-                    let took = (kind != "subscription").then(|| started.elapsed());
-                    let code = super::graphql::first_code(&response);
-                    crate::series::graphql_request(name, kind, code, took);
+                if let Some((series, kind)) = operation.take() {
+                    let took = (kind != OperationKind::Subscription).then(|| started.elapsed());
+                    series.record(kind, super::graphql::first_code(&response), took);
                 }
                 let request_error = is_request_error(&response);
                 complete(&mut response, &connection_id);
