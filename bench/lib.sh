@@ -41,7 +41,7 @@ dashboard_query_body() {
 # the ENV=VALUE arguments after it; sets $server and returns once it answers.
 start_pinned() {
     local bin=$1; shift
-    env PORT=$bench_port HOST=127.0.0.1 LOG_LEVEL=warn AUTH_MODE=${AUTH_MODE:-open} RATE_LIMIT_PER_MINUTE=${RATE_LIMIT_PER_MINUTE:-0} REPORTS_SCHEDULER=false CACHE_WARM_COUNT=200 "$@" \
+    env PORT=$bench_port HOST=127.0.0.1 LOG_LEVEL=warn AUTH_MODE=${AUTH_MODE:-open} RATE_LIMIT_PER_MINUTE=${RATE_LIMIT_PER_MINUTE:-0} REPORTS_SCHEDULER=false SHUTDOWN_DRAIN_MS=${SHUTDOWN_DRAIN_MS:-0} CACHE_WARM_COUNT=200 "$@" \
         taskset -c 0 "$bin" serve >"$bench_out/server.log" 2>&1 &
     server=$!
     wait_port $bench_port

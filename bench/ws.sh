@@ -13,7 +13,7 @@ port=${BENCH_PORT:-18080}
 
 bench_build
 # Every bench connection comes from one address: lift the per-client cap (256 by default).
-PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn AUTH_MODE=open RATE_LIMIT_PER_MINUTE=0 CACHE_WARM_COUNT=0 WS_MAX_CONNECTIONS_PER_CLIENT=100000 \
+PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn AUTH_MODE=open RATE_LIMIT_PER_MINUTE=0 CACHE_WARM_COUNT=0 SHUTDOWN_DRAIN_MS=0 WS_MAX_CONNECTIONS_PER_CLIENT=100000 \
     ./target/release/progress-dashboard serve >"$bench_out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT

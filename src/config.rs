@@ -49,6 +49,9 @@ pub struct Config {
     pub db_connect_timeout: Duration,
     /// `REQUEST_TIMEOUT_MS`, default 30000.
     pub request_timeout: Duration,
+    /// `SHUTDOWN_DRAIN_MS`, default 5000: after SIGTERM, how long the server still answers (with
+    /// `/ready` at 503) so that load balancers stop sending before it stops accepting.
+    pub shutdown_drain: Duration,
     /// `MIGRATE_ON_START`, default true.
     pub migrate_on_start: bool,
     /// `REDIS_URL`; unset: an in-process cache and event bus (a single instance).
@@ -281,6 +284,7 @@ impl Default for Config {
             db_statement_timeout: Duration::from_secs(5),
             db_connect_timeout: Duration::from_secs(3),
             request_timeout: Duration::from_secs(30),
+            shutdown_drain: Duration::from_secs(5),
             migrate_on_start: true,
             redis_url: None,
             redis_prefix: "pd:".into(),
@@ -355,6 +359,7 @@ impl Config {
             db_statement_timeout: millis("DATABASE_STATEMENT_TIMEOUT_MS", d.db_statement_timeout)?,
             db_connect_timeout: millis("DATABASE_CONNECT_TIMEOUT_MS", d.db_connect_timeout)?,
             request_timeout: millis("REQUEST_TIMEOUT_MS", d.request_timeout)?,
+            shutdown_drain: millis("SHUTDOWN_DRAIN_MS", d.shutdown_drain)?,
             migrate_on_start: parsed("MIGRATE_ON_START", d.migrate_on_start)?,
             redis_url: secret("REDIS_URL"),
             redis_prefix: var("REDIS_PREFIX").unwrap_or(d.redis_prefix),

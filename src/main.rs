@@ -106,11 +106,9 @@ async fn serve(config: Config) -> Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM (drain first: an orchestrator is moving traffic away) or Ctrl-C (a person
+/// at a terminal: stop now).
+async fn shutdown_signal() -> startup::Stop {
     let term = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut s) => {
@@ -120,10 +118,9 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        _ = tokio::signal::ctrl_c() => startup::Stop::Now,
+        () = term => startup::Stop::Drain,
     }
-    tracing::info!("shutdown signal received; finishing requests in flight");
 }
 
 async fn migrate(config: Config) -> Result<()> {

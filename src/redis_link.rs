@@ -147,6 +147,14 @@ impl Redis {
         self.guarded(cmd.query_async::<T>(&mut conn)).await
     }
 
+    /// Whether Redis answers a PING now (the breaker is not asked: this is the check).
+    pub async fn ping(&self) -> bool {
+        let mut conn = self.commands.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        matches!(tokio::time::timeout(self.timeout, ping).await, Ok(Ok(_)))
+    }
+
     pub async fn mget(&self, keys: &[String]) -> Option<Vec<Option<Vec<u8>>>> {
         if keys.is_empty() {
             return Some(Vec::new());

@@ -55,6 +55,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         )),
         config: state.config.clone(),
         metrics: crate::telemetry::metrics_render(&services),
+        stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         services,
     })
 }
@@ -134,12 +135,38 @@ pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
 }
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish.
+/// How to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM: `/ready` turns 503 and sockets close with 1001 at once, requests are still
+    /// answered for `SHUTDOWN_DRAIN_MS` (load balancers notice), then the server stops accepting.
+    Drain,
+    /// Ctrl-C: the same without the wait.
+    Now,
+}
+
+/// Serves until `shutdown` says how to stop; then requests in flight finish and the outbox is
+/// flushed (events committed but not yet published go out now, not from another instance's
+/// relay later).
 pub async fn serve(
     app: App,
     listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    shutdown: impl Future<Output = Stop> + Send + 'static,
 ) -> std::io::Result<()> {
     let header_timeout = app.config.http_header_timeout;
+    let services = app.services.clone();
+    let (stopping, drain) = (app.stopping.clone(), app.config.shutdown_drain);
+    let shutdown = async move {
+        let stop = shutdown.await;
+        tracing::info!(
+            ?stop,
+            "stopping: /ready answers 503, WebSocket clients are sent 1001"
+        );
+        stopping.send_replace(true);
+        if stop == Stop::Drain {
+            tokio::time::sleep(drain).await;
+        }
+    };
     if let Some(addr) = app.config.metrics_addr {
         let listener = TcpListener::bind(addr).await?;
         tracing::info!(%addr, "metrics listening");
@@ -153,7 +180,9 @@ pub async fn serve(
         ));
     }
     let router = crate::http::router(app);
-    crate::http::serve::serve(listener, router, header_timeout, shutdown).await
+    crate::http::serve::serve(listener, router, header_timeout, shutdown).await?;
+    service::publish::flush_outbox(&services).await;
+    Ok(())
 }
 
 fn spawn_warm_up(dashboards: Arc<Dashboards>, count: i64) {

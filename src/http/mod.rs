@@ -55,6 +55,8 @@ pub struct App {
     pub ws_gate: Arc<WsGate>,
     pub config: Arc<Config>,
     pub metrics: MetricsRender,
+    /// Turns true when the server is stopping: `/ready` answers 503, sockets close with 1001.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 const REQUEST_ID: &str = "x-request-id";
@@ -213,21 +215,33 @@ async fn health() -> impl IntoResponse {
 }
 
 /// Ready when the database answers within two seconds.
+/// Whether this instance should get traffic, per dependency: PostgreSQL is required (503
+/// without it), Redis is not (200 with `"redis": "degraded"`: reads go to PostgreSQL and events
+/// stay local until it is back); 503 `stopping` from SIGTERM on.
 async fn ready(State(app): State<App>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), app.services.database_answers()).await {
-        Ok(Ok(())) => Json(json!({"status": "ready", "database": "ok"})).into_response(),
+    const CHECK: Duration = Duration::from_secs(2);
+    let database = match tokio::time::timeout(CHECK, app.services.database_answers()).await {
+        Ok(Ok(())) => "ok",
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "database": "unreachable"})),
-            )
-                .into_response()
+            tracing::warn!(error = %e, "readiness: PostgreSQL does not answer");
+            "unreachable"
         }
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "database": "timeout"})),
-        )
-            .into_response(),
-    }
+        Err(_) => "timeout",
+    };
+    let redis = match &app.services.state.redis {
+        None => "not configured",
+        Some(redis) => match tokio::time::timeout(CHECK, redis.ping()).await {
+            Ok(true) => "ok",
+            _ => "degraded",
+        },
+    };
+    let stopping = *app.stopping.borrow();
+    let (status, word) = match (stopping, database, redis) {
+        (true, _, _) => (StatusCode::SERVICE_UNAVAILABLE, "stopping"),
+        (_, "ok", "degraded") => (StatusCode::OK, "degraded"),
+        (_, "ok", _) => (StatusCode::OK, "ready"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    };
+    let body = json!({"status": word, "database": database, "redis": redis});
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }

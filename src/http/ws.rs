@@ -172,6 +172,18 @@ pub async fn upgrade(
             id,
         );
     }
+    if *app.stopping.borrow() {
+        let mut response = json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServiceUnavailable,
+            "this instance is stopping; connect to another".into(),
+            id,
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    }
     let ticket = match app.ws_gate.enter(client_key(peer.ip())) {
         Ok(t) => t,
         Err(full) => {
@@ -339,6 +351,7 @@ impl Connection {
         tokio::pin!(expiry);
         let mut armed = None;
         let mut revocations = self.app.services.state.hub.revocations();
+        let mut stopping = self.app.stopping.subscribe();
         loop {
             if armed != self.expires {
                 armed = self.expires;
@@ -380,6 +393,9 @@ impl Connection {
                     true => Step::Close(4403, "Forbidden: the session was revoked".into()),
                     false => continue,
                 },
+                Ok(()) = stopping.changed() => {
+                    Step::Close(1001, "the server is restarting; reconnect".into())
+                }
                 () = &mut expiry, if armed.is_some() => {
                     Step::Close(4403, "Forbidden: the token expired; send a fresh one in a ping before it does".into())
                 }

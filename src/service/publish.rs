@@ -56,6 +56,35 @@ pub async fn publish(services: &Services, events: &[Event]) -> bool {
     sent
 }
 
+/// Publishes every event still in the outbox, whatever its age (at shutdown), for at most a few
+/// seconds.
+pub async fn flush_outbox(services: &Services) {
+    let flush = async {
+        let mut conn = services.state.pool.get().await.ok()?;
+        let mut total = 0;
+        loop {
+            let batch = outbox::relay(&mut conn, 0.0, RELAY_BATCH, |payloads| async move {
+                let events: Vec<Event> = payloads
+                    .into_iter()
+                    .filter_map(|p| serde_json::from_value(p).ok())
+                    .collect();
+                publish(services, &events).await
+            })
+            .await
+            .ok()?;
+            total += batch;
+            if batch == 0 {
+                return Some(total);
+            }
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(5), flush).await {
+        Ok(Some(0)) => {}
+        Ok(Some(n)) => tracing::info!(events = n, "outbox flushed"),
+        _ => tracing::warn!("outbox not flushed; another instance's relay will publish it"),
+    }
+}
+
 /// Sweeps the outbox every `every`: events whose publication after commit failed (a crash, Redis
 /// away) go out late rather than never.
 pub fn spawn_outbox_relay(services: Services, every: Duration) {

@@ -16,6 +16,7 @@ mod helpers;
 mod hostile;
 mod http;
 mod keys;
+mod lifecycle;
 mod live;
 mod metrics;
 mod migrations;
