@@ -101,6 +101,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("this subscription fell {0} events behind and was closed; subscribe again (with `since` for badges)")]
     SubscriberLagged(u64),
+    /// A dependency is away (PostgreSQL): retryable, refused within the connect timeout.
+    #[error("{0}")]
+    Unavailable(String),
     /// Logged, never shown: the client gets "internal error" and the request id.
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -113,6 +116,20 @@ impl AppError {
 
     pub fn internal(error: impl Into<BoxError>) -> Self {
         Self::Internal(error.into())
+    }
+
+    /// PostgreSQL is away: retry in a moment.
+    pub fn unavailable() -> Self {
+        Self::Unavailable("the database is unavailable; retry in a moment".into())
+    }
+
+    /// Seconds to wait before retrying, for the errors that have them.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECS),
+            _ => None,
+        }
     }
 
     /// A refusal of the access rules, about `analysis` when there is one: a hidden analysis
@@ -139,20 +156,38 @@ impl AppError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::SubscriberLagged(_) => ErrorCode::SubscriberLagged,
+            Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
 }
 
+/// Seconds a client is told to wait when a dependency is away.
+const UNAVAILABLE_RETRY_SECS: u64 = 1;
+
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        Self::internal(e)
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            // the connection broke under the statement: PostgreSQL went away
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
+            | Error::BrokenTransactionManager => {
+                tracing::warn!(error = %e, "PostgreSQL connection lost");
+                Self::unavailable()
+            }
+            e => Self::internal(e),
+        }
     }
 }
 
 impl From<diesel_async::pooled_connection::bb8::RunError> for AppError {
+    /// No pooled connection within `DATABASE_CONNECT_TIMEOUT_MS`, or none could be opened.
     fn from(e: diesel_async::pooled_connection::bb8::RunError) -> Self {
-        Self::internal(e)
+        tracing::warn!(error = %e, "no PostgreSQL connection");
+        Self::unavailable()
     }
 }
 
@@ -186,6 +221,7 @@ impl AppError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Rule(_) | Self::SubscriberLagged(_) => StatusCode::BAD_REQUEST,
         }
@@ -196,8 +232,8 @@ impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.client_message()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
-            if let Self::RateLimited { retry_after_secs } = self {
-                ext.set("retryAfter", *retry_after_secs);
+            if let Some(secs) = self.retry_after() {
+                ext.set("retryAfter", secs);
             }
         })
     }
@@ -208,23 +244,21 @@ impl IntoResponse for AppError {
         let request_id = REQUEST_ID.try_with(String::clone).unwrap_or_default();
         let mut extensions =
             serde_json::json!({"code": self.code().as_str(), "requestId": request_id});
-        if let Self::RateLimited { retry_after_secs } = self {
-            extensions["retryAfter"] = retry_after_secs.into();
+        let retry_after = self.retry_after();
+        if let Some(secs) = retry_after {
+            extensions["retryAfter"] = secs.into();
         }
         let mut response = error_response(self.status(), self.client_message(), extensions);
-        match self {
-            Self::RateLimited { retry_after_secs } => {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, retry_after_secs.into());
-            }
-            Self::Unauthenticated(_) => {
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    header::HeaderValue::from_static("Bearer"),
-                );
-            }
-            _ => {}
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+        }
+        if let Self::Unauthenticated(_) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

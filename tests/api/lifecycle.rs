@@ -144,3 +144,43 @@ async fn sigterm_drains_closes_sockets_with_1001_and_flushes_the_outbox() {
         0
     );
 }
+
+/// PostgreSQL away: a read that needs it is refused at once with a retryable code, and the
+/// service is back as soon as PostgreSQL is.
+#[tokio::test]
+async fn requests_fail_fast_and_retryably_while_postgres_is_away() {
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    let admin = TestDb::empty().await;
+    sql(
+        &admin,
+        &format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"),
+    )
+    .await;
+    sql(
+        &admin,
+        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+    )
+    .await;
+    let error = app
+        .error(&DASHBOARD, json!({"id": uuid::Uuid::new_v4()}))
+        .await;
+    sql(
+        &admin,
+        &format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"),
+    )
+    .await;
+    assert_eq!(
+        error["extensions"]["code"], "SERVICE_UNAVAILABLE",
+        "{error}"
+    );
+    assert_eq!(error["extensions"]["retryAfter"], 1);
+    eventually_async("reads work again", || async {
+        app.gql(&DASHBOARD, json!({"id": id}))
+            .await
+            .get("errors")
+            .is_none()
+    })
+    .await;
+}
