@@ -96,6 +96,9 @@ pub struct Config {
     pub reports_scheduler: bool,
     /// `REPORTS_SCHEDULER_INTERVAL_MS`, default 60000.
     pub reports_scheduler_interval: Duration,
+    /// `REPORTS_CLAIM_LEASE_MS`, default 900000 (15 min): a delivery still `sending` after this
+    /// (its sender was killed mid-send) is claimed again. Longer than a send's three attempts.
+    pub reports_claim_lease: Duration,
     /// `REPORT_RETRY_BASE_MS`, default 1000: the first retry's wait (then doubled).
     pub report_retry_base: Duration,
     /// `MAX_BODY_BYTES`, default 262144 (256 KiB): the largest request body (413 beyond).
@@ -306,6 +309,7 @@ impl Default for Config {
             reports_outbox_dir: "outbox".into(),
             reports_scheduler: true,
             reports_scheduler_interval: Duration::from_secs(60),
+            reports_claim_lease: Duration::from_secs(15 * 60),
             report_retry_base: Duration::from_secs(1),
             max_body_bytes: 256 * 1024,
             http_header_timeout: Duration::from_secs(10),
@@ -386,6 +390,7 @@ impl Config {
                 "REPORTS_SCHEDULER_INTERVAL_MS",
                 d.reports_scheduler_interval,
             )?,
+            reports_claim_lease: millis("REPORTS_CLAIM_LEASE_MS", d.reports_claim_lease)?,
             report_retry_base: millis("REPORT_RETRY_BASE_MS", d.report_retry_base)?,
             max_body_bytes: parsed("MAX_BODY_BYTES", d.max_body_bytes)?,
             http_header_timeout: millis("HTTP_HEADER_TIMEOUT_MS", d.http_header_timeout)?,

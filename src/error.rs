@@ -178,6 +178,15 @@ impl From<diesel::result::Error> for AppError {
                 tracing::warn!(error = %e, "PostgreSQL connection lost");
                 Self::unavailable()
             }
+            // SQLSTATE 57P01-57P03 (shutdown, crash, starting up), which diesel does not classify:
+            // told apart by PostgreSQL's own (English) words
+            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if info.message().starts_with("terminating connection")
+                    || info.message().starts_with("the database system is") =>
+            {
+                tracing::warn!(error = %e, "PostgreSQL is restarting");
+                Self::unavailable()
+            }
             e => Self::internal(e),
         }
     }

@@ -172,18 +172,24 @@ pub struct Claim {
 /// LOCKED (concurrent schedulers take different rows) and a delivery row per (subscription,
 /// period) is inserted; a period already claimed by anyone is skipped, so nothing is sent twice.
 /// A subscription is due when it existed at its frequency's latest slot and nothing was sent
-/// since (a missed slot is caught up).
+/// since (a missed slot is caught up). A delivery still `sending` after `lease` (by the system
+/// clock, which stamped it: its sender died mid-send) is claimed again.
 pub async fn claim_due(
     conn: &mut AsyncPgConnection,
     weekly_slot: DateTime<Utc>,
     monthly_slot: DateTime<Utc>,
+    lease: std::time::Duration,
     limit: i64,
 ) -> QueryResult<Vec<Claim>> {
+    let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    let cutoff = Utc::now()
+        .checked_sub_signed(lease)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
     conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
-        let mut claims = claim(conn, Frequency::Weekly, weekly_slot, limit).await?;
+        let mut claims = claim(conn, Frequency::Weekly, weekly_slot, cutoff, limit).await?;
         let left = limit - claims.len() as i64;
         if left > 0 {
-            claims.extend(claim(conn, Frequency::Monthly, monthly_slot, left).await?);
+            claims.extend(claim(conn, Frequency::Monthly, monthly_slot, cutoff, left).await?);
         }
         Ok(claims)
     })
@@ -195,9 +201,11 @@ async fn claim(
     conn: &mut AsyncPgConnection,
     frequency: Frequency,
     slot: DateTime<Utc>,
+    stale_before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Claim>> {
     let key = frequency.period_key(slot);
+
     let due: Vec<Row> = email_subscriptions::table
         .filter(email_subscriptions::active.eq(true))
         .filter(email_subscriptions::confirmed_at.is_not_null())
@@ -208,13 +216,16 @@ async fn claim(
                 .is_null()
                 .or(email_subscriptions::last_sent_at.lt(slot)),
         )
-        // not already claimed for that period (claimed and failed stays claimed)
+        // not already claimed for that period (claimed and failed stays claimed), unless the
+        // claim outlived its lease
         .filter(diesel::dsl::not(diesel::dsl::exists(
-            email_deliveries::table.filter(
-                email_deliveries::subscription_id
-                    .eq(email_subscriptions::id)
-                    .and(email_deliveries::period_key.eq(&key)),
-            ),
+            email_deliveries::table
+                .filter(
+                    email_deliveries::subscription_id
+                        .eq(email_subscriptions::id)
+                        .and(email_deliveries::period_key.eq(&key)),
+                )
+                .filter(diesel::dsl::not(stale(stale_before))),
         )))
         .order(email_subscriptions::id)
         .limit(limit)
@@ -226,18 +237,7 @@ async fn claim(
     let mut claims = Vec::with_capacity(due.len());
     for row in due {
         let subscription = Subscription::try_from(row)?;
-        let id: Option<Uuid> = diesel::insert_into(email_deliveries::table)
-            .values((
-                email_deliveries::id.eq(Uuid::new_v4()),
-                email_deliveries::subscription_id.eq(subscription.id.get()),
-                email_deliveries::period_key.eq(&key),
-                email_deliveries::status.eq("sending"),
-            ))
-            .on_conflict_do_nothing()
-            .returning(email_deliveries::id)
-            .get_result(conn)
-            .await
-            .optional()?;
+        let id = take_or_insert(conn, subscription.id.get(), &key, stale_before).await?;
         if let Some(delivery_id) = id {
             claims.push(Claim {
                 delivery_id,
@@ -247,6 +247,58 @@ async fn claim(
         }
     }
     Ok(claims)
+}
+
+/// A delivery still `sending` from before `before`: its sender is gone.
+fn stale(
+    before: DateTime<Utc>,
+) -> diesel::dsl::And<
+    diesel::dsl::Eq<email_deliveries::status, &'static str>,
+    diesel::dsl::Lt<email_deliveries::created_at, DateTime<Utc>>,
+> {
+    email_deliveries::status
+        .eq("sending")
+        .and(email_deliveries::created_at.lt(before))
+}
+
+/// The delivery row of a claim: a stale one taken over in place (its attempts stay on record;
+/// the subscription's row lock keeps other schedulers off it meanwhile), or a new one; `None`
+/// when someone else holds it.
+async fn take_or_insert(
+    conn: &mut AsyncPgConnection,
+    subscription_id: Uuid,
+    key: &str,
+    stale_before: DateTime<Utc>,
+) -> QueryResult<Option<Uuid>> {
+    let taken_over: Option<Uuid> = diesel::update(
+        email_deliveries::table
+            .filter(email_deliveries::subscription_id.eq(subscription_id))
+            .filter(email_deliveries::period_key.eq(key))
+            .filter(stale(stale_before)),
+    )
+    .set((
+        email_deliveries::created_at.eq(Utc::now()),
+        email_deliveries::attempts.eq(0),
+    ))
+    .returning(email_deliveries::id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    if taken_over.is_some() {
+        return Ok(taken_over);
+    }
+    diesel::insert_into(email_deliveries::table)
+        .values((
+            email_deliveries::id.eq(Uuid::new_v4()),
+            email_deliveries::subscription_id.eq(subscription_id),
+            email_deliveries::period_key.eq(key),
+            email_deliveries::status.eq("sending"),
+        ))
+        .on_conflict_do_nothing()
+        .returning(email_deliveries::id)
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// Records one attempt and its outcome.

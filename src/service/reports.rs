@@ -184,7 +184,8 @@ pub async fn send_due(
     loop {
         let claims = {
             let mut conn = services.state.pool.get().await?;
-            subscriptions::claim_due(&mut conn, weekly, monthly, BATCH).await?
+            let lease = services.state.config.reports_claim_lease;
+            subscriptions::claim_due(&mut conn, weekly, monthly, lease, BATCH).await?
         };
         if claims.is_empty() {
             break;

@@ -782,3 +782,53 @@ async fn sub_id(app: &TestApp, email: &str) -> progress_dashboard::domain::ids::
     .id
     .into()
 }
+
+/// A delivery left `sending` by a sender killed mid-send is claimed again once its lease is
+/// over, and sent once; a younger one is left to its sender.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_left_sending_is_taken_over_after_its_lease() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(smtp(&sink)).await;
+    let id = app.record_example().await;
+    // created long before the test clock's week (t0)
+    insert_weekly_subscription(&app.db, &id, "ops@example.com", "'2026-01-01T00:00:00Z'").await;
+    let now = app_now(&app);
+    let key = progress_dashboard::domain::reports::Frequency::Weekly
+        .period_key(progress_dashboard::domain::reports::Frequency::Weekly.latest_slot(now));
+    // as a killed sender leaves it: claimed a minute ago, one attempt, never finished
+    sql(
+        &app.db,
+        &format!(
+            "INSERT INTO email_deliveries (id, subscription_id, period_key, status, attempts, created_at)
+             SELECT gen_random_uuid(), id, '{key}', 'sending', 1, now() - interval '1 minute'
+             FROM email_subscriptions WHERE email = 'ops@example.com'"
+        ),
+    )
+    .await;
+    let s = &app.app.services;
+    // within the lease (15 minutes): its sender may still be at it
+    assert_eq!(send_due(s, now, |_| {}).await.unwrap().claimed, 0);
+    assert_eq!(sink.count(), 0);
+
+    sql(
+        &app.db,
+        "UPDATE email_deliveries SET created_at = now() - interval '16 minutes'",
+    )
+    .await;
+    let summary = send_due(s, now, |_| {}).await.unwrap();
+    assert_eq!((summary.claimed, summary.sent, summary.failed), (1, 1, 0));
+    assert_eq!(sink.count(), 1);
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM email_deliveries WHERE status = 'sent'")
+            .await,
+        1,
+        "the same delivery row, now sent"
+    );
+    assert_eq!(
+        app.db.count("SELECT count(*) FROM email_deliveries").await,
+        1
+    );
+    // and never again for that period
+    assert_eq!(send_due(s, now, |_| {}).await.unwrap().claimed, 0);
+}
