@@ -97,8 +97,9 @@ rows = [json.loads(l) for l in open(log)]
 acked = [r["url"] for r in rows if r["code"] == "ok"]
 failed = [r for r in rows if r["code"] != "ok"]
 urls = ",".join("'" + u + "'" for u in acked) or "''"
-found = int(subprocess.run(["psql", os.environ["DATABASE_URL"], "-tAc",
-    f"SELECT count(*) FROM analyses WHERE url IN ({urls})"], capture_output=True, text=True).stdout.strip() or 0)
+# on standard input: thousands of URLs are too long for an argument list
+found = int(subprocess.run(["psql", os.environ["DATABASE_URL"], "-tA"],
+    input=f"SELECT count(*) FROM analyses WHERE url IN ({urls})", capture_output=True, text=True).stdout.strip() or 0)
 # the repair came 8 s in; the first success after the last failure, counted from then
 last_fail = max((r["at"] for r in failed), default=None)
 back = min((r["at"] for r in rows if r["code"] == "ok" and last_fail is not None and r["at"] > last_fail), default=None)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak: the cached dashboard at half the measured capacity for N minutes (open loop, oha, one run a
-# minute), sampling each minute the server's RSS, open file descriptors, pool waits (from
-# /metrics) and p99; prints the samples and each one's slope per minute (least squares). Flat is
+# minute), sampling each minute the server's RSS, open file descriptors, pool checkouts and the
+# time spent waiting for them (from /metrics) and p99; prints the samples and each one's slope per minute (least squares). Flat is
 # the goal. Loopback only; bounded by --minutes.
 #   bash bench/soak.sh                 # 30 minutes, the reference run
 #   bash bench/soak.sh --minutes 3     # a short look
@@ -43,17 +43,19 @@ metric() { # the sum of a series' samples in /metrics
 samples=$bench_out/soak.jsonl
 : >"$samples"
 for minute in $(seq 1 "$minutes"); do
-    waits_before=$(metric db_pool_wait_seconds_count)
+    gets_before=$(metric db_pool_wait_seconds_count); waited_before=$(metric db_pool_wait_seconds_sum)
     run=$(run_oha "$rate" 64 60 $bench_port)
     check_bodies $bench_port 5
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$server/status")
     fds=$(ls "/proc/$server/fd" | wc -l)
-    waits=$(( $(metric db_pool_wait_seconds_count | cut -d. -f1) - ${waits_before%.*} ))
-    python3 - "$minute" "$run" "$rss" "$fds" "$waits" <<'PY' | tee -a "$samples"
+    gets=$(metric db_pool_wait_seconds_count); waited=$(metric db_pool_wait_seconds_sum)
+    python3 - "$minute" "$run" "$rss" "$fds" "$gets_before" "$gets" "$waited_before" "$waited" <<'PY' | tee -a "$samples"
 import json, sys
-minute, run, rss, fds, waits = sys.argv[1], json.loads(sys.argv[2]), *sys.argv[3:6]
+minute, run, rss, fds = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
+g0, g1, w0, w1 = (float(a) for a in sys.argv[5:9])
 print(json.dumps({"minute": int(minute), "rps": run["rps"], "p99_ms": run["p99_ms"],
-    "non200": run["non200"], "rss_kib": int(rss), "fds": int(fds), "pool_waits": int(waits)}))
+    "non200": run["non200"], "rss_kib": int(rss), "fds": int(fds),
+    "pool_gets": int(g1 - g0), "pool_wait_ms": round((w1 - w0) * 1000, 3)}))
 PY
 done
 
@@ -71,6 +73,6 @@ def slope(key):
 print(f"\nsoak at {sys.argv[2]} req/s, {len(rows)} min, {sum(r['non200'] for r in rows)} failures")
 print("| series | first | last | slope per minute |")
 print("|---|---|---|---|")
-for key in ("rss_kib", "fds", "pool_waits", "p99_ms"):
+for key in ("rss_kib", "fds", "pool_gets", "pool_wait_ms", "p99_ms"):
     print(f"| {key} | {rows[0][key]} | {rows[-1][key]} | {slope(key):+.3f} |")
 PY
