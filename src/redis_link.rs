@@ -22,8 +22,8 @@ if cur ~= '' and cur >= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1";
 
-/// Counts one hit in the window `KEYS[1]`, which expires `ARGV[1]` ms after its first hit; the
-/// count so far.
+/// Counts one hit in each window of `KEYS`, each expiring `ARGV[1]` ms after its first hit; the
+/// highest count so far.
 const COUNT_HITS: &str = r"
 local most = 0
 for _, key in ipairs(KEYS) do

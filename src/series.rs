@@ -147,12 +147,10 @@ pub fn route_of(path: &str) -> Route {
 /// One HTTP answer.
 pub fn http_request(route: Route, status: u16) {
     let label = ROUTES[route.0];
+    let make = || counter!("http_requests_total", "route" => label, "status" => status.to_string());
     match STATUSES.iter().position(|s| *s == status) {
-        Some(i) => HTTP[route.0][i]
-            .get_or_init(|| counter!("http_requests_total", "route" => label, "status" => status.to_string()))
-            .increment(1),
-        None => counter!("http_requests_total", "route" => label, "status" => status.to_string())
-            .increment(1),
+        Some(i) => HTTP[route.0][i].get_or_init(make).increment(1),
+        None => make().increment(1),
     }
 }
 
@@ -161,9 +159,9 @@ pub fn db_pool_wait(waited: Duration) {
     histogram!("db_pool_wait_seconds").record(waited.as_secs_f64());
 }
 
-/// Events handed to the bus (`kind`: badge_awarded, kpi_updated, sessions_revoked).
-pub fn events_published(kind: &'static str, n: u64) {
-    counter!("events_published_total", "kind" => kind).increment(n);
+/// One event handed to the bus (`kind`: badge_awarded, kpi_updated, sessions_revoked).
+pub fn events_published(kind: &'static str) {
+    counter!("events_published_total", "kind" => kind).increment(1);
 }
 
 /// One event handed to one live subscriber, `since_commit` after its change committed.

@@ -134,7 +134,6 @@ pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
     socket.listen(ACCEPT_BACKLOG)
 }
 
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
 /// How to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {

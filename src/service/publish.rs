@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use diesel_async::AsyncPgConnection;
+
 use crate::db::outbox;
 use crate::domain::dashboard::DashboardData;
 use crate::events::Event;
@@ -50,10 +52,27 @@ pub async fn publish(services: &Services, events: &[Event]) -> bool {
     let sent = services.state.bus.publish(events).await;
     if sent {
         for event in events {
-            series::events_published(event.kind(), 1);
+            series::events_published(event.kind());
         }
     }
     sent
+}
+
+/// One pass of the relay: publishes up to a batch of the outbox rows older than `grace_secs`;
+/// how many went out.
+async fn relay_batch(
+    services: &Services,
+    conn: &mut AsyncPgConnection,
+    grace_secs: f64,
+) -> diesel::QueryResult<usize> {
+    outbox::relay(conn, grace_secs, RELAY_BATCH, |payloads| async move {
+        let events: Vec<Event> = payloads
+            .into_iter()
+            .filter_map(|p| serde_json::from_value(p).ok())
+            .collect();
+        publish(services, &events).await
+    })
+    .await
 }
 
 /// Publishes every event still in the outbox, whatever its age (at shutdown), for at most a few
@@ -63,15 +82,7 @@ pub async fn flush_outbox(services: &Services) {
         let mut conn = services.state.pool.get().await.ok()?;
         let mut total = 0;
         loop {
-            let batch = outbox::relay(&mut conn, 0.0, RELAY_BATCH, |payloads| async move {
-                let events: Vec<Event> = payloads
-                    .into_iter()
-                    .filter_map(|p| serde_json::from_value(p).ok())
-                    .collect();
-                publish(services, &events).await
-            })
-            .await
-            .ok()?;
+            let batch = relay_batch(services, &mut conn, 0.0).await.ok()?;
             total += batch;
             if batch == 0 {
                 return Some(total);
@@ -97,20 +108,7 @@ pub fn spawn_outbox_relay(services: Services, every: Duration) {
             let Ok(mut conn) = services.state.pool.get().await else {
                 continue;
             };
-            let relayed = services.clone();
-            let result = outbox::relay(
-                &mut conn,
-                RELAY_GRACE_SECS,
-                RELAY_BATCH,
-                |payloads| async move {
-                    let events: Vec<Event> = payloads
-                        .into_iter()
-                        .filter_map(|p| serde_json::from_value(p).ok())
-                        .collect();
-                    publish(&relayed, &events).await
-                },
-            )
-            .await;
+            let result = relay_batch(&services, &mut conn, RELAY_GRACE_SECS).await;
             if let Ok((n, oldest)) = outbox::pending(&mut conn).await {
                 series::outbox(n.max(0) as u64, Duration::from_secs_f64(oldest.max(0.0)));
             }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use governor::middleware::{StateInformationMiddleware, StateSnapshot};
+use governor::middleware::StateInformationMiddleware;
 use sha2::{Digest, Sha256};
 
 use crate::redis_link::Redis;
@@ -89,12 +89,9 @@ impl RateLimit {
                 .map(|c| c.redis_key(redis, window))
                 .collect();
             if let Some(used) = redis.count_hits(&keys, WINDOW).await {
-                return Standing {
-                    limit: self.per_minute,
-                    remaining: self.per_minute.saturating_sub(used),
-                    reset_secs: WINDOW.as_secs() - now % WINDOW.as_secs(),
-                    allowed: used <= self.per_minute,
-                };
+                let reset_secs = WINDOW.as_secs() - now % WINDOW.as_secs();
+                let remaining = self.per_minute.saturating_sub(used);
+                return self.standing(remaining, used <= self.per_minute, reset_secs);
             }
         }
         counted
@@ -109,7 +106,7 @@ impl RateLimit {
         };
         match local.check(counted) {
             Ok(snapshot) => {
-                let remaining = remaining(&snapshot);
+                let remaining = u64::from(snapshot.remaining_burst_capacity());
                 let empty = self.per_minute - remaining.min(self.per_minute);
                 let refill = (empty * WINDOW.as_secs()).div_ceil(self.per_minute);
                 self.standing(remaining, true, refill)
@@ -126,10 +123,6 @@ impl RateLimit {
             allowed,
         }
     }
-}
-
-fn remaining(snapshot: &StateSnapshot) -> u64 {
-    snapshot.remaining_burst_capacity().into()
 }
 
 #[cfg(test)]

@@ -8,6 +8,27 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use crate::ws_client::*;
 
+/// Runs `during` while PostgreSQL refuses the app's database (new connections, and the open ones
+/// terminated), then lets connections in again.
+async fn with_database_refused<T>(
+    app: &TestApp,
+    during: impl std::future::Future<Output = T>,
+) -> T {
+    use diesel_async::AsyncConnection;
+    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
+    let mut admin = diesel_async::AsyncPgConnection::establish(&admin_url())
+        .await
+        .unwrap();
+    let allow = |on: bool| format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {on}");
+    exec_on(&mut admin, &allow(false)).await;
+    let terminate =
+        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+    exec_on(&mut admin, &terminate).await;
+    let out = during.await;
+    exec_on(&mut admin, &allow(true)).await;
+    out
+}
+
 async fn ready(base: &str) -> (u16, Value) {
     let r = reqwest::get(format!("{base}/ready")).await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap())
@@ -43,24 +64,7 @@ async fn ready_reports_each_dependency() {
     .await;
 
     // PostgreSQL refusing this database: not ready
-    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
-    let admin = TestDb::empty().await;
-    sql(
-        &admin,
-        &format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"),
-    )
-    .await;
-    sql(
-        &admin,
-        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
-    )
-    .await;
-    let (status, body) = ready(&app.base).await;
-    sql(
-        &admin,
-        &format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"),
-    )
-    .await;
+    let (status, body) = with_database_refused(&app, ready(&app.base)).await;
     assert_eq!(
         (status, &body["status"]),
         (503, &json!("unavailable")),
@@ -151,26 +155,8 @@ async fn sigterm_drains_closes_sockets_with_1001_and_flushes_the_outbox() {
 async fn requests_fail_fast_and_retryably_while_postgres_is_away() {
     let app = TestApp::spawn().await;
     let id = app.record_example().await;
-    let name = app.db.url.rsplit('/').next().unwrap().to_owned();
-    let admin = TestDb::empty().await;
-    sql(
-        &admin,
-        &format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"),
-    )
-    .await;
-    sql(
-        &admin,
-        &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
-    )
-    .await;
-    let error = app
-        .error(&DASHBOARD, json!({"id": uuid::Uuid::new_v4()}))
-        .await;
-    sql(
-        &admin,
-        &format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"),
-    )
-    .await;
+    let unknown = json!({"id": uuid::Uuid::new_v4()});
+    let error = with_database_refused(&app, app.error(&DASHBOARD, unknown)).await;
     assert_eq!(
         error["extensions"]["code"], "SERVICE_UNAVAILABLE",
         "{error}"
