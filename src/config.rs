@@ -41,6 +41,10 @@ pub struct Config {
     pub log_level: String,
     /// `LOG_FORMAT`, `json` (default) or `pretty`.
     pub log_format: LogFormat,
+    /// Traces are exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set; the exporter reads the other standard
+    /// `OTEL_*` variables itself.
+    pub otel_traces: bool,
     /// `DATABASE_POOL_SIZE`, default 16.
     pub db_pool_size: u32,
     /// `DATABASE_STATEMENT_TIMEOUT_MS`, default 5000.
@@ -211,6 +215,16 @@ pub enum ConfigError {
 
 type Result<T> = std::result::Result<T, ConfigError>;
 
+/// Whether an OTLP endpoint for traces is configured (the exporter reads it itself).
+fn otel_endpoint_set() -> bool {
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|v| var(v).is_some())
+}
+
 fn var(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -283,6 +297,7 @@ impl Default for Config {
             metrics_addr: None,
             log_level: "info".into(),
             log_format: LogFormat::Json,
+            otel_traces: false,
             db_pool_size: 16,
             db_statement_timeout: Duration::from_secs(5),
             db_connect_timeout: Duration::from_secs(3),
@@ -358,6 +373,7 @@ impl Config {
                 .transpose()?,
             port,
             log_level: var("LOG_LEVEL").unwrap_or(d.log_level),
+            otel_traces: otel_endpoint_set(),
             log_format,
             db_pool_size: parsed("DATABASE_POOL_SIZE", d.db_pool_size)?,
             db_statement_timeout: millis("DATABASE_STATEMENT_TIMEOUT_MS", d.db_statement_timeout)?,

@@ -14,7 +14,7 @@
 //! state                   the shared services handed to the layers above
 //! cache events reports    interfaces and their backends; the mailer and the renderer
 //! db redis_link           every SQL statement; the one Redis connection
-//! series                  the metric series, by name
+//! series traces           the metric series, by name; spans and their export
 //! error config clock      one error type, typed configuration, time
 //! domain                  pure rules and types; the read model (DashboardData)
 //! ```
@@ -35,3 +35,4 @@ pub mod service;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod traces;

@@ -60,7 +60,13 @@ async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match args.first().map(String::as_str) {
+    let command = args.first().map(String::as_str);
+    let logs_and_traces = matches!(
+        command,
+        None | Some("serve" | "migrate" | "seed-demo" | "send-reports")
+    );
+    let telemetry = logs_and_traces.then(|| telemetry::init(&config));
+    let result = match command {
         None | Some("serve") => serve(config).await,
         Some("migrate") => migrate(config).await,
         Some("export-schema") => export_schema(args.get(1).map(String::as_str)),
@@ -76,20 +82,23 @@ async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match result {
+    let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "fatal");
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    };
+    if let Some(t) = telemetry {
+        t.shutdown().await;
     }
+    code
 }
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 async fn serve(config: Config) -> Result<()> {
-    telemetry::init(&config);
     tracing::info!(config = ?config, "starting");
     let app = startup::build(config, Arc::new(SystemClock)).await?;
     let listener = startup::bind(&app.config).await?;
@@ -124,7 +133,6 @@ async fn shutdown_signal() -> startup::Stop {
 }
 
 async fn migrate(config: Config) -> Result<()> {
-    telemetry::init(&config);
     let report = db::migrate::run(config.database_url.expose_secret()).await?;
     println!(
         "migrations applied: {}; badges inserted {:?}, updated {:?}, deactivated {:?}, unchanged {}",
@@ -150,7 +158,6 @@ fn export_schema(path: Option<&str>) -> Result<()> {
 }
 
 async fn seed_demo(config: Config, args: &[String]) -> Result<()> {
-    telemetry::init(&config);
     let count = match args {
         [] => 200,
         [flag, n] if flag == "--count" => n
@@ -174,7 +181,6 @@ async fn send_reports(mut config: Config, args: &[String]) -> Result<()> {
     if args != ["--due"] {
         return Err("usage: send-reports --due".into());
     }
-    telemetry::init(&config);
     // One pass, here and now: no background tasks of the server's.
     config.reports_scheduler = false;
     config.cache_warm_count = 0;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::Stream;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tracing::Instrument;
 
 use crate::error::BoxError;
 
@@ -121,30 +122,45 @@ impl Redis {
     }
 
     /// Awaits a Redis call with the timeout and tells the breaker how it went.
+    /// Each call is a span (`redis`) named by its command.
     async fn guarded<T>(
         &self,
+        command: &'static str,
         call: impl std::future::Future<Output = redis::RedisResult<T>>,
     ) -> Option<T> {
-        match tokio::time::timeout(self.timeout, call).await {
+        let span = crate::traces::child(|| {
+            tracing::debug_span!(
+                "redis",
+                otel.name = command,
+                otel.kind = "client",
+                db.system.name = "redis",
+                db.operation.name = command,
+                otel.status_code = tracing::field::Empty,
+            )
+        });
+        let result = tokio::time::timeout(self.timeout, call)
+            .instrument(span.clone())
+            .await;
+        match result {
             Ok(Ok(v)) => {
                 self.breaker.success();
-                Some(v)
+                return Some(v);
             }
-            Ok(Err(e)) => {
-                self.breaker.failure(&e);
-                None
-            }
-            Err(_) => {
-                self.breaker.failure(&"timed out");
-                None
-            }
+            Ok(Err(e)) => self.breaker.failure(&e),
+            Err(_) => self.breaker.failure(&"timed out"),
         }
+        span.record("otel.status_code", "ERROR");
+        None
     }
 
     /// Runs one command; `None` when Redis is unavailable.
-    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
+    async fn query<T: redis::FromRedisValue>(
+        &self,
+        command: &'static str,
+        cmd: &redis::Cmd,
+    ) -> Option<T> {
         let mut conn = self.conn()?;
-        self.guarded(cmd.query_async::<T>(&mut conn)).await
+        self.guarded(command, cmd.query_async::<T>(&mut conn)).await
     }
 
     /// Whether Redis answers a PING now (the breaker is not asked: this is the check).
@@ -159,7 +175,7 @@ impl Redis {
         if keys.is_empty() {
             return Some(Vec::new());
         }
-        self.query(redis::cmd("MGET").arg(keys)).await
+        self.query("MGET", redis::cmd("MGET").arg(keys)).await
     }
 
     pub async fn set_if_newer(&self, key: &str, version: i64, value: &[u8], ttl: Duration) -> bool {
@@ -175,9 +191,12 @@ impl Redis {
             .arg(&version)
             .arg(stored)
             .arg(ttl.as_millis() as u64);
-        self.guarded(invocation.invoke_async::<i64>(&mut conn))
-            .await
-            .is_some()
+        self.guarded(
+            "EVALSHA set_if_newer",
+            invocation.invoke_async::<i64>(&mut conn),
+        )
+        .await
+        .is_some()
     }
 
     /// One more hit in each counting window of `keys` (created with `window` to live), in one
@@ -189,14 +208,17 @@ impl Redis {
             invocation.key(key);
         }
         invocation.arg(window.as_millis() as u64);
-        self.guarded(invocation.invoke_async::<u64>(&mut conn))
-            .await
+        self.guarded(
+            "EVALSHA count_hits",
+            invocation.invoke_async::<u64>(&mut conn),
+        )
+        .await
     }
 
     pub async fn del(&self, keys: &[String]) -> bool {
         keys.is_empty()
             || self
-                .query::<i64>(redis::cmd("DEL").arg(keys))
+                .query::<i64>("DEL", redis::cmd("DEL").arg(keys))
                 .await
                 .is_some()
     }
@@ -212,14 +234,14 @@ impl Redis {
         let Some(mut conn) = self.conn() else {
             return false;
         };
-        self.guarded(pipe.query_async::<()>(&mut conn))
+        self.guarded("PUBLISH", pipe.query_async::<()>(&mut conn))
             .await
             .is_some()
     }
 
     /// `used_memory` from `INFO memory`.
     pub async fn used_memory(&self) -> Option<u64> {
-        let info: String = self.query(redis::cmd("INFO").arg("memory")).await?;
+        let info: String = self.query("INFO", redis::cmd("INFO").arg("memory")).await?;
         info.lines()
             .find_map(|l| l.strip_prefix("used_memory:"))
             .and_then(|v| v.trim().parse().ok())

@@ -27,7 +27,7 @@ pub enum OperationKind {
 }
 
 impl OperationKind {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Self::Query => "query",
             Self::Mutation => "mutation",

@@ -1,4 +1,5 @@
 //! Logs: JSON lines by default (with the request id of the span they happen in), or pretty.
+//! Traces: see `traces`.
 //! Metrics: the Prometheus recorder behind the `series` the service records, and `/metrics`.
 
 use std::sync::atomic::Ordering;
@@ -6,26 +7,72 @@ use std::sync::{Arc, OnceLock};
 
 use metrics::{counter, gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::{fmt, EnvFilter};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter, Layer};
 
 use crate::config::{Config, LogFormat};
 use crate::http::MetricsRender;
 use crate::service::Services;
 
-pub fn init(config: &Config) {
+/// Logs to stderr, and traces over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (each layer
+/// with its own filter: the log level does not decide which spans are exported).
+pub fn init(config: &Config) -> Telemetry {
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let result = match config.log_format {
-        LogFormat::Json => builder
+    let logs = match config.log_format {
+        LogFormat::Json => fmt::layer()
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
-        LogFormat::Pretty => builder.try_init(),
+            .with_writer(std::io::stderr)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Pretty => fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(filter)
+            .boxed(),
     };
+    let mut layers = vec![logs];
+    let mut provider = None;
+    let mut failed = None;
+    if config.otel_traces {
+        match crate::traces::layer() {
+            Ok((layer, p)) => {
+                layers.push(layer);
+                provider = Some(p);
+            }
+            Err(e) => failed = Some(e),
+        }
+    }
     // Already initialised (tests start several servers in one process): keep the first.
-    let _ = result;
+    if tracing_subscriber::registry()
+        .with(layers)
+        .try_init()
+        .is_err()
+    {
+        provider = None;
+    }
+    if let Some(e) = failed {
+        tracing::error!(error = %e, "traces are not exported: the OTLP exporter could not be set up");
+    }
+    Telemetry { provider }
+}
+
+/// What must outlive the server: the trace exporter, whose last spans are sent at `shutdown`.
+#[must_use]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    pub async fn shutdown(self) {
+        if let Some(provider) = self.provider {
+            // it blocks until its thread has sent the last batch, which needs the runtime
+            let _ = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+        }
+    }
 }
 
 /// The process's Prometheus recorder: installed once (tests start several servers in one

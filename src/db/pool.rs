@@ -2,6 +2,7 @@
 //! connection, and a statement counter so tests and benchmarks can see how many SQL statements a
 //! request costs.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -48,14 +49,83 @@ impl StatementCounter {
     }
 }
 
-struct Counting(StatementCounter);
+/// Counts every statement; when spans are exported, gives each one a span (`sql`) under the
+/// span that sent it, with its text (never its bound values).
+struct Counting {
+    counter: StatementCounter,
+    /// Spans of the statements sent and not yet answered, oldest first: a pipelined connection
+    /// has several. A statement whose future was dropped is never answered; it is closed when a
+    /// later one is, and the queue is bounded.
+    open: VecDeque<(String, tracing::Span)>,
+}
+
+/// Longest statement text kept on a span.
+const MAX_SQL_TEXT: usize = 2048;
+
+impl Counting {
+    fn new(counter: StatementCounter) -> Self {
+        Self {
+            counter,
+            open: VecDeque::new(),
+        }
+    }
+}
 
 impl Instrumentation for Counting {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0 .0.fetch_add(1, Ordering::Relaxed);
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                self.counter.0.fetch_add(1, Ordering::Relaxed);
+                let span = crate::traces::child(|| {
+                    tracing::debug_span!(
+                        "sql",
+                        otel.name = tracing::field::Empty,
+                        otel.kind = "client",
+                        db.system.name = "postgresql",
+                        db.query.text = tracing::field::Empty,
+                        otel.status_code = tracing::field::Empty,
+                    )
+                });
+                if span.is_disabled() {
+                    return;
+                }
+                let sql = statement_text(&query.to_string());
+                let verb = sql
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("sql")
+                    .to_uppercase();
+                span.record("otel.name", verb.as_str());
+                span.record("db.query.text", sql.as_str());
+                if self.open.len() >= 64 {
+                    self.open.pop_front();
+                }
+                self.open.push_back((sql, span));
+            }
+            InstrumentationEvent::FinishQuery { query, error, .. } if !self.open.is_empty() => {
+                let sql = statement_text(&query.to_string());
+                if let Some(at) = self.open.iter().position(|(s, _)| *s == sql) {
+                    // the ones before it were abandoned: their spans close here too
+                    let (_, span) = self.open.drain(..=at).next_back().expect("at is in range");
+                    if error.is_some() {
+                        span.record("otel.status_code", "ERROR");
+                    }
+                }
+            }
+            _ => {}
         }
     }
+}
+
+/// The statement without diesel's `-- binds: [...]` suffix (values may be personal data), cut
+/// to `MAX_SQL_TEXT` bytes.
+fn statement_text(shown: &str) -> String {
+    let sql = shown.split(" -- binds: ").next().unwrap_or_default().trim();
+    let mut end = sql.len().min(MAX_SQL_TEXT);
+    while !sql.is_char_boundary(end) {
+        end -= 1;
+    }
+    sql[..end].to_owned()
 }
 
 /// Opens one connection with the session settings every connection of ours gets.
@@ -82,7 +152,7 @@ pub async fn build(config: &Config, counter: StatementCounter) -> Result<DbPool,
         let url = url.to_owned();
         Box::pin(async move {
             let mut conn = establish(&url, timeout_ms).await?;
-            conn.set_instrumentation(Counting(counter));
+            conn.set_instrumentation(Counting::new(counter));
             Ok(conn)
         })
     });

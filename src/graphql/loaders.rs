@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use tracing::Instrument;
 
 use crate::domain::badge::BadgeDefinition;
 use crate::domain::dashboard::DashboardData;
@@ -30,7 +31,11 @@ pub type Loaders = DataLoader<Reader>;
 pub fn loaders(store: Arc<Dashboards>) -> Loaders {
     // No batching delay: every read of a request goes through one `load_many` or `load_one`
     // already, and the default 1 ms timer cost a timer and a wake-up on every request.
-    DataLoader::new(Reader { store }, tokio::spawn).delay(std::time::Duration::ZERO)
+    // A batch runs in a task of its own: it carries the span of the request that started it.
+    DataLoader::new(Reader { store }, |batch| {
+        tokio::spawn(batch.in_current_span())
+    })
+    .delay(std::time::Duration::ZERO)
 }
 
 impl Loader<DashboardKey> for Reader {
@@ -45,7 +50,17 @@ impl Loader<DashboardKey> for Reader {
             return Ok(HashMap::new());
         }
         let ids: Vec<AnalysisId> = keys.iter().map(|k| k.0).collect();
-        let loaded = self.store.load(&ids).await.map_err(Arc::new)?;
+        let span = tracing::debug_span!(
+            "dataloader",
+            otel.name = "dataloader dashboards",
+            keys = ids.len()
+        );
+        let loaded = self
+            .store
+            .load(&ids)
+            .instrument(span)
+            .await
+            .map_err(Arc::new)?;
         Ok(loaded
             .into_iter()
             .map(|(id, d)| (DashboardKey(id), d))
@@ -64,7 +79,13 @@ impl Loader<CatalogKey> for Reader {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let catalog = self.store.catalog().await.map_err(Arc::new)?;
+        let span = tracing::debug_span!("dataloader", otel.name = "dataloader catalog", keys = 1);
+        let catalog = self
+            .store
+            .catalog()
+            .instrument(span)
+            .await
+            .map_err(Arc::new)?;
         Ok(HashMap::from([(CatalogKey, catalog)]))
     }
 }

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 
 use async_graphql::Variables;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use super::negotiate::ResponseType;
 use super::App;
@@ -241,6 +242,22 @@ pub(crate) fn operation_of(
     (series::operation(name.map(|n| n.as_str())), kind)
 }
 
+/// The span of one operation's execution, named by the operation (bounded as for its metrics).
+pub(crate) fn operation_span(
+    operation: &series::Operation,
+    kind: OperationKind,
+    request_id: &str,
+) -> tracing::Span {
+    tracing::debug_span!(
+        "graphql",
+        otel.name = %format_args!("{} {}", kind.label(), operation.name()),
+        graphql.operation.name = operation.name(),
+        graphql.operation.type = kind.label(),
+        request_id,
+        graphql.error.code = tracing::field::Empty,
+    )
+}
+
 /// `None` when a response has no error, else the code of its first.
 pub(crate) fn first_code(response: &async_graphql::Response) -> Option<ErrorCode> {
     let first = response.errors.first()?;
@@ -293,9 +310,14 @@ async fn run(
         &app.schema
     };
     let (operation, op_kind) = operation_of(&mut request);
+    let span = operation_span(&operation, op_kind, &id);
     let started = std::time::Instant::now();
-    let mut response = schema.execute(request).await;
-    operation.record(op_kind, first_code(&response), Some(started.elapsed()));
+    let mut response = schema.execute(request).instrument(span.clone()).await;
+    let code = first_code(&response);
+    operation.record(op_kind, code, Some(started.elapsed()));
+    if let Some(code) = code {
+        span.record("graphql.error.code", code.as_str());
+    }
     app.known.record(prepared, &response);
     let request_error = is_request_error(&response);
     complete(&mut response, &id);

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::State;
+use axum::extract::{MatchedPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -21,7 +21,7 @@ use serde_json::json;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, OnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
 
@@ -92,34 +92,76 @@ pub fn router(app: App) -> Router {
     } else {
         router
     };
-    router
-        .with_state(app)
-        .layer(
-            tower::ServiceBuilder::new()
-                .map_request(keep_safe_request_id)
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                        let id = req
-                            .headers()
-                            .get(REQUEST_ID)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("");
-                        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
-                    })
-                    .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros)),
-                )
-                .layer(PropagateRequestIdLayer::x_request_id())
-                // Past the bound, requests are shed at once rather than queued without end.
-                .layer(HandleErrorLayer::new(overloaded))
-                .load_shed()
-                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(in_flight))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    timeout,
-                ))
-                .layer(cors),
-        )
+    router.with_state(app).layer(
+        tower::ServiceBuilder::new()
+            .map_request(keep_safe_request_id)
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_response(Finished),
+            )
+            .layer(PropagateRequestIdLayer::x_request_id())
+            // Past the bound, requests are shed at once rather than queued without end.
+            .layer(HandleErrorLayer::new(overloaded))
+            .load_shed()
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(in_flight))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                timeout,
+            ))
+            .layer(cors),
+    )
+}
+
+/// The span of one HTTP request: its id, method and path in the logs; named by its route, and
+/// continuing the client's `traceparent`, in traces.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        otel.name = %format_args!("{} {route}", req.method()),
+        otel.kind = "server",
+        http.route = route,
+        http.response.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    );
+    crate::traces::continue_trace(&span, req.headers());
+    span
+}
+
+/// Logs the response as before, and gives the request's span its status.
+#[derive(Clone, Copy)]
+struct Finished;
+
+impl<B> OnResponse<B> for Finished {
+    fn on_response(
+        self,
+        response: &axum::http::Response<B>,
+        latency: Duration,
+        span: &tracing::Span,
+    ) {
+        let status = response.status();
+        span.record("http.response.status_code", status.as_u16());
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
+        DefaultOnResponse::new()
+            .level(Level::INFO)
+            .latency_unit(LatencyUnit::Micros)
+            .on_response(response, latency, span);
+    }
 }
 
 /// `/metrics` alone.

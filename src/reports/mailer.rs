@@ -4,6 +4,8 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use tracing::Instrument;
+
 use crate::error::BoxError;
 
 pub enum Mailer {
@@ -61,14 +63,23 @@ impl Mailer {
             HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
             "List-Unsubscribe=One-Click".into(),
         ));
-        match self {
-            Mailer::Smtp(t) => {
-                t.send(message).await?;
-            }
-            Mailer::Files(t, _) => {
-                t.send(message).await?;
+        let span = tracing::debug_span!(
+            "email",
+            otel.name = "email send",
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+        );
+        let sent = async {
+            match self {
+                Mailer::Smtp(t) => t.send(message).await.map(drop).map_err(BoxError::from),
+                Mailer::Files(t, _) => t.send(message).await.map(drop).map_err(BoxError::from),
             }
         }
-        Ok(())
+        .instrument(span.clone())
+        .await;
+        if sent.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
+        sent
     }
 }

@@ -35,6 +35,12 @@ fn render(name: &str, content: &ReportContent) -> Result<String, BoxError> {
 
 /// Runs one render, counted and timed under `format` (`report_renders_total`).
 fn timed<T>(format: &'static str, render: impl FnOnce() -> T) -> T {
+    let _span = tracing::debug_span!(
+        "render",
+        otel.name = %format_args!("render {format}"),
+        report.format = format
+    )
+    .entered();
     let started = std::time::Instant::now();
     let out = render();
     crate::series::report_render(format, started.elapsed());

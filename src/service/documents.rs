@@ -144,15 +144,17 @@ pub async fn document(
         DocumentFormat::Html => render::html_document(&content)
             .map_err(AppError::Internal)?
             .into_bytes(),
-        DocumentFormat::Pdf => tokio::task::spawn_blocking(move || render::pdf_document(&content))
-            .await
-            .map_err(AppError::internal)?
-            .ok_or_else(|| {
-                AppError::invalid_input(
-                    "this server was built without PDF support; use format=html",
-                )
-            })?
-            .map_err(AppError::Internal)?,
+        DocumentFormat::Pdf => {
+            // the render's span goes under this request's, on the blocking thread too
+            let span = tracing::Span::current();
+            tokio::task::spawn_blocking(move || span.in_scope(|| render::pdf_document(&content)))
+        }
+        .await
+        .map_err(AppError::internal)?
+        .ok_or_else(|| {
+            AppError::invalid_input("this server was built without PDF support; use format=html")
+        })?
+        .map_err(AppError::Internal)?,
     };
     if let (Some(cache), Some(key)) = (services.dashboards.cache(), &key) {
         cache.put(key, version, bytes.clone(), ttl::REPORT).await;

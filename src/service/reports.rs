@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
+use tracing::Instrument;
 
 use crate::db::subscriptions::{self, Claim};
 use crate::domain::ids::AnalysisId;
@@ -195,7 +196,13 @@ pub async fn send_due(
             .for_each_concurrent(CONCURRENCY, |claim| {
                 let (sent, failed, progress) = (&sent, &failed, &progress);
                 async move {
-                    match deliver(services, &claim, now).await {
+                    // each delivery is a trace of its own (none runs inside a request)
+                    let span = tracing::debug_span!(
+                        "report delivery",
+                        subscription = %claim.subscription.id,
+                        period = %claim.period_key,
+                    );
+                    match deliver(services, &claim, now).instrument(span).await {
                         Ok(true) => sent.fetch_add(1, Ordering::Relaxed),
                         Ok(false) => failed.fetch_add(1, Ordering::Relaxed),
                         Err(e) => {

@@ -26,4 +26,5 @@ mod reports;
 mod schema;
 mod seed;
 mod smtp_sink;
+mod traces;
 mod ws_client;
