@@ -10,7 +10,7 @@ use super::schema::{
     email_confirmations, email_deliveries, email_delivery_attempts, email_subscriptions,
 };
 use crate::domain::ids::{AnalysisId, SubscriptionId};
-use crate::domain::reports::{Frequency, Lang, Subscription};
+use crate::domain::reports::{Frequency, Lang, Subscription, MAX_ATTEMPTS};
 
 /// A row as stored; [`Subscription`] once its words are checked.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -164,6 +164,8 @@ pub async fn record_confirmation(
 #[derive(Debug, Clone)]
 pub struct Claim {
     pub delivery_id: Uuid,
+    /// Attempts made by earlier claims of the same delivery.
+    pub attempts: i16,
     pub period_key: String,
     pub subscription: Subscription,
 }
@@ -173,7 +175,8 @@ pub struct Claim {
 /// period) is inserted; a period already claimed by anyone is skipped, so nothing is sent twice.
 /// A subscription is due when it existed at its frequency's latest slot and nothing was sent
 /// since (a missed slot is caught up). A delivery still `sending` after `lease` (by the system
-/// clock, which stamped it: its sender died mid-send) is claimed again.
+/// clock, which stamped it: its sender died mid-send) is claimed again, and so is one that
+/// `failed` with attempts left (`MAX_ATTEMPTS`).
 pub async fn claim_due(
     conn: &mut AsyncPgConnection,
     weekly_slot: DateTime<Utc>,
@@ -238,9 +241,10 @@ async fn claim(
     for row in due {
         let subscription = Subscription::try_from(row)?;
         let id = take_or_insert(conn, subscription.id.get(), &key, stale_before).await?;
-        if let Some(delivery_id) = id {
+        if let Some((delivery_id, attempts)) = id {
             claims.push(Claim {
                 delivery_id,
+                attempts,
                 period_key: key.clone(),
                 subscription,
             });
@@ -249,28 +253,38 @@ async fn claim(
     Ok(claims)
 }
 
-/// A delivery still `sending` from before `before`: its sender is gone.
-fn stale(
-    before: DateTime<Utc>,
-) -> diesel::dsl::And<
-    diesel::dsl::Eq<email_deliveries::status, &'static str>,
-    diesel::dsl::Lt<email_deliveries::created_at, DateTime<Utc>>,
-> {
+/// A delivery claimed before `before` and not done with: still `sending` (its sender is gone),
+/// or `failed` with attempts left (the mail server may be back).
+fn stale(before: DateTime<Utc>) -> Stale {
     email_deliveries::status
         .eq("sending")
+        .or(email_deliveries::status
+            .eq("failed")
+            .and(email_deliveries::attempts.lt(MAX_ATTEMPTS)))
         .and(email_deliveries::created_at.lt(before))
 }
 
-/// The delivery row of a claim: a stale one taken over in place (its attempts stay on record;
-/// the subscription's row lock keeps other schedulers off it meanwhile), or a new one; `None`
-/// when someone else holds it.
+type Stale = diesel::dsl::And<
+    diesel::dsl::Or<
+        diesel::dsl::Eq<email_deliveries::status, &'static str>,
+        diesel::dsl::And<
+            diesel::dsl::Eq<email_deliveries::status, &'static str>,
+            diesel::dsl::Lt<email_deliveries::attempts, i16>,
+        >,
+    >,
+    diesel::dsl::Lt<email_deliveries::created_at, DateTime<Utc>>,
+>;
+
+/// The delivery row of a claim and the attempts it has had: a stale one taken over in place
+/// (its attempts stay on record and count; the subscription's row lock keeps other schedulers
+/// off it meanwhile), or a new one; `None` when someone else holds it.
 async fn take_or_insert(
     conn: &mut AsyncPgConnection,
     subscription_id: Uuid,
     key: &str,
     stale_before: DateTime<Utc>,
-) -> QueryResult<Option<Uuid>> {
-    let taken_over: Option<Uuid> = diesel::update(
+) -> QueryResult<Option<(Uuid, i16)>> {
+    let taken_over: Option<(Uuid, i16)> = diesel::update(
         email_deliveries::table
             .filter(email_deliveries::subscription_id.eq(subscription_id))
             .filter(email_deliveries::period_key.eq(key))
@@ -278,16 +292,16 @@ async fn take_or_insert(
     )
     .set((
         email_deliveries::created_at.eq(Utc::now()),
-        email_deliveries::attempts.eq(0),
+        email_deliveries::status.eq("sending"),
     ))
-    .returning(email_deliveries::id)
+    .returning((email_deliveries::id, email_deliveries::attempts))
     .get_result(conn)
     .await
     .optional()?;
     if taken_over.is_some() {
         return Ok(taken_over);
     }
-    diesel::insert_into(email_deliveries::table)
+    let inserted: Option<Uuid> = diesel::insert_into(email_deliveries::table)
         .values((
             email_deliveries::id.eq(Uuid::new_v4()),
             email_deliveries::subscription_id.eq(subscription_id),
@@ -298,7 +312,8 @@ async fn take_or_insert(
         .returning(email_deliveries::id)
         .get_result(conn)
         .await
-        .optional()
+        .optional()?;
+    Ok(inserted.map(|id| (id, 0)))
 }
 
 /// Records one attempt and its outcome.

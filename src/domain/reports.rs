@@ -11,6 +11,14 @@ use super::RuleError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
+/// Sending attempts per report in one run of the scheduler.
+pub const ATTEMPTS_PER_RUN: i16 = 3;
+
+/// Attempts a report gets in all: a report that failed every attempt of a run (the mail
+/// server was away) is claimed again by a later run, once its claim's lease is over, until it
+/// has had these.
+pub const MAX_ATTEMPTS: i16 = 3 * ATTEMPTS_PER_RUN;
+
 impl Email {
     pub fn parse(value: &str) -> Result<Self, RuleError> {
         let s = value.trim().to_lowercase();

@@ -18,9 +18,6 @@ use crate::error::BoxError;
 use mailer::Mailer;
 use token::Purpose;
 
-/// Sending attempts per report.
-pub const ATTEMPTS: u32 = 3;
-
 pub struct Reports {
     pub mailer: Mailer,
     pub from: Mailbox,

@@ -9,12 +9,13 @@ use tracing::Instrument;
 
 use crate::db::subscriptions::{self, Claim};
 use crate::domain::ids::AnalysisId;
+use crate::domain::reports::ATTEMPTS_PER_RUN;
 use crate::domain::reports::{Email, Frequency, Lang, Subscription};
 use crate::domain::values::HourlyRate;
 use crate::error::{AppError, AppResult};
 use crate::reports::content::ReportContent;
 use crate::reports::mailer::Outgoing;
-use crate::reports::{render, ATTEMPTS};
+use crate::reports::render;
 use crate::service::{confirmations, Services};
 use diesel_async::AsyncConnection;
 
@@ -130,25 +131,21 @@ async fn compose(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppR
 }
 
 /// Sends one claimed report, with up to three attempts and exponential backoff; every attempt is
-/// recorded. True when it went out.
+/// recorded. True when it went out; a later run tries again when it did not (`claim_due`).
 async fn deliver(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppResult<bool> {
     let mail = compose(services, claim, now).await?;
     let reports = &services.state.reports;
     let mut sent = false;
-    for attempt in 1..=ATTEMPTS {
+    // numbered after those of earlier runs, which count towards MAX_ATTEMPTS
+    for attempt in claim.attempts + 1..=claim.attempts + ATTEMPTS_PER_RUN {
         let result = reports.mailer.send(&reports.from, &mail).await;
         let outcome = if result.is_ok() { "sent" } else { "failed" };
         crate::series::email_send("report", outcome);
         let error = result.as_ref().err().map(|e| e.to_string());
         {
             let mut conn = services.state.pool.get().await?;
-            subscriptions::record_attempt(
-                &mut conn,
-                claim.delivery_id,
-                attempt as i16,
-                error.as_deref(),
-            )
-            .await?;
+            subscriptions::record_attempt(&mut conn, claim.delivery_id, attempt, error.as_deref())
+                .await?;
         }
         match error {
             None => {
@@ -157,8 +154,9 @@ async fn deliver(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppR
             }
             Some(e) => {
                 tracing::warn!(subscription = %claim.subscription.id, period = %claim.period_key, attempt, error = %e, "report not sent");
-                if attempt < ATTEMPTS {
-                    tokio::time::sleep(reports.retry_base * 2u32.pow(attempt - 1)).await;
+                let nth = (attempt - claim.attempts) as u32;
+                if nth < ATTEMPTS_PER_RUN as u32 {
+                    tokio::time::sleep(reports.retry_base * 2u32.pow(nth - 1)).await;
                 }
             }
         }

@@ -438,6 +438,75 @@ async fn smtp_down_then_up_is_retried_and_delivered_once() {
     );
 }
 
+/// SMTP down for a whole run: the report fails every attempt of it and stays claimed for the
+/// lease; a run after that, with SMTP back, sends it once. A report that has had MAX_ATTEMPTS is
+/// never tried again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_failed_while_smtp_was_down_is_sent_once_by_a_later_run() {
+    let mut sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(|c| {
+        c.smtp_url = Some(sink.url().into());
+        c.report_retry_base = Duration::from_millis(10);
+        c.reports_claim_lease = Duration::from_millis(400);
+    })
+    .await;
+    let id = app.record_example().await;
+    insert_weekly_subscription(&app.db, &id, "away@example.com", "'2026-01-01'").await;
+    let s = &app.app.services;
+    sink.stop();
+    let summary = send_due(s, t0(), |_| {}).await.unwrap();
+    assert_eq!((summary.claimed, summary.sent, summary.failed), (1, 0, 1));
+    let failed_three =
+        "SELECT count(*) FROM email_deliveries WHERE status = 'failed' AND attempts = 3";
+    assert_eq!(app.db.count(failed_three).await, 1);
+    // within its lease, no other run takes it
+    assert_eq!(send_due(s, t0(), |_| {}).await.unwrap().claimed, 0);
+
+    sink.restart().await;
+    eventually_async("a run after the lease sends it", || async {
+        send_due(s, t0(), |_| {}).await.unwrap().sent == 1
+    })
+    .await;
+    assert_eq!(sink.count(), 1);
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM email_deliveries WHERE status = 'sent' AND attempts = 4")
+            .await,
+        1,
+        "one row, its attempts numbered on from the first run's"
+    );
+    assert_eq!(
+        app.db
+            .count("SELECT count(*) FROM email_delivery_attempts")
+            .await,
+        4
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(send_due(s, t0(), |_| {}).await.unwrap().claimed, 0);
+    assert_eq!(sink.count(), 1, "exactly once");
+
+    // out of attempts: left failed for good; one attempt short: tried again
+    for (email, attempts, expected) in [("spent@example.com", 9, 0), ("short@example.com", 8, 1)] {
+        insert_weekly_subscription(&app.db, &id, email, "'2026-01-01'").await;
+        let key = progress_dashboard::domain::reports::Frequency::Weekly
+            .period_key(progress_dashboard::domain::reports::Frequency::Weekly.latest_slot(t0()));
+        sql(
+            &app.db,
+            &format!(
+                "INSERT INTO email_deliveries (id, subscription_id, period_key, status, attempts, created_at)
+                 SELECT gen_random_uuid(), id, '{key}', 'failed', {attempts}, now() - interval '1 hour'
+                 FROM email_subscriptions WHERE email = '{email}'"
+            ),
+        )
+        .await;
+        assert_eq!(
+            send_due(s, t0(), |_| {}).await.unwrap().claimed,
+            expected,
+            "{email}"
+        );
+    }
+}
+
 /// Without SMTP_URL, reports become .eml files.
 #[tokio::test]
 async fn without_smtp_reports_are_written_as_eml_files() {
