@@ -7,8 +7,9 @@
 //!   after another, retrying a step until the server acknowledges it.
 //!
 //! Then it waits for late toasts (until none came for 3 s) and prints one JSON object: the
-//! analyses, the updates tried, acknowledged and failed (with their codes), the reconnections,
-//! and every toast received as [analysis, badge, times received]. The script compares the
+//! analyses, the updates tried, acknowledged and failed (with their codes), the last status
+//! acknowledged for each opportunity, the reconnections, and every toast received as
+//! [analysis, badge, times received]. The script compares the
 //! toasts with the awards in the database: each must arrive exactly once.
 //!
 //! cargo run --release --example toasts -- --url http://127.0.0.1:8000 --analyses 20
@@ -99,6 +100,11 @@ async fn main() {
     while quiet_since() < Duration::from_secs(3) && waiting.elapsed() < Duration::from_secs(30) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let acked: Vec<(&String, &String, &str)> = writes
+        .last_acked
+        .iter()
+        .map(|((a, o), s)| (a, o, *s))
+        .collect();
     let toasts: Vec<(String, String, usize)> = toasts
         .lock()
         .unwrap()
@@ -113,6 +119,7 @@ async fn main() {
             "updates_acked": writes.acked,
             "updates_failed": writes.failed,
             "failure_codes": writes.codes,
+            "last_acked": acked,
             "reconnects": reconnects.load(Ordering::Relaxed),
             "toasts": toasts,
         })
@@ -171,6 +178,8 @@ struct Writes {
     acked: usize,
     failed: usize,
     codes: BTreeSet<String>,
+    /// The last acknowledged status of each opportunity moved: the database must hold it.
+    last_acked: BTreeMap<(String, String), &'static str>,
 }
 
 /// Every opportunity to IN_PROGRESS then IMPLEMENTED, at the pace asked, each step retried until
@@ -181,6 +190,7 @@ async fn write(http: &reqwest::Client, a: &Args, ids: &[String]) -> Writes {
         acked: 0,
         failed: 0,
         codes: BTreeSet::new(),
+        last_acked: BTreeMap::new(),
     };
     let started = Instant::now();
     let mut steps = Vec::new();
@@ -200,6 +210,7 @@ async fn write(http: &reqwest::Client, a: &Args, ids: &[String]) -> Writes {
         match gql(http, &a.url, UPDATE, json!({"input": input})).await {
             Ok(_) => {
                 w.acked += 1;
+                w.last_acked.insert((id.clone(), opp.clone()), status);
                 next += 1;
             }
             Err(code) => {

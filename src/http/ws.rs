@@ -577,22 +577,29 @@ impl Connection {
         let tag = id.clone();
         let end = id.clone();
         // counted once, at its first answer; a subscription's duration is its life, not timed
-        let mut operation = Some(super::graphql::operation_of(&mut request));
+        let (series, kind) = super::graphql::operation_of(&mut request);
+        let span = super::graphql::operation_span(&series, kind, &self.connection_id);
+        let mut operation = Some((series, kind));
         let started = std::time::Instant::now();
-        let stream = self
+        let mut execution = self
             .app
             .schema
-            .execute_stream_with_session_data(request, session)
-            .map(move |mut response| {
-                if let Some((series, kind)) = operation.take() {
-                    let took = (kind != OperationKind::Subscription).then(|| started.elapsed());
-                    series.record(kind, super::graphql::first_code(&response), took);
-                }
-                let request_error = is_request_error(&response);
-                complete(&mut response, &connection_id);
-                (tag.clone(), Some((response, request_error)))
-            })
-            .chain(futures_util::stream::once(async move { (end, None) }));
+            .execute_stream_with_session_data(request, session);
+        // the operation's span is current while it runs (a subscription's: its whole life)
+        let stream = futures_util::stream::poll_fn(move |cx| {
+            let _running = span.enter();
+            execution.poll_next_unpin(cx)
+        })
+        .map(move |mut response| {
+            if let Some((series, kind)) = operation.take() {
+                let took = (kind != OperationKind::Subscription).then(|| started.elapsed());
+                series.record(kind, super::graphql::first_code(&response), took);
+            }
+            let request_error = is_request_error(&response);
+            complete(&mut response, &connection_id);
+            (tag.clone(), Some((response, request_error)))
+        })
+        .chain(futures_util::stream::once(async move { (end, None) }));
         let (handle, registration) = AbortHandle::new_pair();
         self.operations.insert(id, handle);
         self.running

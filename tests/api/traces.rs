@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::smtp_sink::SmtpSink;
+use crate::ws_client::*;
 
 /// One received span, as the assertions need it.
 #[derive(Debug, Clone)]
@@ -306,6 +307,29 @@ async fn a_requests_spans_arrive_in_the_clients_trace_under_the_right_parents() 
     assert_eq!(request.parent, client.span);
     assert!(under(&spans, named(&spans, "render html"), request));
 
+    // Over WebSocket: a span per operation too, a subscription's for its whole life
+    let mut ws = WsClient::ready(&base, TRANSPORT_WS).await;
+    ws.subscribe(
+        "t",
+        "subscription Toasts($id: UUID!) { badgeAwarded(analysisId: $id) { badge { badgeType } } }",
+        json!({"id": id}),
+    )
+    .await;
+    ws.subscribe("q", DASH, json!({"id": id})).await;
+    assert!(ws.data("q").await["dashboard"]["analysisId"].is_string());
+    ws.unsubscribe("t").await;
+    eventually("the socket's operations are spans", || {
+        let spans = collector.spans.lock().unwrap();
+        ["subscription Toasts", "query Dash"].iter().all(|name| {
+            spans.iter().any(|s| {
+                s.name == *name
+                    && s.attribute("graphql.operation.type").is_some()
+                    && s.trace != client.trace
+            })
+        })
+    })
+    .await;
+
     // Without a traceparent a request starts a trace of its own; one that does not parse is
     // ignored the same way.
     for traceparent in [None, Some("00-not-a-trace-01")] {
@@ -334,7 +358,8 @@ async fn a_requests_spans_arrive_in_the_clients_trace_under_the_right_parents() 
             == 2
     })
     .await;
-    // work outside any request (the outbox relay polls each second) makes no traces
+    // work outside any request or socket operation (the outbox relay polls each second) makes
+    // no traces
     let spans = collector.spans.lock().unwrap();
     let roots: Vec<&str> = spans
         .iter()
@@ -342,9 +367,11 @@ async fn a_requests_spans_arrive_in_the_clients_trace_under_the_right_parents() 
         .map(|s| s.name.as_str())
         .collect();
     assert!(
-        roots
-            .iter()
-            .all(|n| n.starts_with("POST ") || n.starts_with("GET ")),
+        roots.iter().all(|n| {
+            ["POST ", "GET ", "query ", "subscription "]
+                .iter()
+                .any(|p| n.starts_with(p))
+        }),
         "{roots:?}"
     );
 }
