@@ -275,8 +275,9 @@ async fn listen(
                     let (Some(kind), Some(at)) =
                         (badge["badgeType"].as_str(), badge["earnedAt"].as_str())
                     else {
-                        // an error item (the bus lagged, say): the subscription goes on
-                        continue;
+                        // an error item (SUBSCRIBER_LAGGED: toasts were dropped for this
+                        // socket): start again from `since`, as a front end would
+                        break;
                     };
                     *toasts
                         .lock()
