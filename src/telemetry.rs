@@ -10,16 +10,52 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{fmt, EnvFilter, Layer};
+use tracing_subscriber::{fmt, EnvFilter, Layer, Registry};
 
 use crate::config::{Config, LogFormat};
 use crate::http::MetricsRender;
 use crate::service::Services;
 
-/// Logs to stderr, and traces over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set (each layer
-/// with its own filter: the log level does not decide which spans are exported).
+/// Logs to stderr, and traces over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 pub fn init(config: &Config) -> Telemetry {
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let traces = config.otel_traces.then(crate::traces::layer);
+    // Already initialised (tests start several servers in one process): keep the first.
+    let (installed, provider) = match traces {
+        None => (logs_only(config, filter), None),
+        Some(Ok((layer, provider))) => (logs_and_traces(config, filter, layer), Some(provider)),
+        Some(Err(e)) => {
+            let installed = logs_only(config, filter);
+            tracing::error!(error = %e, "traces are not exported: the OTLP exporter could not be set up");
+            (installed, None)
+        }
+    };
+    Telemetry {
+        provider: provider.filter(|_| installed),
+    }
+}
+
+/// One global filter in front of the log formatter: what a request costs the least.
+fn logs_only(config: &Config, filter: EnvFilter) -> bool {
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    }
+    .is_ok()
+}
+
+/// Each layer with its own filter: the log level does not decide which spans are exported.
+fn logs_and_traces(
+    config: &Config,
+    filter: EnvFilter,
+    traces: Box<dyn Layer<Registry> + Send + Sync>,
+) -> bool {
     let logs = match config.log_format {
         LogFormat::Json => fmt::layer()
             .json()
@@ -34,30 +70,10 @@ pub fn init(config: &Config) -> Telemetry {
             .with_filter(filter)
             .boxed(),
     };
-    let mut layers = vec![logs];
-    let mut provider = None;
-    let mut failed = None;
-    if config.otel_traces {
-        match crate::traces::layer() {
-            Ok((layer, p)) => {
-                layers.push(layer);
-                provider = Some(p);
-            }
-            Err(e) => failed = Some(e),
-        }
-    }
-    // Already initialised (tests start several servers in one process): keep the first.
-    if tracing_subscriber::registry()
-        .with(layers)
+    tracing_subscriber::registry()
+        .with(vec![logs, traces])
         .try_init()
-        .is_err()
-    {
-        provider = None;
-    }
-    if let Some(e) = failed {
-        tracing::error!(error = %e, "traces are not exported: the OTLP exporter could not be set up");
-    }
-    Telemetry { provider }
+        .is_ok()
 }
 
 /// What must outlive the server: the trace exporter, whose last spans are sent at `shutdown`.

@@ -64,9 +64,14 @@ pub fn layer() -> Result<(Box<dyn Layer<Registry> + Send + Sync>, SdkTracerProvi
     Ok((layer, provider))
 }
 
+/// Whether spans are exported (set once, at start).
+pub fn exporting() -> bool {
+    EXPORTING.load(Ordering::Relaxed)
+}
+
 /// Makes `span` a child of the client's trace when the request carries a valid `traceparent`.
 pub fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
-    if !EXPORTING.load(Ordering::Relaxed) || !headers.contains_key("traceparent") {
+    if !exporting() || !headers.contains_key("traceparent") {
         return;
     }
     let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));

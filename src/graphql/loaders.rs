@@ -31,9 +31,14 @@ pub type Loaders = DataLoader<Reader>;
 pub fn loaders(store: Arc<Dashboards>) -> Loaders {
     // No batching delay: every read of a request goes through one `load_many` or `load_one`
     // already, and the default 1 ms timer cost a timer and a wake-up on every request.
-    // A batch runs in a task of its own: it carries the span of the request that started it.
+    // A batch runs in a task of its own: it carries the span of the request that started it
+    // when spans are exported.
     DataLoader::new(Reader { store }, |batch| {
-        tokio::spawn(batch.in_current_span())
+        if crate::traces::exporting() {
+            tokio::spawn(batch.in_current_span())
+        } else {
+            tokio::spawn(batch)
+        }
     })
     .delay(std::time::Duration::ZERO)
 }
