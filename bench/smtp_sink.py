@@ -61,6 +61,8 @@ class Session(socketserver.StreamRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
+    # two instances send 32 reports at a time each: the default backlog (5) drops connections
+    request_queue_size = 512
 
 
 Server(("127.0.0.1", args.port), Session).serve_forever()

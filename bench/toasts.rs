@@ -66,7 +66,7 @@ type Toasts = Arc<Mutex<BTreeMap<(String, String), usize>>>;
 
 const RECORD: &str =
     "mutation($input: RecordAnalysisInput!) { recordAnalysis(input: $input) { dashboard { analysisId } } }";
-const UPDATE: &str = "mutation($input: UpdateProgressInput!) { updateProgress(input: $input) { progress { status } } }";
+const UPDATE: &str = "mutation($input: UpdateProgressInput!) { updateProgress(input: $input) { opportunity { status } } }";
 const TOASTS: &str = "subscription($id: UUID!, $since: DateTime) {
   badgeAwarded(analysisId: $id, since: $since) { badge { badgeType earnedAt } } }";
 

@@ -8,6 +8,9 @@ use tracing::Instrument;
 
 use crate::error::BoxError;
 
+/// Longest one send may take, connecting included (each SMTP command has 10 s).
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Files(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
@@ -69,14 +72,23 @@ impl Mailer {
             otel.kind = "client",
             otel.status_code = tracing::field::Empty,
         );
-        let sent = async {
+        let sending = async {
             match self {
                 Mailer::Smtp(t) => t.send(message).await.map(drop).map_err(BoxError::from),
                 Mailer::Files(t, _) => t.send(message).await.map(drop).map_err(BoxError::from),
             }
-        }
-        .instrument(span.clone())
-        .await;
+        };
+        // lettre bounds each command, not the whole send: a connection that stalls between
+        // them (seen under a bench with the server away and back) would hold the run forever
+        let sent = match tokio::time::timeout(SEND_TIMEOUT, sending.instrument(span.clone())).await
+        {
+            Ok(sent) => sent,
+            Err(_) => Err(format!(
+                "the mail server did not take the message within {} s",
+                SEND_TIMEOUT.as_secs()
+            )
+            .into()),
+        };
         if sent.is_err() {
             span.record("otel.status_code", "ERROR");
         }
