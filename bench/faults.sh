@@ -7,8 +7,9 @@
 #   - Redis killed and restarted (a server of the bench's own, port 6499) under the same load:
 #     failed reads (the goal is none), and the event bus back without a restart of ours.
 #   In both, a second client (bench/toasts.rs) moves the opportunities of analyses of its own
-#   while listening to their badge toasts (reconnecting with `since`, as a front end does): every
-#   award in the database must reach it exactly once, and every acknowledged update must be there.
+#   while listening to their badge toasts on a second instance (so they travel over the bus;
+#   reconnecting with `since`, as a front end does): every award in the database must reach it
+#   exactly once, and every acknowledged update must be there.
 #   - SMTP away during a due run on two instances, then back: every due report delivered exactly
 #     once (a Python sink on port 2599 counts them per address); then a sender killed with -9
 #     mid-send: its reports are taken over after the lease, none lost.
@@ -46,7 +47,7 @@ start_redis() {
 }
 start_redis
 cleanup() {
-    kill "${server:-}" "$(cat "$redis_pidfile")" ${reporters:-} ${sink:-} 2>/dev/null || true
+    kill "${server:-}" ${listener:-} "$(cat "$redis_pidfile")" ${reporters:-} ${sink:-} 2>/dev/null || true
     pg_ctlcluster --skip-systemctl-redirect "$pg_version" faults stop 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -56,6 +57,13 @@ trap cleanup EXIT
 QUERY_BODY=$(dashboard_query_body); export QUERY_BODY
 start_pinned "$bin" REDIS_URL=redis://127.0.0.1:$redis_port REDIS_PREFIX="pd-faults-$$:" DATABASE_CONNECT_TIMEOUT_MS=1000
 check_bodies $bench_port 50
+# a second instance, where the toasts are listened to: they reach it over the bus only
+listener_port=$((bench_port + 1))
+env PORT=$listener_port HOST=127.0.0.1 LOG_LEVEL=warn AUTH_MODE=open RATE_LIMIT_PER_MINUTE=0 REPORTS_SCHEDULER=false \
+    SHUTDOWN_DRAIN_MS=0 REDIS_URL=redis://127.0.0.1:$redis_port REDIS_PREFIX="pd-faults-$$:" DATABASE_CONNECT_TIMEOUT_MS=1000 \
+    "$bin" serve >"$bench_out/faults-listener.log" 2>&1 &
+listener=$!
+wait_port $listener_port
 
 # One writer: recordAnalysis with a fresh URL, one after another, for $1 seconds; a JSON line per
 # request (start offset, seconds taken, code or "ok", the URL).
@@ -94,7 +102,8 @@ scenario() {
     local wpid=$!
     run_oha 500 16 20 $bench_port >"$bench_out/faults-$name-reads.json" &
     local rpid=$!
-    "$toasts" --url "http://127.0.0.1:$bench_port" --analyses 20 --opportunities 6 --seconds 20 --rate 25 \
+    "$toasts" --url "http://127.0.0.1:$bench_port" --listen-url "http://127.0.0.1:$listener_port" \
+        --analyses 20 --opportunities 6 --seconds 20 --rate 25 \
         >"$bench_out/faults-$name-toasts.json" &
     local tpid=$!
     sleep 5; local fault_at; fault_at=$(date +%s.%N); eval "$fault"
@@ -146,7 +155,7 @@ results+=("$(scenario postgres \
     "pg_ctlcluster --skip-systemctl-redirect $pg_version faults start")")
 results+=("$(scenario redis "kill -9 \$(cat \$redis_pidfile)" "start_redis")")
 check_bodies $bench_port 20
-kill "$server"; wait "$server" 2>/dev/null || true
+kill "$server" "$listener"; wait "$server" "$listener" 2>/dev/null || true
 
 # Reports: two instances with the scheduler on (every second), a short lease, no SMTP at first.
 smtp_port=2599; smtp_log=$bench_out/faults-smtp.log; lease_ms=5000
@@ -171,7 +180,8 @@ add_due() {
         FROM generate_series(1, $2) n, LATERAL (SELECT id FROM analyses ORDER BY id OFFSET n % 200 LIMIT 1) a"
 }
 count_sql() { psql "$DATABASE_URL" -tAc "$1"; }
-received() { grep -c "^$1-" "$smtp_log" || true; }
+# addresses of tag $1 the sink has had a report for (copies counted once)
+received() { grep "^$1-" "$smtp_log" | sort -u | wc -l; }
 # $1 tag, $2 how many, $3 seconds at most: until the sink has them all; the seconds it took
 until_received() {
     local t0; t0=$(date +%s.%N)

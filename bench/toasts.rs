@@ -13,7 +13,7 @@
 //! toasts with the awards in the database: each must arrive exactly once.
 //!
 //! cargo run --release --example toasts -- --url http://127.0.0.1:8000 --analyses 20
-//!     --opportunities 6 --seconds 20 --rate 25
+//!     --opportunities 6 --seconds 20 --rate 25 [--listen-url http://127.0.0.1:8001]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +27,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 struct Args {
     url: String,
+    /// Where the toasts are listened to (another instance: the bus must carry them); `url` by
+    /// default.
+    listen_url: Option<String>,
     analyses: usize,
     opportunities: usize,
     seconds: f64,
@@ -36,6 +39,7 @@ struct Args {
 fn args() -> Args {
     let mut a = Args {
         url: "http://127.0.0.1:8000".into(),
+        listen_url: None,
         analyses: 20,
         opportunities: 6,
         seconds: 20.0,
@@ -51,6 +55,7 @@ fn args() -> Args {
         };
         match pair[0].as_str() {
             "--url" => a.url = value,
+            "--listen-url" => a.listen_url = Some(value),
             "--analyses" => a.analyses = number("--analyses") as usize,
             "--opportunities" => a.opportunities = number("--opportunities") as usize,
             "--seconds" => a.seconds = number("--seconds"),
@@ -81,7 +86,8 @@ async fn main() {
     let toasts: Toasts = Arc::default();
     let reconnects = Arc::new(AtomicUsize::new(0));
     let last_toast = Arc::new(Mutex::new(Instant::now()));
-    let ws_url = format!("{}/graphql", a.url.replacen("http", "ws", 1));
+    let listen_at = a.listen_url.as_deref().unwrap_or(&a.url);
+    let ws_url = format!("{}/graphql", listen_at.replacen("http", "ws", 1));
     let start = chrono::Utc::now() - chrono::Duration::seconds(1);
     for id in &ids {
         tokio::spawn(listen(
