@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::domain::ids::AnalysisId;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use super::Event;
 
@@ -16,6 +16,9 @@ pub struct Hub {
     channels: Mutex<HashMap<AnalysisId, broadcast::Sender<Arc<Event>>>>,
     /// Session revocations, to every connection and the token verifier of this instance.
     revocations: broadcast::Sender<Arc<Event>>,
+    /// Bumped when events may have passed this instance by (its bus connection was lost and is
+    /// back): streams that can, catch up from the database.
+    gaps: watch::Sender<u64>,
 }
 
 impl Default for Hub {
@@ -23,6 +26,7 @@ impl Default for Hub {
         Self {
             channels: Mutex::default(),
             revocations: broadcast::channel(CHANNEL_CAPACITY).0,
+            gaps: watch::channel(0).0,
         }
     }
 }
@@ -74,6 +78,16 @@ impl Hub {
             // No receiver left is not an error: the last one just went away.
             let _ = tx.send(event);
         }
+    }
+
+    /// Events may have been missed (the bus was away and is back).
+    pub fn gap(&self) {
+        self.gaps.send_modify(|n| *n += 1);
+    }
+
+    /// Told of every `gap` from now on.
+    pub fn gaps(&self) -> watch::Receiver<u64> {
+        self.gaps.subscribe()
     }
 
     /// Session revocations as they reach this instance.

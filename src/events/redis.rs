@@ -46,10 +46,17 @@ impl RedisBus {
 async fn listen(redis: Redis, channel: String, hub: Arc<Hub>, listening: Arc<AtomicBool>) {
     let mut backoff = Duration::from_millis(100);
     let mut warned = false;
+    let mut listened = false;
     loop {
         match redis.pubsub(&channel).await {
             Ok(mut messages) => {
                 listening.store(true, Ordering::Release);
+                // what other instances published while this one was not listening is lost
+                // to the bus; the streams that keep a record catch up from the database
+                if listened {
+                    hub.gap();
+                }
+                listened = true;
                 backoff = Duration::from_millis(100);
                 if warned {
                     tracing::info!("event bus: Redis subscriber is back");

@@ -8,6 +8,7 @@ use crate::domain::ids::AnalysisId;
 use chrono::{DateTime, Utc};
 use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 
 use crate::db::badges;
 use crate::domain::badge::EarnedBadge;
@@ -38,9 +39,19 @@ struct BadgeState {
     replay: VecDeque<EarnedBadge>,
     seen: HashSet<uuid::Uuid>,
     rx: HubReceiver,
+    /// Told when events may have passed this instance by: then the awards since `caught_up` are
+    /// read again (those already sent are told apart by id).
+    gaps: watch::Receiver<u64>,
+    caught_up: DateTime<Utc>,
+    services: Services,
+    analysis_id: AnalysisId,
     done: bool,
     _count: CountGuard,
 }
+
+/// How far before the latest award seen a catch-up reads: awards are stamped by the clock of the
+/// instance that made them.
+const CATCH_UP_MARGIN: chrono::Duration = chrono::Duration::seconds(10);
 
 /// Awards of one analysis as they happen; with `since`, the awards after that instant first.
 /// The live channel is opened before the replay is read, and awards are told apart by id, so the
@@ -51,6 +62,8 @@ pub async fn badge_awards(
     since: Option<DateTime<Utc>>,
 ) -> AppResult<impl Stream<Item = Result<EarnedBadge, Lagged>> + Send + use<>> {
     let rx = services.state.hub.subscribe(analysis_id);
+    let gaps = services.state.hub.gaps();
+    let started = services.state.clock.now();
     let replay: VecDeque<EarnedBadge> = match since {
         None => VecDeque::new(),
         Some(since) => {
@@ -60,10 +73,19 @@ pub async fn badge_awards(
                 .into()
         }
     };
+    let caught_up = replay
+        .iter()
+        .map(|a| a.earned_at)
+        .chain(since)
+        .fold(started, DateTime::min);
     let state = BadgeState {
         seen: replay.iter().map(|a| a.id).collect(),
         replay,
         rx,
+        gaps,
+        caught_up,
+        services: services.clone(),
+        analysis_id,
         done: false,
         _count: CountGuard::new(&services.state.counts, |c: &LiveCounts| &c.badge_awarded),
     };
@@ -75,10 +97,21 @@ pub async fn badge_awards(
             return Some((Ok(award), st));
         }
         loop {
-            match st.rx.rx.recv().await {
+            let received = tokio::select! {
+                received = st.rx.rx.recv() => received,
+                Ok(()) = st.gaps.changed() => {
+                    catch_up(&mut st).await;
+                    if let Some(award) = st.replay.pop_front() {
+                        return Some((Ok(award), st));
+                    }
+                    continue;
+                }
+            };
+            match received {
                 Ok(event) => {
                     if let Event::BadgeAwarded { award, .. } = &*event {
                         if st.seen.insert(award.id) {
+                            st.caught_up = st.caught_up.max(award.earned_at);
                             delivered(&event, award.earned_at);
                             return Some((Ok(award.clone()), st));
                         }
@@ -93,6 +126,31 @@ pub async fn badge_awards(
             }
         }
     }))
+}
+
+/// Reads the awards the stream may have missed into its replay, those not sent yet only. A
+/// failure leaves the gap (logged): the client's reconnect with `since` still closes it.
+async fn catch_up(st: &mut BadgeState) {
+    let read = async {
+        let mut conn = st.services.state.pool.get().await?;
+        let since = st.caught_up - CATCH_UP_MARGIN;
+        Ok::<_, crate::error::AppError>(
+            badges::awards_since(&mut conn, st.analysis_id, since).await?,
+        )
+    };
+    match read.await {
+        Ok(awards) => {
+            for award in awards {
+                if st.seen.insert(award.id) {
+                    st.caught_up = st.caught_up.max(award.earned_at);
+                    st.replay.push_back(award);
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "badge toasts: could not catch up after the bus was away")
+        }
+    }
 }
 
 /// Counts an event handed to a subscriber, and the time since its change committed (by the

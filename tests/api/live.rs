@@ -238,6 +238,47 @@ async fn redis_outage_degrades_and_recovers() {
     assert_eq!(a.dashboard(&id).await["progressSummary"]["implemented"], 1);
 }
 
+/// An award whose event never reached this instance (published while its bus listener was
+/// away) still reaches its subscribers: when the listener is back, badge streams catch up from
+/// the database, each award sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn badge_toasts_catch_up_when_the_bus_is_back() {
+    let mut redis = RedisServer::start();
+    let url = redis.url();
+    let prefix = redis_prefix();
+    let a = TestApp::spawn_with(|c| {
+        c.redis_url = Some(url.clone().into());
+        c.redis_prefix = prefix.clone();
+    })
+    .await;
+    bus_connected(&a).await;
+    let id = a.record_example().await;
+    let mut ws = WsClient::ready(&a.base, TRANSPORT_WS).await;
+    ws.subscribe("t", BADGES, json!({"id": id})).await;
+    badge_subscribers(&a, 1).await;
+    assert_eq!(
+        a.advance(&id, "value_creation", "IN_PROGRESS").await,
+        ["first_step"]
+    );
+    assert_eq!(slug(&ws.data("t").await), "first_step");
+
+    redis.stop();
+    // an award made by another instance meanwhile, whose event this one never hears
+    sql(
+        &a.db,
+        &format!(
+            "INSERT INTO user_badges (id, analysis_id, badge_id, version_earned, earned_at)
+             SELECT gen_random_uuid(), '{id}', b.id, 1, now() FROM badge_metadata b
+             WHERE b.slug = 'quick_win'"
+        ),
+    )
+    .await;
+    redis.restart();
+    assert_eq!(slug(&ws.data("t").await), "quick_win");
+    // and first_step, already sent, is not sent again
+    ws.silent("t", Duration::from_millis(500)).await;
+}
+
 /// A read right after a write never shows the old state, whichever instance reads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_reads_never_show_old_state_after_a_write() {
