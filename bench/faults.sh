@@ -232,22 +232,24 @@ for r in "${results[@]}"; do echo "$r"; done
 python3 - "${results[@]}" <<'PY'
 import json, sys
 rows = [json.loads(r) for r in sys.argv[1:]]
-print("\n| fault | writes tried | acked | failed (codes) | slowest failure | acked and lost | back after repair | reads | reads failed |")
-print("|---|---|---|---|---|---|---|---|---|")
-for r in rows:
-    if "writes_tried" in r:
-        print(f"| {r['scenario']} | {r['writes_tried']} | {r['writes_acked']} | {r['writes_failed']} ({', '.join(r['codes']) or '-'}) "
-              f"| {r['slowest_failure_s']} s | {r['acked_lost']} | {r['back_after_repair_s']} s | {r['reads']} | {r['reads_failed']} |")
-print("\n| fault | progress updates tried | acked | failed | acked and lost | awards | toasts lost | doubled | unknown | reconnections |")
-print("|---|---|---|---|---|---|---|---|---|---|")
-for r in rows:
-    if "awards" in r:
-        print(f"| {r['scenario']} | {r['updates_tried']} | {r['updates_acked']} | {r['updates_failed']} | {r['updates_acked_lost']} "
-              f"| {r['awards']} | {r['toasts_lost']} | {r['toasts_doubled']} | {r['toasts_unknown']} | {r['toast_reconnects']} |")
-print("\n| fault | reports due | delivered | lost | sent twice | all delivered after repair | addresses × copies each |")
-print("|---|---|---|---|---|---|---|")
-for r in rows:
-    if "reports_due" in r:
-        print(f"| {r['scenario']} | {r['reports_due']} | {r['delivered']} | {r['lost']} | {r['doubled']} "
-              f"| {r['delivered_after_repair_s']} s | {r['copies_per_address']} |")
+# one table per kind of row: (the field that marks it, its columns as (header, how to show))
+tables = [
+    ("writes_tried", [("writes tried", "{writes_tried}"), ("acked", "{writes_acked}"),
+        ("failed (codes)", "{writes_failed} ({codes_shown})"), ("slowest failure", "{slowest_failure_s} s"),
+        ("acked and lost", "{acked_lost}"), ("back after repair", "{back_after_repair_s} s"),
+        ("reads", "{reads}"), ("reads failed", "{reads_failed}")]),
+    ("awards", [("progress updates tried", "{updates_tried}"), ("acked", "{updates_acked}"),
+        ("failed", "{updates_failed}"), ("acked and lost", "{updates_acked_lost}"), ("awards", "{awards}"),
+        ("toasts lost", "{toasts_lost}"), ("doubled", "{toasts_doubled}"), ("unknown", "{toasts_unknown}"),
+        ("reconnections", "{toast_reconnects}")]),
+    ("reports_due", [("reports due", "{reports_due}"), ("delivered", "{delivered}"), ("lost", "{lost}"),
+        ("sent twice", "{doubled}"), ("all delivered after repair", "{delivered_after_repair_s} s"),
+        ("addresses × copies each", "{copies_per_address}")]),
+]
+for mark, columns in tables:
+    print("\n| fault | " + " | ".join(h for h, _ in columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for r in (r for r in rows if mark in r):
+        shown = dict(r, codes_shown=", ".join(r.get("codes", [])) or "-")
+        print(f"| {r['scenario']} | " + " | ".join(f.format(**shown) for _, f in columns) + " |")
 PY

@@ -149,7 +149,7 @@ impl Redis {
             Ok(Err(e)) => self.breaker.failure(&e),
             Err(_) => self.breaker.failure(&"timed out"),
         }
-        span.record("otel.status_code", "ERROR");
+        crate::traces::failed(&span);
         None
     }
 

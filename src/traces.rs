@@ -69,14 +69,20 @@ pub fn exporting() -> bool {
     EXPORTING.load(Ordering::Relaxed)
 }
 
-/// Makes `span` a child of the client's trace when the request carries a valid `traceparent`.
+/// Makes `span` a child of the client's trace when the request carries a valid `traceparent`
+/// (call it when `exporting`).
 pub fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
-    if !exporting() || !headers.contains_key("traceparent") {
+    if !headers.contains_key("traceparent") {
         return;
     }
     let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
     // fails only when the span is not exported, which is then no loss
     let _ = span.set_parent(parent);
+}
+
+/// Marks `span` as failed in traces.
+pub fn failed(span: &tracing::Span) {
+    span.record("otel.status_code", "ERROR");
 }
 
 /// The span `make` builds, when there is a span to put it under; none for work outside any

@@ -108,7 +108,7 @@ impl Instrumentation for Counting {
                     // the ones before it were abandoned: their spans close here too
                     let (_, span) = self.open.drain(..=at).next_back().expect("at is in range");
                     if error.is_some() {
-                        span.record("otel.status_code", "ERROR");
+                        crate::traces::failed(&span);
                     }
                 }
             }

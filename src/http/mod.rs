@@ -160,7 +160,7 @@ impl<B> OnResponse<B> for Finished {
             let status = response.status();
             span.record("http.response.status_code", status.as_u16());
             if status.is_server_error() {
-                span.record("otel.status_code", "ERROR");
+                crate::traces::failed(span);
             }
         }
         DefaultOnResponse::new()

@@ -90,7 +90,7 @@ impl Mailer {
             .into()),
         };
         if sent.is_err() {
-            span.record("otel.status_code", "ERROR");
+            crate::traces::failed(&span);
         }
         sent
     }

@@ -11,6 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 use crate::db::badges;
+use crate::db::pool::DbPool;
 use crate::domain::badge::EarnedBadge;
 use crate::domain::metrics::{Metrics, ProgressSummary};
 use crate::error::AppResult;
@@ -43,7 +44,7 @@ struct BadgeState {
     /// read again (those already sent are told apart by id).
     gaps: watch::Receiver<u64>,
     caught_up: DateTime<Utc>,
-    services: Services,
+    pool: DbPool,
     analysis_id: AnalysisId,
     done: bool,
     _count: CountGuard,
@@ -73,18 +74,15 @@ pub async fn badge_awards(
                 .into()
         }
     };
-    let caught_up = replay
-        .iter()
-        .map(|a| a.earned_at)
-        .chain(since)
-        .fold(started, DateTime::min);
+    // the replay covers what came after `since`; a catch-up starts there too
+    let caught_up = since.map_or(started, |s| s.min(started));
     let state = BadgeState {
         seen: replay.iter().map(|a| a.id).collect(),
         replay,
         rx,
         gaps,
         caught_up,
-        services: services.clone(),
+        pool: services.state.pool.clone(),
         analysis_id,
         done: false,
         _count: CountGuard::new(&services.state.counts, |c: &LiveCounts| &c.badge_awarded),
@@ -132,7 +130,7 @@ pub async fn badge_awards(
 /// failure leaves the gap (logged): the client's reconnect with `since` still closes it.
 async fn catch_up(st: &mut BadgeState) {
     let read = async {
-        let mut conn = st.services.state.pool.get().await?;
+        let mut conn = st.pool.get().await?;
         let since = st.caught_up - CATCH_UP_MARGIN;
         Ok::<_, crate::error::AppError>(
             badges::awards_since(&mut conn, st.analysis_id, since).await?,
