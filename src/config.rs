@@ -70,6 +70,9 @@ pub struct Config {
     pub cache_memory_mb: u64,
     /// `CACHE_WARM_COUNT`, default 100: dashboards loaded into the cache at start-up.
     pub cache_warm_count: i64,
+    /// `ANSWER_CACHE_MB`, default 64: whole query answers kept per instance and served again
+    /// while what they read is unchanged (`0` turns it off; it needs the cache).
+    pub answer_cache_mb: u64,
     /// `WS_MAX_OPERATIONS`, default 20: live operations per WebSocket connection.
     pub ws_max_operations: usize,
     /// `WS_INIT_TIMEOUT_MS`, default 10000: time allowed for `connection_init`.
@@ -310,6 +313,7 @@ impl Default for Config {
             cache_enabled: true,
             cache_memory_mb: 256,
             cache_warm_count: 100,
+            answer_cache_mb: 64,
             ws_max_operations: 20,
             ws_init_timeout: Duration::from_secs(10),
             ws_ping_interval: Duration::from_secs(25),
@@ -387,6 +391,7 @@ impl Config {
             cache_enabled: parsed("CACHE_ENABLED", d.cache_enabled)?,
             cache_memory_mb: parsed("CACHE_MEMORY_MB", d.cache_memory_mb)?,
             cache_warm_count: parsed("CACHE_WARM_COUNT", d.cache_warm_count)?,
+            answer_cache_mb: parsed("ANSWER_CACHE_MB", d.answer_cache_mb)?,
             ws_max_operations: parsed("WS_MAX_OPERATIONS", d.ws_max_operations)?,
             ws_init_timeout: millis("WS_INIT_TIMEOUT_MS", d.ws_init_timeout)?,
             ws_ping_interval: millis("WS_PING_INTERVAL_MS", d.ws_ping_interval)?,

@@ -178,6 +178,20 @@ impl Redis {
         self.query("MGET", redis::cmd("MGET").arg(keys)).await
     }
 
+    /// The first `width` bytes of each key's value (empty when absent), in one round trip.
+    pub async fn version_prefixes(&self, keys: &[String], width: usize) -> Option<Vec<Vec<u8>>> {
+        if keys.is_empty() {
+            return Some(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("GETRANGE").arg(key).arg(0).arg(width - 1);
+        }
+        let mut conn = self.conn()?;
+        self.guarded("GETRANGE", pipe.query_async::<Vec<Vec<u8>>>(&mut conn))
+            .await
+    }
+
     pub async fn set_if_newer(&self, key: &str, version: i64, value: &[u8], ttl: Duration) -> bool {
         let Some(mut conn) = self.conn() else {
             return false;

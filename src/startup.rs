@@ -22,7 +22,7 @@ use crate::events::memory::MemoryBus;
 use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
 use crate::graphql::{self, parsed::KnownDocuments};
-use crate::http::{ws::WsGate, App};
+use crate::http::{answers::Answers, ws::WsGate, App};
 use crate::redis_link::Redis;
 use crate::reports::Reports;
 use crate::service::dashboards::Dashboards;
@@ -49,6 +49,10 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         schema: graphql::build_schema(Some(services.clone())),
         prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
         known: KnownDocuments::default(),
+        answers: Arc::new(Answers::new(
+            state.config.answer_cache_mb << 20,
+            &services.dashboards,
+        )),
         ws_gate: Arc::new(WsGate::new(
             state.config.ws_max_connections,
             state.config.ws_max_connections_per_client,

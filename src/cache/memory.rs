@@ -65,6 +65,16 @@ impl Cache for MemoryCache {
         })
     }
 
+    fn versions<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Vec<Option<i64>>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(keys.len());
+            for k in keys {
+                out.push(self.entries.get(k).await.map(|e| e.version));
+            }
+            out
+        })
+    }
+
     fn put<'a>(
         &'a self,
         key: &'a str,

@@ -24,6 +24,10 @@ pub trait Cache: Send + Sync + 'static {
     /// The values of `keys`, in order; a key that is absent (or a backend that is down) is `None`.
     fn get_many<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Vec<Option<Vec<u8>>>>;
 
+    /// The versions the entries of `keys` hold, in order, without their values: what a cached
+    /// answer checks before it is served again. Absent (or a backend that is down) is `None`.
+    fn versions<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Vec<Option<i64>>>;
+
     /// Stores `value` unless the entry holds a version at least `version`. False when the backend
     /// is unavailable.
     fn put<'a>(

@@ -36,6 +36,18 @@ impl Cache for RedisCache {
         })
     }
 
+    fn versions<'a>(&'a self, keys: &'a [String]) -> BoxFuture<'a, Vec<Option<i64>>> {
+        Box::pin(async move {
+            match self.redis.version_prefixes(keys, VERSION_WIDTH).await {
+                Some(values) => values
+                    .into_iter()
+                    .map(|v| std::str::from_utf8(&v).ok()?.parse().ok())
+                    .collect(),
+                None => vec![None; keys.len()],
+            }
+        })
+    }
+
     fn put<'a>(
         &'a self,
         key: &'a str,

@@ -2,10 +2,12 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
+
 use super::ids::BadgeId;
 
 use super::badge::BadgeDefinition;
-use super::criteria::{Combine, ConditionProgress, Facts, Field, Operator};
+use super::criteria::{Combine, ConditionProgress, Facts, Field, Operator, Threshold};
 
 /// One badge as an analysis sees it: earned or not, and how far along.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,6 +136,49 @@ pub fn achievements<'a>(
         .collect()
 }
 
+/// The first instant after `now` at which these achievements may read differently although
+/// nothing stored has changed: the next UTC midnight (streaks count UTC days), or the moment a
+/// first-implementation window's "within N days" counts down or closes. An answer computed at
+/// `now` holds until then.
+pub fn stable_until(
+    catalog: &[BadgeDefinition],
+    facts: &Facts,
+    created_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let midnight = now
+        .date_naive()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(now, |t| t.and_utc());
+    if facts.first_implementation_days.is_some() {
+        return midnight;
+    }
+    let windows = catalog
+        .iter()
+        .flat_map(|b| &b.criteria.conditions)
+        .filter(|c| {
+            c.field == Field::FirstImplementationDays
+                && matches!(c.operator, Operator::Lte | Operator::Lt)
+        });
+    let mut until = midnight;
+    for c in windows {
+        let Threshold::Number(target) = c.value else {
+            continue;
+        };
+        let left = (target - facts.days_since_analysis).ceil();
+        if left <= 0.0 {
+            continue;
+        }
+        // `left` drops by one when the days since the analysis reach `target - left + 1`;
+        // rounded down to the millisecond, so never later than that moment.
+        let at_days = target - left + 1.0;
+        let at = created_at + chrono::Duration::milliseconds((at_days * 86_400_000.0) as i64);
+        until = until.min(at);
+    }
+    until
+}
+
 /// The badges whose criteria now hold and that the analysis has not earned yet.
 pub fn newly_earned<'a>(
     catalog: &'a [BadgeDefinition],
@@ -254,5 +299,60 @@ mod tests {
         let new = newly_earned(&catalog, &earned, &facts());
         assert_eq!(new.len(), 1);
         assert_eq!(new[0].id, a.id);
+    }
+
+    /// An analysis made at `created`, active on its first two days, with nothing implemented,
+    /// as seen at `now`.
+    fn facts_at(created: DateTime<Utc>, now: DateTime<Utc>) -> Facts {
+        let first = created.date_naive();
+        let activity = crate::domain::streak::ActivitySummary {
+            days: vec![first, first.succ_opt().unwrap()],
+            first_implemented_at: None,
+        };
+        Facts::compute(created, &[], &activity, now)
+    }
+
+    fn said_at(
+        catalog: &[BadgeDefinition],
+        created: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<(i32, Option<String>)> {
+        achievements(catalog, &HashSet::new(), &facts_at(created, now))
+            .into_iter()
+            .map(|a| (a.progress_percentage, a.next_milestone))
+            .collect()
+    }
+
+    #[test]
+    fn an_answer_holds_until_stable_until_and_no_longer() {
+        use chrono::TimeZone;
+        let window = badge(json!({"type": "t", "conditions": [
+            {"field": "first_implementation_days", "operator": "<=", "value": 7}]}));
+        let streak = badge(json!({"type": "t", "conditions": [
+            {"field": "consecutive_active_days", "operator": ">=", "value": 7}]}));
+        let catalog = vec![window, streak];
+        let created = Utc.with_ymd_and_hms(2026, 3, 1, 15, 30, 0).unwrap();
+        let mut now = created + chrono::Duration::minutes(1);
+        let end = created + chrono::Duration::days(9);
+        let mut changes = 0;
+        while now < end {
+            let until = stable_until(&catalog, &facts_at(created, now), created, now);
+            assert!(until > now, "{now}");
+            let answer = said_at(&catalog, created, now);
+            for step in [1, 60_000, 3_600_000] {
+                let t = now + chrono::Duration::milliseconds(step);
+                if t < until {
+                    assert_eq!(said_at(&catalog, created, t), answer, "{now} → {t}");
+                }
+            }
+            let last = until - chrono::Duration::milliseconds(1);
+            assert_eq!(said_at(&catalog, created, last), answer, "until {until}");
+            if said_at(&catalog, created, until) != answer {
+                changes += 1;
+            }
+            now = until;
+        }
+        // the window counts down from 7 days to closed, and the streak ends once
+        assert!(changes >= 8, "{changes}");
     }
 }

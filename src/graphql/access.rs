@@ -5,6 +5,7 @@ use async_graphql::{Context, ErrorExtensions, Result};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::watch;
 
+use super::reads::{self, Check};
 use crate::domain::access::Caller;
 use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
@@ -18,9 +19,16 @@ pub fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
 
 /// May read and watch the analysis; a hidden one is `ANALYSIS_NOT_FOUND`.
 pub fn read(ctx: &Context<'_>, analysis: AnalysisId) -> Result<()> {
-    caller(ctx)
-        .read(analysis)
-        .map_err(|d| AppError::denied(d, Some(analysis)).extend())
+    let decided = caller(ctx).read(analysis);
+    reads::check(ctx, Check::Read(analysis), decided.is_ok());
+    decided.map_err(|d| AppError::denied(d, Some(analysis)).extend())
+}
+
+/// Whether the caller may see the analysis (lists skip the others).
+pub fn sees(ctx: &Context<'_>, analysis: AnalysisId) -> bool {
+    let seen = caller(ctx).sees(analysis);
+    reads::check(ctx, Check::Read(analysis), seen);
+    seen
 }
 
 /// May change the analysis (owner and up).
@@ -32,14 +40,16 @@ pub fn write(ctx: &Context<'_>, analysis: AnalysisId) -> Result<()> {
 
 /// An admin's operation.
 pub fn admin(ctx: &Context<'_>) -> Result<()> {
-    caller(ctx)
-        .admin()
-        .map_err(|d| AppError::denied(d, None).extend())
+    let decided = caller(ctx).admin();
+    reads::check(ctx, Check::Admin, decided.is_ok());
+    decided.map_err(|d| AppError::denied(d, None).extend())
 }
 
 /// Any known caller (a token of any role, or open mode).
 pub fn known(ctx: &Context<'_>) -> Result<()> {
-    match caller(ctx) {
+    let caller = caller(ctx);
+    reads::check(ctx, Check::Known, Check::Known.allows(caller));
+    match caller {
         Caller::Anonymous => {
             Err(AppError::denied(crate::domain::access::Denied::Unauthenticated, None).extend())
         }

@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod parsed;
 pub mod query;
+pub mod reads;
 pub mod reports;
 pub mod stats;
 pub mod subscription;

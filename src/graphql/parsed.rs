@@ -34,14 +34,14 @@ const MAX_REMEMBERED_VARIABLES: usize = 4 * 1024;
 /// 128 bits from two independently keyed SipHashes: the key of a document or of a use, so that
 /// neither the text nor the variables are kept.
 #[derive(Clone)]
-struct Hasher128(RandomState, RandomState);
+pub(crate) struct Hasher128(RandomState, RandomState);
 
 impl Hasher128 {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(RandomState::new(), RandomState::new())
     }
 
-    fn hash(&self, parts: &[&str]) -> u128 {
+    pub(crate) fn hash<T: std::hash::Hash + ?Sized>(&self, parts: &T) -> u128 {
         (u128::from(self.0.hash_one(parts)) << 64) | u128::from(self.1.hash_one(parts))
     }
 }

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::access;
 use super::loaders::{CatalogKey, DashboardKey, Loaders};
+use super::reads;
 use super::types::{BadgeDefinition, Dashboard};
 use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
@@ -29,6 +30,7 @@ impl QueryRoot {
             .await
             .map_err(|e| e.extend())?
             .ok_or_else(|| AppError::AnalysisNotFound(analysis_id).extend())?;
+        reads::dashboard(ctx, &data);
         Ok(Dashboard::new(data, now))
     }
 
@@ -47,11 +49,10 @@ impl QueryRoot {
             .extend());
         }
         access::known(ctx)?;
-        let caller = access::caller(ctx);
         let analysis_ids: Vec<AnalysisId> = analysis_ids
             .into_iter()
             .map(AnalysisId::from)
-            .filter(|id| caller.sees(*id))
+            .filter(|id| access::sees(ctx, *id))
             .collect();
         let now = ctx.data::<Services>()?.state.clock.now();
         let mut found = ctx
@@ -59,17 +60,28 @@ impl QueryRoot {
             .load_many(analysis_ids.iter().copied().map(DashboardKey))
             .await
             .map_err(|e| e.extend())?;
-        // In the order asked, each id once.
-        Ok(analysis_ids
+        // absent now, perhaps not later: nothing a stored answer could be checked against
+        if analysis_ids
             .iter()
-            .filter_map(|id| found.remove(&DashboardKey(*id)))
-            .map(|d| Dashboard::new(d, now))
-            .collect())
+            .any(|id| !found.contains_key(&DashboardKey(*id)))
+        {
+            reads::unrepeatable(ctx);
+        }
+        // In the order asked, each id once.
+        let mut out = Vec::with_capacity(found.len());
+        for id in &analysis_ids {
+            if let Some(d) = found.remove(&DashboardKey(*id)) {
+                reads::dashboard(ctx, &d);
+                out.push(Dashboard::new(d, now));
+            }
+        }
+        Ok(out)
     }
 
     /// Cache and live figures of the instance that answers (admin).
     async fn service_stats(&self, ctx: &Context<'_>) -> Result<super::stats::ServiceStats> {
         access::admin(ctx)?;
+        reads::unrepeatable(ctx);
         Ok(super::stats::ServiceStats)
     }
 
@@ -83,6 +95,7 @@ impl QueryRoot {
             .await
             .map_err(|e| e.extend())?
             .unwrap_or_default();
+        reads::catalog(ctx, &catalog);
         Ok(catalog.iter().map(BadgeDefinition::from).collect())
     }
 }

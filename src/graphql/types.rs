@@ -376,13 +376,18 @@ impl Dashboard {
 
     /// Every active badge, earned or not, with progress towards it.
     #[graphql(complexity = "MAX_BADGES * child_complexity + 1")]
-    async fn achievements(&self) -> Vec<Achievement> {
+    async fn achievements(&self, ctx: &async_graphql::Context<'_>) -> Vec<Achievement> {
         let d = &self.data;
         let facts = Facts::compute(
             d.analysis.created_at,
             &d.opportunities,
             &d.activity,
             self.now,
+        );
+        super::reads::catalog(ctx, &d.catalog);
+        super::reads::until(
+            ctx,
+            achievements::stable_until(&d.catalog, &facts, d.analysis.created_at, self.now),
         );
         let earned: HashSet<BadgeId> = d.badges.iter().map(|b| b.badge.id).collect();
         achievements::achievements(&d.catalog, &earned, &facts)

@@ -17,6 +17,7 @@ use async_graphql::Variables;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
+use super::answers::AnswerKey;
 use super::negotiate::ResponseType;
 use super::App;
 use super::{rate, refuse, request_id, ws};
@@ -26,6 +27,7 @@ use crate::error::{json_error, AppError};
 use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
+use crate::graphql::reads::Reads;
 use crate::graphql::RequestId;
 use crate::series::{self, OperationKind};
 
@@ -61,9 +63,14 @@ async fn get_query(
         Ok(c) => c,
         Err(e) => return refuse(e, &id),
     };
-    match async_graphql::http::parse_query_string(uri.query().unwrap_or_default()) {
+    let query = uri.query().unwrap_or_default();
+    let key = app.answers.key(&Method::GET, &caller, query.as_bytes());
+    if let Some(stored) = stored(app, key, &caller, kind, &id).await {
+        return stored;
+    }
+    match async_graphql::http::parse_query_string(query) {
         Ok(request) if !request.query.is_empty() => {
-            run(app, Method::GET, kind, request.data(caller), id).await
+            run(app, Method::GET, kind, request.data(caller), id, key).await
         }
         Ok(_) => malformed("a `query` parameter is required", id),
         Err(e) => malformed(e, id),
@@ -133,10 +140,14 @@ async fn post_body(
         Ok(c) => c,
         Err(e) => return refuse(e, &id),
     };
+    let key = app.answers.key(&Method::POST, &caller, &bytes);
+    if let Some(stored) = stored(app, key, &caller, kind, &id).await {
+        return stored;
+    }
     match serde_json::from_slice::<Params>(&bytes) {
         Ok(params) => {
             let request = params.into_request().data(caller);
-            run(app, Method::POST, kind, request, id).await
+            run(app, Method::POST, kind, request, id, key).await
         }
         Err(e) => malformed(e, id),
     }
@@ -281,16 +292,42 @@ fn has_mutation(request: &mut async_graphql::Request) -> bool {
         .unwrap_or(false)
 }
 
+/// The stored answer to this exact request, when there is one that still holds for this caller.
+async fn stored(
+    app: &App,
+    key: Option<AnswerKey>,
+    caller: &Caller,
+    kind: ResponseType,
+    id: &str,
+) -> Option<Response> {
+    let key = key?;
+    let services = &app.services;
+    let now = services.state.clock.now();
+    let body = app
+        .answers
+        .serve(key, caller, &services.dashboards, now)
+        .instrument(crate::traces::child(|| {
+            tracing::debug_span!("answer", otel.name = "stored answer", request_id = id)
+        }))
+        .await?;
+    Some(respond(body, false, kind, HeaderMap::new()))
+}
+
 async fn run(
     app: &App,
     method: Method,
     kind: ResponseType,
     request: async_graphql::Request,
     id: String,
+    key: Option<AnswerKey>,
 ) -> Response {
+    let reads = key.map(|_| Reads::default());
     let mut request = request
         .data(RequestId(id.clone()))
         .data(loaders(app.services.dashboards.clone()));
+    if let Some(reads) = &reads {
+        request = request.data(reads.clone());
+    }
     let prepared = match app.known.prepare(&mut request) {
         Ok(p) => p,
         Err(refusal) => return reply(refused(refusal.0, &id), true, kind, &id),
@@ -320,26 +357,41 @@ async fn run(
     }
     app.known.record(prepared, &response);
     let request_error = is_request_error(&response);
+    let keep = response.errors.is_empty()
+        && response.http_headers.is_empty()
+        && op_kind == OperationKind::Query;
     complete(&mut response, &id);
-    reply(response, request_error, kind, &id)
+    let headers = response.http_headers.clone();
+    let (body, request_error) = encode(&response, request_error, &id);
+    if let (Some(key), Some(reads), true, false) = (key, reads, keep, request_error) {
+        let dashboards = &app.services.dashboards;
+        app.answers
+            .store(key, reads.take(), body.clone(), operation, dashboards);
+    }
+    respond(body, request_error, kind, headers)
 }
 
 /// The response in the negotiated type, or an error in its place when it would be larger than
-/// the limit. A request error (refused before execution) has no `data` entry, and is a 400 as
-/// `application/graphql-response+json`; as `application/json` every GraphQL response is a 200.
+/// the limit.
 fn reply(
     response: async_graphql::Response,
     request_error: bool,
     kind: ResponseType,
     id: &str,
 ) -> Response {
-    let headers = response.http_headers.clone();
+    let (body, request_error) = encode(&response, request_error, id);
+    respond(body, request_error, kind, response.http_headers)
+}
+
+/// The response's body, or an error in its place when it would be larger than the limit (then
+/// a request error).
+fn encode(response: &async_graphql::Response, request_error: bool, id: &str) -> (Bytes, bool) {
     let mut body = if request_error {
         serde_json::to_vec(&RequestError {
             errors: &response.errors,
         })
     } else {
-        serde_json::to_vec(&response)
+        serde_json::to_vec(response)
     }
     .unwrap_or_default();
     let mut request_error = request_error;
@@ -357,6 +409,12 @@ fn reply(
         .unwrap_or_default();
         request_error = true;
     }
+    (Bytes::from(body), request_error)
+}
+
+/// A request error (refused before execution) has no `data` entry, and is a 400 as
+/// `application/graphql-response+json`; as `application/json` every GraphQL response is a 200.
+fn respond(body: Bytes, request_error: bool, kind: ResponseType, headers: HeaderMap) -> Response {
     let status = match (request_error, kind) {
         (true, ResponseType::GraphQL) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (POST, GET, and WebSocket), the playground at `/`, `/health` and
 //! `/ready`.
 
+pub mod answers;
 pub mod graphql;
 pub mod negotiate;
 pub mod rate;
@@ -51,6 +52,8 @@ pub struct App {
     pub prevalidated: AppSchema,
     /// Parsed documents and the requests known to be valid, for the HTTP path.
     pub known: KnownDocuments,
+    /// Whole answers served again while what they read is unchanged.
+    pub answers: Arc<answers::Answers>,
     /// WebSocket connections held, per instance and per client address.
     pub ws_gate: Arc<WsGate>,
     pub config: Arc<Config>,

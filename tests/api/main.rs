@@ -1,6 +1,7 @@
 //! One integration-test binary: the real server on port 0, over HTTP, against real PostgreSQL.
 
 mod access;
+mod answers;
 mod apollo;
 mod architecture;
 mod badges;

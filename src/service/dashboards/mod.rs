@@ -90,6 +90,25 @@ impl Dashboards {
         Ok(c)
     }
 
+    /// The catalog held in memory, if it is still fresh (never loads it).
+    pub fn memo_catalog(&self) -> Option<Catalog> {
+        self.catalog.get()
+    }
+
+    /// The versions the cache holds for `ids`, in order (`None`: not cached, or the cache is
+    /// away); no cache at all is `None`. A stored answer is served only while these are the
+    /// versions it read.
+    pub async fn cached_versions(&self, keys: &[String]) -> Option<Vec<Option<i64>>> {
+        let cache = self.cache.as_ref()?;
+        self.pending.flush(cache.as_ref()).await;
+        Some(cache.versions(keys).await)
+    }
+
+    /// The cache key of a dashboard, when there is a cache.
+    pub fn cache_key(&self, id: AnalysisId) -> Option<String> {
+        self.cache.as_ref().map(|c| dashboard_key(c.as_ref(), id))
+    }
+
     /// Dashboards of `ids` (unknown ids are absent).
     pub async fn load(
         &self,

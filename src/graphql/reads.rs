@@ -1,0 +1,96 @@
+//! What one query read, recorded as it runs, so that its answer can be served again without
+//! running it (`http::answers`): the dashboards and the versions it saw, the catalog, every
+//! access decision it took, and until when its time-dependent fields hold. Resolvers record
+//! through the functions here; a request without a recorder (WebSocket, mutations) records
+//! nothing.
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::Context;
+use chrono::{DateTime, Utc};
+
+use crate::domain::access::Caller;
+use crate::domain::dashboard::DashboardData;
+use crate::domain::ids::AnalysisId;
+use crate::service::dashboards::Catalog;
+
+/// An access decision an answer depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// May read this analysis.
+    Read(AnalysisId),
+    /// Is a known caller.
+    Known,
+    /// Is an admin.
+    Admin,
+}
+
+impl Check {
+    /// What `caller` is allowed, by the same rules the resolvers apply.
+    pub fn allows(self, caller: &Caller) -> bool {
+        match self {
+            Check::Read(id) => caller.read(id).is_ok(),
+            Check::Known => !matches!(caller, Caller::Anonymous),
+            Check::Admin => caller.admin().is_ok(),
+        }
+    }
+}
+
+/// What a query read.
+#[derive(Default)]
+pub struct Recorded {
+    /// Each dashboard read, with the version it was read at.
+    pub dashboards: Vec<(AnalysisId, i64)>,
+    /// Each access decision taken, and its outcome.
+    pub checks: Vec<(Check, bool)>,
+    /// The badge catalog, when the answer shows it.
+    pub catalog: Option<Catalog>,
+    /// When a time-dependent field may start to read differently.
+    pub until: Option<DateTime<Utc>>,
+    /// It read something no later check could confirm (an id that does not exist, live
+    /// figures): the answer must not be served again.
+    pub unrepeatable: bool,
+}
+
+/// The recorder a request carries.
+#[derive(Default, Clone)]
+pub struct Reads(Arc<Mutex<Recorded>>);
+
+impl Reads {
+    /// What was recorded.
+    pub fn take(&self) -> Recorded {
+        std::mem::take(&mut *self.0.lock().expect("reads lock"))
+    }
+
+    fn with(ctx: &Context<'_>, f: impl FnOnce(&mut Recorded)) {
+        if let Some(reads) = ctx.data_opt::<Reads>() {
+            f(&mut reads.0.lock().expect("reads lock"));
+        }
+    }
+}
+
+pub fn check(ctx: &Context<'_>, check: Check, allowed: bool) {
+    Reads::with(ctx, |r| r.checks.push((check, allowed)));
+}
+
+pub fn dashboard(ctx: &Context<'_>, d: &DashboardData) {
+    Reads::with(ctx, |r| {
+        r.dashboards.push((d.analysis.id, d.analysis.version))
+    });
+}
+
+pub fn catalog(ctx: &Context<'_>, catalog: &Catalog) {
+    Reads::with(ctx, |r| {
+        if r.catalog.is_none() {
+            r.catalog = Some(catalog.clone());
+        }
+    });
+}
+
+pub fn until(ctx: &Context<'_>, at: DateTime<Utc>) {
+    Reads::with(ctx, |r| r.until = Some(r.until.map_or(at, |u| u.min(at))));
+}
+
+pub fn unrepeatable(ctx: &Context<'_>) {
+    Reads::with(ctx, |r| r.unrepeatable = true);
+}
