@@ -22,7 +22,7 @@ use crate::events::memory::MemoryBus;
 use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
 use crate::graphql::{self, parsed::KnownDocuments};
-use crate::http::{answers::Answers, ws::WsGate, App};
+use crate::http::{answers::Answers, ws::WsGate, App, Shared};
 use crate::redis_link::Redis;
 use crate::reports::Reports;
 use crate::service::dashboards::Dashboards;
@@ -45,7 +45,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         mail = %state.reports.mailer.describe(),
         "live layer ready"
     );
-    Ok(App {
+    Ok(App::new(Shared {
         schema: graphql::build_schema(Some(services.clone())),
         prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
         known: KnownDocuments::default(),
@@ -61,7 +61,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         metrics: crate::telemetry::metrics_render(&services),
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         services,
-    })
+    }))
 }
 
 /// The shared state: the pool, Redis (when configured) for the cache and the bus, or their
