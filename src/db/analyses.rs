@@ -10,7 +10,7 @@ use crate::domain::analysis::{Analysis, Category, Identity, Opportunity, Opportu
 use crate::domain::ids::AnalysisId;
 use crate::domain::status::ProgressStatus;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = analyses, check_for_backend(diesel::pg::Pg))]
 pub struct AnalysisRow {
     id: Uuid,
@@ -48,7 +48,7 @@ impl From<AnalysisRow> for Analysis {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = opportunities, check_for_backend(diesel::pg::Pg))]
 pub struct OpportunityRow {
     id: Uuid,
@@ -87,39 +87,6 @@ pub fn to_opportunity(
         tools_hint: o.tools_hint,
         implemented_at,
     })
-}
-
-/// The statement that loads opportunities with their progress, for any set of analyses.
-pub fn opportunities_of<'a, C>(
-    analysis_ids: &'a [Uuid],
-) -> impl diesel_async::methods::LoadQuery<'a, C, OpportunityWithProgress> + 'a
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
-{
-    opportunities::table
-        .inner_join(
-            user_progress::table.on(user_progress::analysis_id
-                .eq(opportunities::analysis_id)
-                .and(user_progress::opportunity_id.eq(opportunities::opportunity_id))),
-        )
-        .filter(opportunities::analysis_id.eq_any(analysis_ids))
-        .order((opportunities::analysis_id, opportunities::position))
-        .select((
-            OpportunityRow::as_select(),
-            user_progress::status,
-            user_progress::implemented_at,
-        ))
-}
-
-pub fn analyses_by_id<'a, C>(
-    ids: &'a [Uuid],
-) -> impl diesel_async::methods::LoadQuery<'a, C, AnalysisRow> + 'a
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
-{
-    analyses::table
-        .filter(analyses::id.eq_any(ids))
-        .select(AnalysisRow::as_select())
 }
 
 /// The newest analysis of this normalised URL created at or after `since`.

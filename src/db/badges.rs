@@ -12,7 +12,7 @@ use crate::domain::badge::{BadgeCategory, BadgeDefinition, EarnedBadge, Rarity};
 use crate::domain::criteria::UnlockCriteria;
 use crate::domain::ids::AnalysisId;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = badge_metadata, check_for_backend(diesel::pg::Pg))]
 pub struct BadgeRow {
     pub(crate) id: Uuid,
@@ -77,7 +77,37 @@ pub async fn active_catalog(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Bad
     Ok(into_catalog(active_catalog_query().load(conn).await?))
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// What changes whenever the catalog does (a badge added, changed, retired or brought back): the
+/// dashboards statement returns it too, so a load notices a catalog newer than the one in memory.
+#[macro_export]
+macro_rules! catalog_mark_sql {
+    () => {
+        "(SELECT count(*) FILTER (WHERE active) || '/' || coalesce(sum(version), 0) || '/' \
+          || coalesce(max(updated_at)::text, '') FROM badge_metadata)"
+    };
+}
+
+#[derive(QueryableByName)]
+struct Mark {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    mark: String,
+}
+
+/// The active catalog and its mark ([`catalog_mark_sql`]), pipelined.
+pub async fn active_catalog_marked(
+    conn: &mut AsyncPgConnection,
+) -> QueryResult<(Vec<BadgeDefinition>, String)> {
+    let conn: &AsyncPgConnection = conn;
+    let (mut c1, mut c2) = (conn, conn);
+    let mark = diesel::sql_query(concat!("SELECT ", catalog_mark_sql!(), " AS mark"));
+    let (rows, mark) = futures_util::try_join!(
+        active_catalog_query().load(&mut c1),
+        mark.get_result::<Mark>(&mut c2),
+    )?;
+    Ok((into_catalog(rows), mark.mark))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = user_badges, check_for_backend(diesel::pg::Pg))]
 pub struct AwardRow {
     id: Uuid,
@@ -87,21 +117,6 @@ pub struct AwardRow {
 }
 
 pub type AwardWithBadge = (AwardRow, BadgeRow);
-
-/// Awards of any set of analyses, oldest first, with their badge (active or not: an award is
-/// never taken back).
-pub fn awards_query<'a, C>(
-    analysis_ids: &'a [Uuid],
-) -> impl diesel_async::methods::LoadQuery<'a, C, AwardWithBadge> + 'a
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
-{
-    user_badges::table
-        .inner_join(badge_metadata::table)
-        .filter(user_badges::analysis_id.eq_any(analysis_ids))
-        .order((user_badges::earned_at, badge_metadata::display_order))
-        .select((AwardRow::as_select(), BadgeRow::as_select()))
-}
 
 /// `(analysis id, award)` pairs.
 pub fn into_awards(rows: Vec<AwardWithBadge>) -> Vec<(AnalysisId, EarnedBadge)> {

@@ -1,17 +1,12 @@
 //! Progress rows and the append-only activity log.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Date, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use uuid::Uuid;
 
 use super::schema::{progress_activity, user_progress};
 use crate::domain::ids::AnalysisId;
 use crate::domain::status::ProgressStatus;
-use crate::domain::streak::ActivitySummary;
 
 /// The current status of one opportunity, or `None` when the analysis has no such opportunity.
 pub async fn status_of(
@@ -78,45 +73,4 @@ pub async fn log_status_change(
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// A row of [`activity_summaries_query`].
-#[derive(QueryableByName)]
-pub struct ActivityRow {
-    #[diesel(sql_type = SqlUuid)]
-    analysis_id: Uuid,
-    #[diesel(sql_type = Array<Date>)]
-    days: Vec<NaiveDate>,
-    #[diesel(sql_type = Nullable<Timestamptz>)]
-    first_implemented_at: Option<DateTime<Utc>>,
-}
-
-/// One statement for any number of analyses: active UTC days and the first implementation.
-pub fn activity_summaries_query<'a, C>(
-    analysis_ids: &'a [Uuid],
-) -> impl diesel_async::methods::LoadQuery<'a, C, ActivityRow> + 'a
-where
-    C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg>,
-{
-    diesel::sql_query(
-        "SELECT analysis_id, \
-                array_agg(DISTINCT activity_day ORDER BY activity_day) AS days, \
-                min(occurred_at) FILTER (WHERE to_status = 'IMPLEMENTED') AS first_implemented_at \
-         FROM progress_activity WHERE analysis_id = ANY($1) GROUP BY analysis_id",
-    )
-    .bind::<Array<SqlUuid>, _>(analysis_ids)
-}
-
-pub fn into_summaries(rows: Vec<ActivityRow>) -> HashMap<AnalysisId, ActivitySummary> {
-    rows.into_iter()
-        .map(|r| {
-            (
-                r.analysis_id.into(),
-                ActivitySummary {
-                    days: r.days,
-                    first_implemented_at: r.first_implemented_at,
-                },
-            )
-        })
-        .collect()
 }

@@ -5,8 +5,8 @@ pub mod answers;
 pub mod graphql;
 pub mod negotiate;
 pub mod rate;
-pub mod request_ids;
 pub mod reports;
+pub mod request_ids;
 pub mod serve;
 pub mod ws;
 

@@ -12,20 +12,31 @@ use crate::domain::dashboard::DashboardData;
 
 pub type Catalog = Arc<Vec<BadgeDefinition>>;
 
-/// The active badge catalog, remembered for [`ttl::BADGE_CATALOG`].
+/// The active badge catalog and its mark (`db::badges::catalog_mark_sql`), remembered for
+/// [`ttl::BADGE_CATALOG`] at most: a dashboards load that sees another mark forgets it.
 #[derive(Default)]
-pub struct CatalogMemo(Mutex<Option<(Instant, Catalog)>>);
+pub struct CatalogMemo(Mutex<Option<(Instant, Catalog, String)>>);
 
 impl CatalogMemo {
     pub fn get(&self) -> Option<Catalog> {
         match &*self.0.lock().expect("catalog lock") {
-            Some((at, c)) if at.elapsed() < ttl::BADGE_CATALOG => Some(c.clone()),
+            Some((at, c, _)) if at.elapsed() < ttl::BADGE_CATALOG => Some(c.clone()),
             _ => None,
         }
     }
 
-    pub fn remember(&self, c: Catalog) {
-        *self.0.lock().expect("catalog lock") = Some((Instant::now(), c));
+    pub fn remember(&self, c: Catalog, mark: String) {
+        *self.0.lock().expect("catalog lock") = Some((Instant::now(), c, mark));
+    }
+
+    /// Forgets the catalog unless it carries `mark`; true when it did.
+    pub fn forget_unless(&self, mark: &str) -> bool {
+        let mut memo = self.0.lock().expect("catalog lock");
+        let stale = memo.as_ref().is_some_and(|(_, _, m)| m != mark);
+        if stale {
+            *memo = None;
+        }
+        stale
     }
 }
 

@@ -85,8 +85,9 @@ impl Dashboards {
             return Ok(c);
         }
         let mut conn = self.pool.get().await?;
-        let c = Arc::new(badges::active_catalog(&mut conn).await?);
-        self.catalog.remember(c.clone());
+        let (c, mark) = badges::active_catalog_marked(&mut conn).await?;
+        let c = Arc::new(c);
+        self.catalog.remember(c.clone(), mark);
         Ok(c)
     }
 
@@ -173,12 +174,18 @@ impl Dashboards {
         &self,
         ids: &[AnalysisId],
     ) -> AppResult<HashMap<AnalysisId, Arc<DashboardData>>> {
-        let loaded = {
+        // the catalog from memory (read on its own only when stale), then one statement
+        let catalog = self.catalog().await?;
+        let (mut loaded, mark) = {
             let mut conn = self.pool.get().await?;
-            dashboard::load_many(&mut conn, ids).await?
+            dashboard::load_with_catalog(&mut conn, ids, &catalog).await?
         };
-        if let Some(d) = loaded.values().next() {
-            self.catalog.remember(d.catalog.clone());
+        if mark.is_some_and(|m| self.catalog.forget_unless(&m)) {
+            // the catalog changed since it was read: read it again for these and what follows
+            let catalog = self.catalog().await?;
+            for d in loaded.values_mut() {
+                d.catalog = catalog.clone();
+            }
         }
         let loaded: HashMap<AnalysisId, Arc<DashboardData>> = loaded
             .into_iter()
