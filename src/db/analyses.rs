@@ -184,7 +184,7 @@ pub async fn insert(
 
 /// Locks the analysis row for the rest of the transaction: progress changes to one analysis run
 /// one after another, so badge evaluation always sees the latest state.
-pub async fn lock(conn: &mut AsyncPgConnection, id: AnalysisId) -> QueryResult<Option<Analysis>> {
+pub async fn lock(conn: &mut impl super::Conn, id: AnalysisId) -> QueryResult<Option<Analysis>> {
     let id = id.get();
     analyses::table
         .find(id)
@@ -198,7 +198,7 @@ pub async fn lock(conn: &mut AsyncPgConnection, id: AnalysisId) -> QueryResult<O
 
 /// Records a change: remembers the hourly rate when given, and moves the version on.
 pub async fn touch(
-    conn: &mut AsyncPgConnection,
+    conn: &mut impl super::Conn,
     id: AnalysisId,
     hourly_rate: Option<f64>,
     now: DateTime<Utc>,

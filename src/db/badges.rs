@@ -183,7 +183,7 @@ pub async fn award(
 
 /// Keeps `achievement_progress` in step with the latest evaluation, in one statement.
 pub async fn save_progress(
-    conn: &mut AsyncPgConnection,
+    conn: &mut impl super::Conn,
     analysis_id: AnalysisId,
     achievements: &[Achievement<'_>],
     now: DateTime<Utc>,

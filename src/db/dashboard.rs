@@ -115,10 +115,11 @@ pub async fn load_with_catalog(
     decode(rows, catalog)
 }
 
-/// The dashboards of `ids` with the active catalog read alongside (two statements, pipelined):
-/// for a transaction that must see the catalog as it is.
+/// The dashboards of `ids` with the active catalog read alongside (two statements, pipelined,
+/// on a shared reference so that a caller can put them in a pipeline of its own): for a
+/// transaction that must see the catalog as it is.
 pub async fn load_many(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     ids: &[AnalysisId],
 ) -> QueryResult<HashMap<AnalysisId, DashboardData>> {
     if ids.is_empty() {
@@ -126,7 +127,6 @@ pub async fn load_many(
     }
     let uuids: Vec<Uuid> = ids.iter().map(|id| id.get()).collect();
     // One shared reference per statement: polled together, they go out in one pipeline.
-    let conn: &AsyncPgConnection = conn;
     let (mut c1, mut c2) = (conn, conn);
     let (rows, catalog_rows) = futures_util::try_join!(
         Dashboards { ids: &uuids }.load::<String>(&mut c1),

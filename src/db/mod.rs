@@ -16,6 +16,12 @@ pub mod subscriptions;
 
 pub use pool::{DbConn, DbPool, StatementCounter};
 
+/// A connection a statement can run on: an owned one, or a shared reference to one, so that
+/// statements polled together go out in one pipeline (one round trip, run in the order polled).
+pub trait Conn: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send {}
+
+impl<C: diesel_async::AsyncConnectionCore<Backend = diesel::pg::Pg> + Send> Conn for C {}
+
 /// One round trip to the database through the pool.
 pub async fn ping(pool: &DbPool) -> Result<(), crate::error::AppError> {
     use diesel_async::RunQueryDsl;

@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// Appends events (as JSON) for one analysis; their ids, in order.
 pub async fn append(
-    conn: &mut AsyncPgConnection,
+    conn: &mut impl super::Conn,
     analysis_id: AnalysisId,
     payloads: Vec<serde_json::Value>,
 ) -> QueryResult<Vec<i64>> {

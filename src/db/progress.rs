@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 
 use super::schema::{progress_activity, user_progress};
 use crate::domain::ids::AnalysisId;
@@ -10,7 +10,7 @@ use crate::domain::status::ProgressStatus;
 
 /// The current status of one opportunity, or `None` when the analysis has no such opportunity.
 pub async fn status_of(
-    conn: &mut AsyncPgConnection,
+    conn: &mut impl super::Conn,
     analysis_id: AnalysisId,
     opportunity_id: &str,
 ) -> QueryResult<Option<ProgressStatus>> {
@@ -32,7 +32,7 @@ pub async fn status_of(
 
 /// Moves one opportunity to `status`, setting `implemented_at` only for IMPLEMENTED.
 pub async fn set_status(
-    conn: &mut AsyncPgConnection,
+    conn: &mut impl super::Conn,
     analysis_id: AnalysisId,
     opportunity_id: &str,
     status: ProgressStatus,
@@ -53,7 +53,7 @@ pub async fn set_status(
 
 /// Appends a status change to the activity log.
 pub async fn log_status_change(
-    conn: &mut AsyncPgConnection,
+    conn: &mut impl super::Conn,
     analysis_id: AnalysisId,
     opportunity_id: &str,
     from: ProgressStatus,

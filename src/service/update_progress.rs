@@ -79,40 +79,59 @@ pub async fn update_progress(
         .map(HourlyRate::get);
     let id = change.analysis_id;
     conn.transaction::<_, AppError, _>(async move |conn| {
-        let analysis = analyses::lock(conn, id)
-            .await?
-            .ok_or(AppError::AnalysisNotFound(id))?;
-        let from = progress::status_of(conn, id, key.as_str())
-            .await?
-            .ok_or_else(|| AppError::OpportunityNotFound {
-                analysis_id: id,
-                opportunity_id: key.as_str().to_owned(),
-            })?;
+        // Round trips are what the row lock is held across: statements that can go together
+        // go in one pipeline (run in the order written, each seeing the one before).
+        let shared: &AsyncPgConnection = conn;
+        let (mut c1, mut c2, mut c3) = (shared, shared, shared);
+        let (analysis, from) = futures_util::try_join!(
+            analyses::lock(&mut c1, id),
+            progress::status_of(&mut c2, id, key.as_str()),
+        )?;
+        let analysis = analysis.ok_or(AppError::AnalysisNotFound(id))?;
+        let from = from.ok_or_else(|| AppError::OpportunityNotFound {
+            analysis_id: id,
+            opportunity_id: key.as_str().to_owned(),
+        })?;
         let moved = transition(from, change.status)?;
         let rate_changed = rate.is_some() && rate != analysis.hourly_rate;
-        if let Transition::Move { from, to } = moved {
-            progress::set_status(conn, id, key.as_str(), to, now).await?;
-            progress::log_status_change(conn, id, key.as_str(), from, to, now).await?;
-        }
-        if moved != Transition::Unchanged || rate_changed {
-            analyses::touch(conn, id, rate, now).await?;
-        }
-        let mut data = dashboard::load_many(conn, &[id])
-            .await?
-            .remove(&id)
-            .ok_or(AppError::AnalysisNotFound(id))?;
+        let step = match moved {
+            Transition::Move { from, to } => Some((from, to)),
+            Transition::Unchanged => None,
+        };
+        let touch = moved != Transition::Unchanged || rate_changed;
+        let ids = [id];
+        let (_, _, _, mut loaded) = futures_util::try_join!(
+            maybe(step.map(|(_, to)| { progress::set_status(&mut c1, id, key.as_str(), to, now) })),
+            maybe(step.map(|(from, to)| {
+                progress::log_status_change(&mut c2, id, key.as_str(), from, to, now)
+            })),
+            maybe(touch.then(|| analyses::touch(&mut c3, id, rate, now))),
+            dashboard::load_many(shared, &ids),
+        )?;
+        let mut data = loaded.remove(&id).ok_or(AppError::AnalysisNotFound(id))?;
         let changed = moved != Transition::Unchanged;
-        let new_badges = if changed {
+        let (new_badges, facts) = if changed {
             award(conn, &mut data, now).await?
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         let events = events(&data, &new_badges, changed || rate_changed, now);
         let payloads = events
             .iter()
             .map(|e| serde_json::to_value(e).expect("events serialise"))
             .collect();
-        let outbox_ids = outbox::append(conn, id, payloads).await?;
+        // every badge's progress as the change left it, and the events, together
+        let earned: HashSet<BadgeId> = data.badges.iter().map(|b| b.badge.id).collect();
+        let progress = match &facts {
+            Some(facts) => achievements(&data.catalog, &earned, facts),
+            None => Vec::new(),
+        };
+        let shared: &AsyncPgConnection = conn;
+        let (mut c1, mut c2) = (shared, shared);
+        let ((), outbox_ids) = futures_util::try_join!(
+            badges::save_progress(&mut c1, id, &progress, now),
+            outbox::append(&mut c2, id, payloads),
+        )?;
         Ok(ProgressOutcome {
             new_badges,
             changed,
@@ -124,13 +143,13 @@ pub async fn update_progress(
     .await
 }
 
-/// The award step: badges the change just earned are stored (and added to `data`), and every
-/// badge's progress is saved.
+/// The award step: badges the change just earned are stored (and added to `data`); the facts
+/// they were judged on, for every badge's progress.
 async fn award(
     conn: &mut AsyncPgConnection,
     data: &mut DashboardData,
     now: DateTime<Utc>,
-) -> AppResult<Vec<EarnedBadge>> {
+) -> AppResult<(Vec<EarnedBadge>, Option<Facts>)> {
     let id = data.analysis.id;
     let facts = Facts::compute(
         data.analysis.created_at,
@@ -138,14 +157,21 @@ async fn award(
         &data.activity,
         now,
     );
-    let mut earned: HashSet<BadgeId> = data.badges.iter().map(|b| b.badge.id).collect();
+    let earned: HashSet<BadgeId> = data.badges.iter().map(|b| b.badge.id).collect();
     let due = newly_earned(&data.catalog, &earned, &facts);
     let new_badges = badges::award(conn, id, &due, now).await?;
-    earned.extend(new_badges.iter().map(|b| b.badge.id));
-    let progress = achievements(&data.catalog, &earned, &facts);
-    badges::save_progress(conn, id, &progress, now).await?;
     data.badges.extend(new_badges.iter().cloned());
-    Ok(new_badges)
+    Ok((new_badges, Some(facts)))
+}
+
+/// A statement when there is one to run.
+async fn maybe(
+    statement: Option<impl std::future::Future<Output = diesel::QueryResult<()>>>,
+) -> diesel::QueryResult<()> {
+    match statement {
+        Some(s) => s.await,
+        None => Ok(()),
+    }
 }
 
 /// The events step: one per award, then the KPIs when anything a dashboard shows moved.
