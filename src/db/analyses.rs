@@ -202,9 +202,10 @@ pub async fn touch(
     id: AnalysisId,
     hourly_rate: Option<f64>,
     now: DateTime<Utc>,
-) -> QueryResult<()> {
+) -> QueryResult<DateTime<Utc>> {
     let id = id.get();
     let target = analyses::table.find(id);
+    // `updated_at` is the transaction's time, set by a trigger: returned for the caller's copy
     match hourly_rate {
         Some(rate) => {
             diesel::update(target)
@@ -213,8 +214,9 @@ pub async fn touch(
                     analyses::updated_at.eq(now),
                     analyses::version.eq(analyses::version + 1),
                 ))
-                .execute(conn)
-                .await?
+                .returning(analyses::updated_at)
+                .get_result(conn)
+                .await
         }
         None => {
             diesel::update(target)
@@ -222,11 +224,11 @@ pub async fn touch(
                     analyses::updated_at.eq(now),
                     analyses::version.eq(analyses::version + 1),
                 ))
-                .execute(conn)
-                .await?
+                .returning(analyses::updated_at)
+                .get_result(conn)
+                .await
         }
-    };
-    Ok(())
+    }
 }
 
 /// Ids of the analyses changed most recently (cache warm-up).

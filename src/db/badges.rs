@@ -135,50 +135,34 @@ pub fn into_awards(rows: Vec<AwardWithBadge>) -> Vec<(AnalysisId, EarnedBadge)> 
         .collect()
 }
 
-/// Awards these badges at their current version. A badge the analysis already holds is skipped by
-/// the unique (analysis, badge) constraint, so only the awards this call made come back.
-pub async fn award(
-    conn: &mut AsyncPgConnection,
+/// Stores awards decided under the analysis' row lock (their ids made by the caller, so that
+/// the events can be written in the same round trip). A second award of one badge is an error:
+/// under the lock, the caller knew every award the analysis held.
+pub async fn insert_awards(
+    conn: &mut impl super::Conn,
     analysis_id: AnalysisId,
-    badges: &[&BadgeDefinition],
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<EarnedBadge>> {
-    let analysis_id = analysis_id.get();
-    if badges.is_empty() {
-        return Ok(Vec::new());
+    awards: &[EarnedBadge],
+) -> QueryResult<()> {
+    if awards.is_empty() {
+        return Ok(());
     }
-    let rows: Vec<_> = badges
+    let rows: Vec<_> = awards
         .iter()
-        .map(|b| {
+        .map(|a| {
             (
-                user_badges::id.eq(Uuid::new_v4()),
-                user_badges::analysis_id.eq(analysis_id),
-                user_badges::badge_id.eq(b.id.get()),
-                user_badges::version_earned.eq(b.version),
-                user_badges::earned_at.eq(now),
+                user_badges::id.eq(a.id),
+                user_badges::analysis_id.eq(analysis_id.get()),
+                user_badges::badge_id.eq(a.badge.id.get()),
+                user_badges::version_earned.eq(a.version_earned),
+                user_badges::earned_at.eq(a.earned_at),
             )
         })
         .collect();
-    let inserted: Vec<(Uuid, Uuid)> = diesel::insert_into(user_badges::table)
+    diesel::insert_into(user_badges::table)
         .values(rows)
-        .on_conflict_do_nothing()
-        .returning((user_badges::id, user_badges::badge_id))
-        .get_results(conn)
+        .execute(conn)
         .await?;
-    Ok(badges
-        .iter()
-        .filter_map(|b| {
-            let (id, _) = inserted
-                .iter()
-                .find(|(_, badge_id)| *badge_id == b.id.get())?;
-            Some(EarnedBadge {
-                id: *id,
-                badge: (*b).clone(),
-                version_earned: b.version,
-                earned_at: now,
-            })
-        })
-        .collect())
+    Ok(())
 }
 
 /// Keeps `achievement_progress` in step with the latest evaluation, in one statement.

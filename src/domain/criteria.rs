@@ -27,6 +27,20 @@ pub enum Field {
     ConsecutiveActiveDays,
 }
 
+impl Field {
+    pub const ALL: [Field; 9] = [
+        Field::OpportunitiesTotal,
+        Field::OpportunitiesStarted,
+        Field::OpportunitiesInProgress,
+        Field::OpportunitiesImplemented,
+        Field::OpportunitiesCompleted,
+        Field::HoursSavedWeekly,
+        Field::HoursSavedAnnual,
+        Field::FirstImplementationDays,
+        Field::ConsecutiveActiveDays,
+    ];
+}
+
 /// A comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Operator {
@@ -150,6 +164,15 @@ impl Facts {
         }
     }
 
+    /// The fields that read differently in `after`. `"all"` thresholds read the total, which
+    /// is a field of its own.
+    pub fn changed(&self, after: &Facts) -> Vec<Field> {
+        Field::ALL
+            .into_iter()
+            .filter(|f| self.get(*f) != after.get(*f))
+            .collect()
+    }
+
     pub fn get(&self, field: Field) -> Option<f64> {
         Some(match field {
             Field::OpportunitiesTotal => self.opportunities_total as f64,
@@ -229,6 +252,15 @@ impl Condition {
 }
 
 impl UnlockCriteria {
+    /// Whether a condition reads one of `fields` (an `"all"` threshold reads the total too).
+    pub fn reads_any(&self, fields: &[Field]) -> bool {
+        self.conditions.iter().any(|c| {
+            fields.contains(&c.field)
+                || (matches!(c.value, Threshold::All(_))
+                    && fields.contains(&Field::OpportunitiesTotal))
+        })
+    }
+
     pub fn is_met(&self, facts: &Facts) -> bool {
         let mut results = self.conditions.iter().map(|c| c.progress(facts).met);
         match self.combine {
@@ -355,5 +387,32 @@ pub(crate) mod tests {
         assert_eq!(f.hours_saved_weekly, 5.0);
         assert_eq!(f.first_implementation_days, Some(6.0));
         assert_eq!(f.consecutive_active_days, 7);
+    }
+
+    #[test]
+    fn a_change_names_the_facts_it_moved_and_the_criteria_that_read_them() {
+        let before = facts();
+        let mut after = facts();
+        after.opportunities_in_progress += 1;
+        after.opportunities_started += 1;
+        after.days_since_analysis += 1.0; // not a criteria field
+        assert_eq!(
+            before.changed(&after),
+            [Field::OpportunitiesStarted, Field::OpportunitiesInProgress]
+        );
+        let started = criteria(json!({"type": "t", "conditions": [
+            {"field": "opportunities_started", "operator": ">=", "value": 1}]}));
+        let hours = criteria(json!({"type": "t", "conditions": [
+            {"field": "hours_saved_weekly", "operator": ">=", "value": 10}]}));
+        let all = criteria(json!({"type": "t", "conditions": [
+            {"field": "opportunities_implemented", "operator": "==", "value": "all"}]}));
+        let moved = before.changed(&after);
+        assert!(started.reads_any(&moved));
+        assert!(!hours.reads_any(&moved));
+        assert!(!all.reads_any(&moved));
+        assert!(
+            all.reads_any(&[Field::OpportunitiesTotal]),
+            "\"all\" reads the total"
+        );
     }
 }

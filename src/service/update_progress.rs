@@ -3,12 +3,14 @@
 use std::collections::HashSet;
 
 use crate::domain::ids::{AnalysisId, BadgeId};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::db::dashboard;
 use crate::db::{analyses, badges, outbox, progress};
-use crate::domain::achievements::{achievements, newly_earned};
+use crate::domain::achievements::{achievements, newly_earned, Achievement};
+use crate::domain::analysis::Analysis;
+use crate::domain::badge::BadgeDefinition;
 use crate::domain::badge::EarnedBadge;
 use crate::domain::criteria::Facts;
 use crate::domain::dashboard::DashboardData;
@@ -78,63 +80,61 @@ pub async fn update_progress(
         .transpose()?
         .map(HourlyRate::get);
     let id = change.analysis_id;
+    // the database keeps microseconds: the state worked out here must be the state it stores
+    let now = now.trunc_subsecs(6);
     conn.transaction::<_, AppError, _>(async move |conn| {
-        // Round trips are what the row lock is held across: statements that can go together
-        // go in one pipeline (run in the order written, each seeing the one before).
-        let shared: &AsyncPgConnection = conn;
-        let (mut c1, mut c2, mut c3) = (shared, shared, shared);
-        let (analysis, from) = futures_util::try_join!(
-            analyses::lock(&mut c1, id),
-            progress::status_of(&mut c2, id, key.as_str()),
-        )?;
-        let analysis = analysis.ok_or(AppError::AnalysisNotFound(id))?;
-        let from = from.ok_or_else(|| AppError::OpportunityNotFound {
-            analysis_id: id,
-            opportunity_id: key.as_str().to_owned(),
-        })?;
+        // Two round trips under the row lock: what the change starts from, then every write
+        // together. The state it leaves is worked out here rather than read back.
+        let (analysis, from, mut data) = starting_point(conn, id, key.as_str()).await?;
         let moved = transition(from, change.status)?;
         let rate_changed = rate.is_some() && rate != analysis.hourly_rate;
         let step = match moved {
             Transition::Move { from, to } => Some((from, to)),
             Transition::Unchanged => None,
         };
-        let touch = moved != Transition::Unchanged || rate_changed;
-        let ids = [id];
-        let (_, _, _, mut loaded) = futures_util::try_join!(
-            maybe(step.map(|(_, to)| { progress::set_status(&mut c1, id, key.as_str(), to, now) })),
-            maybe(step.map(|(from, to)| {
-                progress::log_status_change(&mut c2, id, key.as_str(), from, to, now)
-            })),
-            maybe(touch.then(|| analyses::touch(&mut c3, id, rate, now))),
-            dashboard::load_many(shared, &ids),
-        )?;
-        let mut data = loaded.remove(&id).ok_or(AppError::AnalysisNotFound(id))?;
-        let changed = moved != Transition::Unchanged;
-        let (new_badges, facts) = if changed {
-            award(conn, &mut data, now).await?
-        } else {
-            (Vec::new(), None)
+        let touch = step.is_some() || rate_changed;
+        let before = Facts::compute(
+            data.analysis.created_at,
+            &data.opportunities,
+            &data.activity,
+            now,
+        );
+        if let Some((_, to)) = step {
+            data.apply_status(key.as_str(), to, now);
+        }
+        if touch {
+            data.apply_touch(rate, now);
+        }
+        let catalog = data.catalog.clone();
+        let judged = match step {
+            Some(_) => judge(&catalog, &mut data, &before, now),
+            None => Judged::default(),
         };
-        let events = events(&data, &new_badges, changed || rate_changed, now);
+        let events = events(&data, &judged.awards, touch, now);
         let payloads = events
             .iter()
             .map(|e| serde_json::to_value(e).expect("events serialise"))
             .collect();
-        // every badge's progress as the change left it, and the events, together
-        let earned: HashSet<BadgeId> = data.badges.iter().map(|b| b.badge.id).collect();
-        let progress = match &facts {
-            Some(facts) => achievements(&data.catalog, &earned, facts),
-            None => Vec::new(),
-        };
         let shared: &AsyncPgConnection = conn;
-        let (mut c1, mut c2) = (shared, shared);
-        let ((), outbox_ids) = futures_util::try_join!(
-            badges::save_progress(&mut c1, id, &progress, now),
-            outbox::append(&mut c2, id, payloads),
+        let (mut c1, mut c2, mut c3, mut c4, mut c5, mut c6) =
+            (shared, shared, shared, shared, shared, shared);
+        let key = key.as_str();
+        let (_, _, updated_at, _, _, outbox_ids) = futures_util::try_join!(
+            maybe(step.map(|(_, to)| progress::set_status(&mut c1, id, key, to, now))),
+            maybe(step.map(|(from, to)| {
+                progress::log_status_change(&mut c2, id, key, from, to, now)
+            })),
+            maybe(touch.then(|| analyses::touch(&mut c3, id, rate, now))),
+            badges::insert_awards(&mut c4, id, &judged.awards),
+            badges::save_progress(&mut c5, id, &judged.progress, now),
+            outbox::append(&mut c6, id, payloads),
         )?;
+        if let Some(at) = updated_at {
+            data.analysis.updated_at = at;
+        }
         Ok(ProgressOutcome {
-            new_badges,
-            changed,
+            new_badges: judged.awards,
+            changed: step.is_some(),
             dashboard: data,
             events,
             outbox_ids,
@@ -143,34 +143,79 @@ pub async fn update_progress(
     .await
 }
 
-/// The award step: badges the change just earned are stored (and added to `data`); the facts
-/// they were judged on, for every badge's progress.
-async fn award(
+/// The analysis locked, the opportunity's status, and the dashboard as it stands, in one
+/// round trip (pipelined: the reads run after the lock is taken).
+async fn starting_point(
     conn: &mut AsyncPgConnection,
+    id: AnalysisId,
+    opportunity_id: &str,
+) -> AppResult<(Analysis, ProgressStatus, DashboardData)> {
+    let shared: &AsyncPgConnection = conn;
+    let (mut c1, mut c2) = (shared, shared);
+    let ids = [id];
+    let (analysis, from, mut loaded) = futures_util::try_join!(
+        analyses::lock(&mut c1, id),
+        progress::status_of(&mut c2, id, opportunity_id),
+        dashboard::load_many(shared, &ids),
+    )?;
+    let analysis = analysis.ok_or(AppError::AnalysisNotFound(id))?;
+    let from = from.ok_or_else(|| AppError::OpportunityNotFound {
+        analysis_id: id,
+        opportunity_id: opportunity_id.to_owned(),
+    })?;
+    let data = loaded.remove(&id).ok_or(AppError::AnalysisNotFound(id))?;
+    Ok((analysis, from, data))
+}
+
+/// What a change earned, and the progress to store.
+#[derive(Default)]
+struct Judged<'a> {
+    awards: Vec<EarnedBadge>,
+    progress: Vec<Achievement<'a>>,
+}
+
+/// Judges only the badges whose criteria read a fact the change moved: those it earns are added
+/// to `data` (with their ids, made here), and their progress, earned or not, is what changed.
+fn judge<'a>(
+    catalog: &'a [BadgeDefinition],
     data: &mut DashboardData,
+    before: &Facts,
     now: DateTime<Utc>,
-) -> AppResult<(Vec<EarnedBadge>, Option<Facts>)> {
-    let id = data.analysis.id;
-    let facts = Facts::compute(
+) -> Judged<'a> {
+    let after = Facts::compute(
         data.analysis.created_at,
         &data.opportunities,
         &data.activity,
         now,
     );
-    let earned: HashSet<BadgeId> = data.badges.iter().map(|b| b.badge.id).collect();
-    let due = newly_earned(&data.catalog, &earned, &facts);
-    let new_badges = badges::award(conn, id, &due, now).await?;
-    data.badges.extend(new_badges.iter().cloned());
-    Ok((new_badges, Some(facts)))
+    let moved = before.changed(&after);
+    let mut earned: HashSet<BadgeId> = data.badges.iter().map(|b| b.badge.id).collect();
+    let awards: Vec<EarnedBadge> = newly_earned(catalog, &earned, &after)
+        .into_iter()
+        .filter(|b| b.criteria.reads_any(&moved))
+        .map(|b| EarnedBadge {
+            id: uuid::Uuid::new_v4(),
+            badge: b.clone(),
+            version_earned: b.version,
+            earned_at: now,
+        })
+        .collect();
+    earned.extend(awards.iter().map(|a| a.badge.id));
+    data.badges.extend(awards.iter().cloned());
+    let progress = achievements(catalog, &earned, &after)
+        .into_iter()
+        .filter(|a| a.badge.criteria.reads_any(&moved))
+        .collect();
+    Judged { awards, progress }
 }
 
 /// A statement when there is one to run.
-async fn maybe(
-    statement: Option<impl std::future::Future<Output = diesel::QueryResult<()>>>,
-) -> diesel::QueryResult<()> {
+async fn maybe<T>(
+    statement: Option<impl std::future::Future<Output = diesel::QueryResult<T>>>,
+) -> diesel::QueryResult<Option<T>> {
     match statement {
-        Some(s) => s.await,
-        None => Ok(()),
+        Some(s) => s.await.map(Some),
+        None => Ok(None),
     }
 }
 

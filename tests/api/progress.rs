@@ -138,3 +138,52 @@ async fn concurrent_identical_updates_award_once() {
         1
     );
 }
+
+/// The state a change leaves is worked out in memory (and written through to the cache) rather
+/// than read back: after every kind of change it is exactly what PostgreSQL then holds, badges,
+/// activity days, first implementation and version included.
+#[tokio::test]
+async fn the_state_a_change_leaves_is_the_state_stored() {
+    use progress_dashboard::domain::status::ProgressStatus::*;
+    use progress_dashboard::service::update_progress::{update_progress, ProgressChange};
+    let app = TestApp::spawn().await;
+    let id: progress_dashboard::domain::ids::AnalysisId =
+        uuid::Uuid::parse_str(&app.record_example().await)
+            .unwrap()
+            .into();
+    let mut conn = app.db.conn().await;
+    let steps = [
+        ("digital_presence", InProgress, None, 0),
+        ("digital_presence", Implemented, Some(55.5), 0),
+        ("value_creation", Implemented, None, 1),
+        ("value_creation", NotStarted, None, 1),
+        ("value_creation", NotStarted, Some(60.0), 2), // no move, a new rate
+        ("value_creation", NotStarted, None, 2),       // nothing at all
+        ("business_management", Implemented, None, 9),
+        ("value_creation", Implemented, None, 9),
+    ];
+    let mut earned = 0;
+    for (i, (opp, status, rate, day)) in steps.into_iter().enumerate() {
+        // a time with nanoseconds, which the database cannot keep
+        let now = t0() + chrono::Duration::days(day) + chrono::Duration::nanoseconds(123_456_789);
+        let change = ProgressChange {
+            analysis_id: id,
+            opportunity_id: opp.into(),
+            status,
+            hourly_rate: rate,
+        };
+        let outcome = update_progress(&mut conn, change, now).await.unwrap();
+        earned += outcome.new_badges.len();
+        let stored = progress_dashboard::db::dashboard::load_many(&conn, &[id])
+            .await
+            .unwrap()
+            .remove(&id)
+            .unwrap();
+        assert_eq!(
+            serde_json::to_value(&outcome.dashboard).unwrap(),
+            serde_json::to_value(&stored).unwrap(),
+            "step {i}"
+        );
+    }
+    assert!(earned >= 3, "the steps earn badges on the way: {earned}");
+}
