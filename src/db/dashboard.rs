@@ -39,15 +39,11 @@ SELECT json_build_object(
     SELECT json_agg(json_build_object('award', u, 'badge', b) ORDER BY u.earned_at, b.display_order)
     FROM user_badges u JOIN badge_metadata b ON b.id = u.badge_id
     WHERE u.analysis_id = a.id), '[]'),
-  'days', coalesce(act.days, '[]'),
-  'first_implemented_at', act.first_implemented_at
+  'days', coalesce((
+    SELECT json_agg(d.day ORDER BY d.day) FROM activity_days d WHERE d.analysis_id = a.id), '[]'),
+  'first_implemented_at', a.first_implemented_at
 )::text
 FROM analyses a
-CROSS JOIN LATERAL (
-  SELECT json_agg(DISTINCT x.activity_day ORDER BY x.activity_day)
-           FILTER (WHERE x.activity_day IS NOT NULL) AS days,
-         min(x.occurred_at) FILTER (WHERE x.to_status = 'IMPLEMENTED') AS first_implemented_at
-  FROM progress_activity x WHERE x.analysis_id = a.id) act
 WHERE a.id = ANY(");
 
 #[derive(Deserialize)]

@@ -61,6 +61,16 @@ pub async fn revert_all(database_url: &str) -> Result<Vec<String>, BoxError> {
     Ok(reverted.into_iter().map(|v| v.to_string()).collect())
 }
 
+/// Reverts the newest migration (tests prove its backfill with it).
+pub async fn revert_last(database_url: &str) -> Result<String, BoxError> {
+    let conn = establish(database_url, 0).await?;
+    let mut harness = AsyncMigrationHarness::new(conn);
+    let reverted = harness
+        .revert_last_migration(MIGRATIONS)
+        .map_err(|e| format!("revert failed: {e}"))?;
+    Ok(reverted.to_string())
+}
+
 /// [`run`] with an owned URL, for spawning.
 pub async fn run_owned(database_url: String) -> Result<MigrateReport, BoxError> {
     run(&database_url).await

@@ -12,6 +12,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    activity_days (analysis_id, day) {
+        analysis_id -> Uuid,
+        day -> Date,
+    }
+}
+
+diesel::table! {
     analyses (id) {
         id -> Uuid,
         url -> Text,
@@ -26,6 +33,7 @@ diesel::table! {
         completed_at -> Nullable<Timestamptz>,
         updated_at -> Timestamptz,
         version -> Int8,
+        first_implemented_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -178,6 +186,7 @@ diesel::table! {
 
 diesel::joinable!(achievement_progress -> analyses (analysis_id));
 diesel::joinable!(achievement_progress -> badge_metadata (badge_id));
+diesel::joinable!(activity_days -> analyses (analysis_id));
 diesel::joinable!(badge_versions -> badge_metadata (badge_id));
 diesel::joinable!(email_confirmations -> email_subscriptions (subscription_id));
 diesel::joinable!(email_deliveries -> email_subscriptions (subscription_id));
@@ -191,6 +200,7 @@ diesel::joinable!(user_badges -> badge_metadata (badge_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     achievement_progress,
+    activity_days,
     analyses,
     badge_metadata,
     badge_versions,

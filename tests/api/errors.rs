@@ -78,19 +78,13 @@ async fn internal_errors_do_not_leak() {
     let id = app.record_example().await;
     sql(
         &app.db,
-        "ALTER TABLE progress_activity RENAME TO progress_activity_gone",
+        "ALTER TABLE activity_days RENAME TO activity_days_gone",
     )
     .await;
     let e = app.error(&DASHBOARD, json!({"id": id})).await;
     assert_eq!(e["extensions"]["code"], "INTERNAL");
     let text = e.to_string();
-    for secret in [
-        "progress_activity",
-        "relation",
-        "SELECT",
-        "postgres",
-        "diesel",
-    ] {
+    for secret in ["activity_days", "relation", "SELECT", "postgres", "diesel"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
     let e = app.error(UPDATE, json!({"input": {"analysisId": id, "opportunityId": "value_creation", "status": "IN_PROGRESS"}})).await;
@@ -98,7 +92,7 @@ async fn internal_errors_do_not_leak() {
     // the failed update rolled back entirely
     sql(
         &app.db,
-        "ALTER TABLE progress_activity_gone RENAME TO progress_activity",
+        "ALTER TABLE activity_days_gone RENAME TO activity_days",
     )
     .await;
     assert_eq!(
