@@ -147,6 +147,13 @@ fn collect(services: &Services) {
     ] {
         counter!("cache_requests_total", "tier" => tier, "result" => result).absolute(n);
     }
+    let answers = &services.dashboards.answer_stats;
+    for (result, n) in [
+        ("hit", answers.hits.load(Ordering::Relaxed)),
+        ("miss", answers.misses.load(Ordering::Relaxed)),
+    ] {
+        counter!("answers_requests_total", "result" => result).absolute(n);
+    }
     if services.state.redis.is_some() {
         let up = !services.dashboards.redis_down();
         gauge!("cache_redis_up").set(if up { 1.0 } else { 0.0 });

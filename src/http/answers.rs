@@ -12,7 +12,7 @@
 //!   dashboards, so read-after-write holds on every instance as it did before.
 //! - Only queries that finished without an error are kept.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -41,17 +41,9 @@ struct Answer {
     operation: Arc<Operation>,
 }
 
-/// Hits and misses of the answer store.
-#[derive(Default)]
-pub struct AnswerStats {
-    pub hits: AtomicU64,
-    pub misses: AtomicU64,
-}
-
 pub struct Answers {
     entries: Option<moka::sync::Cache<u128, Arc<Answer>>>,
     hasher: Hasher128,
-    pub stats: AnswerStats,
 }
 
 /// A request's key in the store.
@@ -77,7 +69,6 @@ impl Answers {
         Self {
             entries,
             hasher: Hasher128::new(),
-            stats: AnswerStats::default(),
         }
     }
 
@@ -113,11 +104,14 @@ impl Answers {
         let served = match answer {
             Some(a) if current(&a, caller, dashboards, now).await => a,
             _ => {
-                self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                dashboards
+                    .answer_stats
+                    .misses
+                    .fetch_add(1, Ordering::Relaxed);
                 return None;
             }
         };
-        self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        dashboards.answer_stats.hits.fetch_add(1, Ordering::Relaxed);
         dashboards
             .stats
             .hits

@@ -14,7 +14,7 @@ use crate::helpers::*;
 
 /// (hits, misses) of an instance's answer store so far.
 fn answered(app: &TestApp) -> (u64, u64) {
-    let s = &app.app.answers.stats;
+    let s = &app.app.services.dashboards.answer_stats;
     (
         s.hits.load(Ordering::Relaxed),
         s.misses.load(Ordering::Relaxed),

@@ -296,6 +296,7 @@ async fn every_series_counts_what_the_scenario_did() {
         &[("tier", "redis"), ("result", "miss")]
     )
     .is_some());
+    assert!(v("answers_requests_total", &[("result", "miss")]).is_some());
     assert!(v("db_pool_connections", &[("state", "idle")]).is_some());
     assert!(v("db_pool_wait_seconds_count", &[]).unwrap() >= 1.0);
     assert!(v("outbox_pending", &[]).is_some() && v("outbox_oldest_seconds", &[]).is_some());

@@ -38,6 +38,13 @@ impl CacheStats {
     }
 }
 
+/// Hits and misses of the stored answers in front of the dashboards (`http::answers`).
+#[derive(Debug, Default)]
+pub struct AnswerStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+}
+
 pub struct Dashboards {
     pool: DbPool,
     cache: Option<Arc<dyn Cache>>,
@@ -46,6 +53,7 @@ pub struct Dashboards {
     flights: Flights<Arc<DashboardData>>,
     pending: Arc<PendingDeletes>,
     pub stats: CacheStats,
+    pub answer_stats: AnswerStats,
 }
 
 fn dashboard_key(cache: &dyn Cache, id: AnalysisId) -> String {
@@ -67,6 +75,7 @@ impl Dashboards {
             flights: Flights::default(),
             pending,
             stats: CacheStats::default(),
+            answer_stats: AnswerStats::default(),
         }
     }
 
