@@ -203,32 +203,26 @@ pub async fn touch(
     hourly_rate: Option<f64>,
     now: DateTime<Utc>,
 ) -> QueryResult<DateTime<Utc>> {
-    let id = id.get();
-    let target = analyses::table.find(id);
-    // `updated_at` is the transaction's time, set by a trigger: returned for the caller's copy
-    match hourly_rate {
-        Some(rate) => {
-            diesel::update(target)
-                .set((
-                    analyses::hourly_rate.eq(rate),
-                    analyses::updated_at.eq(now),
-                    analyses::version.eq(analyses::version + 1),
-                ))
-                .returning(analyses::updated_at)
-                .get_result(conn)
-                .await
-        }
-        None => {
-            diesel::update(target)
-                .set((
-                    analyses::updated_at.eq(now),
-                    analyses::version.eq(analyses::version + 1),
-                ))
-                .returning(analyses::updated_at)
-                .get_result(conn)
-                .await
-        }
+    use super::prepared::{prepared, sql, Statement};
+    use diesel::sql_types::{Double, Nullable, Timestamptz, Uuid as SqlUuid};
+    struct Touch;
+    impl Statement for Touch {
+        // `updated_at` is the transaction's time, set by a trigger: returned for the caller's copy
+        const PARTS: &'static [&'static str] = &[
+            "UPDATE analyses SET hourly_rate = coalesce(",
+            ", hourly_rate), updated_at = ",
+            ", version = version + 1 WHERE id = ",
+            " RETURNING updated_at",
+        ];
+        type SqlType = Timestamptz;
     }
+    prepared::<Touch, _>((
+        (sql::<Nullable<Double>>(), hourly_rate),
+        (sql::<Timestamptz>(), now),
+        (sql::<SqlUuid>(), id.get()),
+    ))
+    .get_result(conn)
+    .await
 }
 
 /// Ids of the analyses changed most recently (cache warm-up).

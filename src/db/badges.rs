@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::schema::{achievement_progress, badge_metadata, user_badges};
+use super::schema::{badge_metadata, user_badges};
 use crate::domain::achievements::Achievement;
 use crate::domain::badge::{BadgeCategory, BadgeDefinition, EarnedBadge, Rarity};
 use crate::domain::criteria::UnlockCriteria;
@@ -172,40 +171,53 @@ pub async fn save_progress(
     achievements: &[Achievement<'_>],
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let analysis_id = analysis_id.get();
+    use super::prepared::{prepared, sql, Statement};
+    use diesel::sql_types::{Array, Jsonb, Nullable, SmallInt, Text, Timestamptz, Uuid as SqlUuid};
+    struct SaveProgress;
+    impl Statement for SaveProgress {
+        // one row per badge, the columns bound as arrays: the same statement for any number
+        const PARTS: &'static [&'static str] = &[
+            "INSERT INTO achievement_progress \
+               (analysis_id, badge_id, progress_percentage, details, next_milestone, updated_at) \
+             SELECT ",
+            ", b, p, d, m, ",
+            " FROM unnest(",
+            ", ",
+            ", ",
+            ", ",
+            ") AS t (b, p, d, m) \
+             ON CONFLICT (analysis_id, badge_id) DO UPDATE SET \
+               progress_percentage = excluded.progress_percentage, details = excluded.details, \
+               next_milestone = excluded.next_milestone, updated_at = excluded.updated_at",
+        ];
+        type SqlType = diesel::sql_types::Untyped;
+    }
     if achievements.is_empty() {
         return Ok(());
     }
-    let rows: Vec<_> = achievements
+    let badges: Vec<Uuid> = achievements.iter().map(|a| a.badge.id.get()).collect();
+    let percentages: Vec<i16> = achievements
         .iter()
-        .map(|a| {
-            (
-                achievement_progress::analysis_id.eq(analysis_id),
-                achievement_progress::badge_id.eq(a.badge.id.get()),
-                achievement_progress::progress_percentage.eq(a.progress_percentage as i16),
-                achievement_progress::details
-                    .eq(serde_json::to_value(&a.details).unwrap_or_default()),
-                achievement_progress::next_milestone.eq(a.next_milestone.as_deref()),
-                achievement_progress::updated_at.eq(now),
-            )
-        })
+        .map(|a| a.progress_percentage as i16)
         .collect();
-    diesel::insert_into(achievement_progress::table)
-        .values(rows)
-        .on_conflict((
-            achievement_progress::analysis_id,
-            achievement_progress::badge_id,
-        ))
-        .do_update()
-        .set((
-            achievement_progress::progress_percentage
-                .eq(excluded(achievement_progress::progress_percentage)),
-            achievement_progress::details.eq(excluded(achievement_progress::details)),
-            achievement_progress::next_milestone.eq(excluded(achievement_progress::next_milestone)),
-            achievement_progress::updated_at.eq(excluded(achievement_progress::updated_at)),
-        ))
-        .execute(conn)
-        .await?;
+    let details: Vec<serde_json::Value> = achievements
+        .iter()
+        .map(|a| serde_json::to_value(&a.details).unwrap_or_default())
+        .collect();
+    let milestones: Vec<Option<&str>> = achievements
+        .iter()
+        .map(|a| a.next_milestone.as_deref())
+        .collect();
+    prepared::<SaveProgress, _>((
+        (sql::<SqlUuid>(), analysis_id.get()),
+        (sql::<Timestamptz>(), now),
+        (sql::<Array<SqlUuid>>(), badges),
+        (sql::<Array<SmallInt>>(), percentages),
+        (sql::<Array<Jsonb>>(), details),
+        (sql::<Array<Nullable<Text>>>(), milestones),
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod platform;
 pub mod pool;
+pub mod prepared;
 pub mod progress;
 pub mod schema;
 pub mod sessions;

@@ -32,12 +32,21 @@ pub async fn append(
         .await
 }
 
-pub async fn mark_published(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<()> {
+pub async fn mark_published(conn: &mut impl super::Conn, ids: &[i64]) -> QueryResult<()> {
+    use super::prepared::{prepared, sql, Statement};
+    use diesel::sql_types::{Array, BigInt};
+    struct MarkPublished;
+    impl Statement for MarkPublished {
+        const PARTS: &'static [&'static str] = &[
+            "UPDATE event_outbox SET published_at = CURRENT_TIMESTAMP WHERE id = ANY(",
+            ")",
+        ];
+        type SqlType = diesel::sql_types::Untyped;
+    }
     if ids.is_empty() {
         return Ok(());
     }
-    diesel::update(event_outbox::table.filter(event_outbox::id.eq_any(ids)))
-        .set(event_outbox::published_at.eq(diesel::dsl::now))
+    prepared::<MarkPublished, _>(((sql::<Array<BigInt>>(), ids),))
         .execute(conn)
         .await?;
     Ok(())

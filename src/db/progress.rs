@@ -38,16 +38,30 @@ pub async fn set_status(
     status: ProgressStatus,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
-    let analysis_id = analysis_id.get();
+    use super::prepared::{prepared, sql, Statement};
+    use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid};
+    struct SetStatus;
+    impl Statement for SetStatus {
+        const PARTS: &'static [&'static str] = &[
+            "UPDATE user_progress SET status = ",
+            ", implemented_at = ",
+            ", updated_at = ",
+            " WHERE analysis_id = ",
+            " AND opportunity_id = ",
+            "",
+        ];
+        type SqlType = diesel::sql_types::Untyped;
+    }
     let implemented_at = (status == ProgressStatus::Implemented).then_some(now);
-    diesel::update(user_progress::table.find((analysis_id, opportunity_id)))
-        .set((
-            user_progress::status.eq(status.as_str()),
-            user_progress::implemented_at.eq(implemented_at),
-            user_progress::updated_at.eq(now),
-        ))
-        .execute(conn)
-        .await?;
+    prepared::<SetStatus, _>((
+        (sql::<Text>(), status.as_str()),
+        (sql::<Nullable<Timestamptz>>(), implemented_at),
+        (sql::<Timestamptz>(), now),
+        (sql::<Uuid>(), analysis_id.get()),
+        (sql::<Text>(), opportunity_id),
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

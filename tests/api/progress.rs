@@ -186,4 +186,14 @@ async fn the_state_a_change_leaves_is_the_state_stored() {
         );
     }
     assert!(earned >= 3, "the steps earn badges on the way: {earned}");
+    // each badge's progress as the last change that moved one of its facts left it: all earned
+    // but the streak, one day long on day 9 (days 0, 1, 2, then 9)
+    let stored = format!(
+        "SELECT count(*) FROM achievement_progress p JOIN badge_metadata b ON b.id = p.badge_id
+          WHERE p.analysis_id = '{id}'
+            AND ((b.slug <> 'streak_master' AND p.progress_percentage = 100 AND p.next_milestone IS NULL)
+              OR (b.slug = 'streak_master' AND p.progress_percentage = 14
+                  AND p.next_milestone = 'Make progress on 6 more days in a row'))"
+    );
+    assert_eq!(app.db.count(&stored).await, 5);
 }
