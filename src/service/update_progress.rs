@@ -202,6 +202,9 @@ fn judge<'a>(
         .collect();
     earned.extend(awards.iter().map(|a| a.badge.id));
     data.badges.extend(awards.iter().cloned());
+    // in the order the database reads them back, should the clock ever have stepped back
+    data.badges
+        .sort_by_key(|b| (b.earned_at, b.badge.display_order));
     let progress = achievements(catalog, &earned, &after)
         .into_iter()
         .filter(|a| a.badge.criteria.reads_any(&moved))
