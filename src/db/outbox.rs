@@ -6,30 +6,34 @@ use crate::domain::ids::AnalysisId;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-/// Appends events (as JSON) for one analysis; their ids, in order.
+/// Appends events (as JSON) for one analysis, in order; their ids, in order.
 pub async fn append(
     conn: &mut impl super::Conn,
     analysis_id: AnalysisId,
     payloads: Vec<serde_json::Value>,
 ) -> QueryResult<Vec<i64>> {
-    let analysis_id = analysis_id.get();
+    use super::prepared::{prepared, sql, Statement};
+    use diesel::sql_types::{Array, BigInt, Jsonb, Uuid};
+    struct Append;
+    impl Statement for Append {
+        // the payloads as one array, so that any number of events is the same statement
+        const PARTS: &'static [&'static str] = &[
+            "WITH appended AS (INSERT INTO event_outbox (analysis_id, payload) SELECT ",
+            ", p FROM unnest(",
+            "::jsonb[]) WITH ORDINALITY AS t (p, n) ORDER BY n RETURNING id) \
+             SELECT id FROM appended ORDER BY id",
+        ];
+        type SqlType = BigInt;
+    }
     if payloads.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<_> = payloads
-        .into_iter()
-        .map(|p| {
-            (
-                event_outbox::analysis_id.eq(analysis_id),
-                event_outbox::payload.eq(p),
-            )
-        })
-        .collect();
-    diesel::insert_into(event_outbox::table)
-        .values(rows)
-        .returning(event_outbox::id)
-        .get_results(conn)
-        .await
+    prepared::<Append, _>((
+        (sql::<Uuid>(), analysis_id.get()),
+        (sql::<Array<Jsonb>>(), payloads),
+    ))
+    .load(conn)
+    .await
 }
 
 pub async fn mark_published(conn: &mut impl super::Conn, ids: &[i64]) -> QueryResult<()> {
