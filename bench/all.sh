@@ -9,7 +9,7 @@ mode=${1:-}
 [ -z "$mode" ] || [ "$mode" = "--smoke" ] || { echo "usage: bash bench/all.sh [--smoke]" >&2; exit 2; }
 rm -f bench/out/*.json bench/out/*.jsonl
 start=$SECONDS
-for scenario in http peer sql ws reports fuzz profile; do
+for scenario in http peer sql mix ws reports fuzz profile; do
     echo "######## bench/$scenario.sh $mode ($((SECONDS - start)) s so far)"
     bash "bench/$scenario.sh" $mode
 done

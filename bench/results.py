@@ -47,6 +47,66 @@ def machine():
             f"PostgreSQL {pg}, Redis {redis}")
 
 
+def goals_section(data):
+    """The performance goals (issue 13), each as measured in this run; a row whose scenario did
+    not run says so."""
+    http, peer, mix, ws = data.get("http.json"), data.get("peer.json"), data.get("mix.json"), data.get("ws.jsonl")
+    rows = []
+
+    def row(measure, value, goal, met, fmt):
+        if value is None:
+            rows.append((measure, "not run", goal, ""))
+        else:
+            rows.append((measure, fmt(value), goal, "yes" if met(value) else "no"))
+
+    ratio = lambda v: f"{v:.2f}"
+    row("cached dashboard ÷ Floor A, in-process cache",
+        http and http["ours_memory"]["rps"] / http["floor_a"]["rps"], "≥ 0.5", lambda v: v >= 0.5, ratio)
+    row("cached dashboard ÷ Floor B, through Redis",
+        http and http["ours_redis"]["rps"] / http["floor_b"]["rps"], "≥ 0.6", lambda v: v >= 0.6, ratio)
+    row("uncached dashboard ÷ PostGraphile 4.14, max rps",
+        peer and peer["ours_cache_off"]["rps"] / peer["postgraphile"]["rps"], "≥ 5×", lambda v: v >= 5,
+        lambda v: f"{v:.1f}×")
+    row("PostgreSQL CPU per uncached dashboard ÷ PostGraphile's",
+        peer and peer["ours_cache_off"]["pg_cpu_us_per_request"] / max(peer["postgraphile"]["pg_cpu_us_per_request"], 0.1),
+        "≤ 1×", lambda v: v <= 1, lambda v: f"{v:.2f}×")
+    main = mix and mix["main"]
+    row("`updateProgress` p99 at 200/s, open loop, 90 % reads / 10 % writes",
+        main and main["writes"]["p99_ms"], "< 10 ms", lambda v: v < 10, lambda v: f"{v:.1f} ms")
+    row("PostgreSQL CPU per `updateProgress` (that mix)",
+        main and main["pg_cpu_us_per_write"] / 1000, "≤ 0.5 ms", lambda v: v <= 0.5, lambda v: f"{v:.2f} ms")
+    big = max(ws, key=lambda r: r["connections"]) if ws else None
+    row("idle WebSocket subscriber, RSS per connection at the largest run",
+        big and big["rss_per_connection_kib"], "≤ 8 KiB", lambda v: v is not None and v <= 8,
+        lambda v: "n/a" if v is None else f"{v:.1f} KiB ({n(big['connections'])} connections)")
+    row("subscribers held by one instance, fan-out p99",
+        big and big["latency_ms"]["p99"], "100,000, < 100 ms",
+        lambda v: big["connections"] >= 100_000 and v < 100,
+        lambda v: f"{n(big['connections'])}, {v:.1f} ms")
+    print("## Goals (issue 13), as measured in this run\n")
+    print("| measure | this run | goal | met |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    print()
+
+
+def mix_section(m):
+    print("## Writes inside a read load: `bash bench/mix.sh`\n")
+    print("`bench/mix.rs`, open loop: requests sent on a fixed schedule, a tenth `updateProgress` (each a")
+    print("real move on one of 50 analyses), the rest dashboard reads over all of them; latency counted")
+    print("from when each request was due. The first row is the 200 updates/s run; then steps until the")
+    print("updates' p99 passes 10 ms.\n")
+    print("| req/s asked | achieved | reads p50 ms | reads p99 ms | updates p50 ms | updates p99 ms | failures | server CPU-µs/req | PostgreSQL CPU-µs per update |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in [m["main"]] + m["steps"]:
+        rd, w = r["reads"], r["writes"]
+        print(f"| {n(r['rate'])} | {n(r['achieved_rps'])} | {rd['p50_ms']:.2f} | {rd['p99_ms']:.2f} | {w['p50_ms']:.2f} "
+              f"| {w['p99_ms']:.2f} | {rd['failures'] + w['failures']} | {r['server_cpu_us_per_request']} | {r['pg_cpu_us_per_write']} |")
+    print(f"\nHighest rate held with the updates' p99 under 10 ms: {n(m['held_rate'])} req/s "
+          f"({n(m['held_rate'] / 10)} updates/s).\n")
+
+
 def http_section(h):
     fa, fb = h["floor_a"], h["floor_b"]
     print("## Cached dashboard against the floors: `bash bench/http.sh`\n")
@@ -167,12 +227,13 @@ def main():
     print(f"- **Date:** {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. **Commit:** {commit}.")
     print(f"- **Command:** `bash bench/all.sh{' --smoke' if smoke else ''}` (each section names its own script).\n")
     sections = [("http.json", http_section), ("peer.json", peer_section), ("sql.json", sql_section),
-                ("ws.jsonl", ws_section), ("reports.json", reports_section), ("fuzz.json", fuzz_section),
-                ("profile-memory.json", profile_section)]
+                ("mix.json", mix_section), ("ws.jsonl", ws_section), ("reports.json", reports_section),
+                ("fuzz.json", fuzz_section), ("profile-memory.json", profile_section)]
+    data = {name: load(name) for name, _ in sections}
+    goals_section(data)
     for name, render in sections:
-        data = load(name)
-        if data:
-            render(data)
+        if data[name]:
+            render(data[name])
 
 
 if __name__ == "__main__":
