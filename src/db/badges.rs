@@ -72,10 +72,6 @@ pub fn into_catalog(rows: Vec<BadgeRow>) -> Vec<BadgeDefinition> {
         .collect()
 }
 
-pub async fn active_catalog(conn: &mut AsyncPgConnection) -> QueryResult<Vec<BadgeDefinition>> {
-    Ok(into_catalog(active_catalog_query().load(conn).await?))
-}
-
 /// What changes whenever the catalog does (a badge added, changed, retired or brought back): the
 /// dashboards statement returns it too, so a load notices a catalog newer than the one in memory.
 #[macro_export]

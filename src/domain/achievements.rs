@@ -192,14 +192,14 @@ pub fn newly_earned<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::badge::{BadgeCategory, Rarity};
     use crate::domain::criteria::tests::facts;
     use crate::domain::criteria::UnlockCriteria;
     use serde_json::json;
 
-    fn badge(criteria: serde_json::Value) -> BadgeDefinition {
+    pub(crate) fn badge(criteria: serde_json::Value) -> BadgeDefinition {
         BadgeDefinition {
             id: BadgeId::random(),
             slug: "b".into(),

@@ -161,13 +161,12 @@ impl Answers {
         );
     }
 
-    /// Answers held.
-    pub fn len(&self) -> u64 {
-        self.entries.as_ref().map_or(0, |e| e.entry_count())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Bytes held, by the store's own weighing (its bound).
+    pub fn bytes(&self) -> u64 {
+        self.entries.as_ref().map_or(0, |e| {
+            e.run_pending_tasks();
+            e.weighted_size()
+        })
     }
 }
 
@@ -191,7 +190,8 @@ async fn current(a: &Answer, caller: &Caller, dashboards: &Dashboards, now: Date
     }
     if let Some(read) = &a.catalog {
         match dashboards.memo_catalog() {
-            Some(now) if Arc::ptr_eq(read, &now) || **read == *now => {}
+            // the memo keeps one `Arc` per content, so a pointer tells
+            Some(now) if Arc::ptr_eq(read, &now) => {}
             _ => return false,
         }
     }

@@ -51,17 +51,31 @@ async fn a_repeated_query_is_answered_from_the_store() {
     assert_eq!(answered(&app).0, hits);
 }
 
+/// A client chooses the keys (any bytes that make a valid query): however many distinct
+/// requests it sends, the store stays within its bound.
+#[tokio::test]
+async fn the_store_stays_within_its_bound() {
+    let app = TestApp::spawn_with(|c| {
+        c.answer_cache_mb = 1;
+        quiet(c);
+    })
+    .await;
+    let id = app.record_example().await;
+    // the same query with other spacing each time: other bytes, other keys, 3 KB answers
+    for i in 0..1500 {
+        let query = format!("{}{}", &*DASHBOARD, " ".repeat(i));
+        app.data(&query, json!({"id": id})).await;
+    }
+    let held = app.app.answers.bytes();
+    assert!(held <= 1 << 20, "{held}");
+    assert!(held > 1 << 19, "it filled up: {held}");
+}
+
 /// Two instances on one Redis: a write on B, then at once a read on A that had the old answer
 /// stored, shows the write, every time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_on_one_instance_is_read_at_once_on_the_other() {
-    let prefix = redis_prefix();
-    let a = TestApp::spawn_with(|c| {
-        with_redis(&prefix)(c);
-        quiet(c);
-    })
-    .await;
-    let b = a.spawn_sibling(with_redis(&prefix)).await;
+    let (a, b) = two_on_redis().await;
     let id = a.record_example().await;
     let summary = |d: &Value| d["progressSummary"]["inProgress"].as_i64().unwrap();
     let mut in_progress = 0;

@@ -237,6 +237,18 @@ pub fn with_redis(prefix: &str) -> impl FnOnce(&mut Config) + '_ {
     }
 }
 
+/// Two instances on the shared Redis under a fresh prefix, the first one `quiet`.
+pub async fn two_on_redis() -> (TestApp, TestApp) {
+    let prefix = redis_prefix();
+    let a = TestApp::spawn_with(|c| {
+        with_redis(&prefix)(c);
+        quiet(c);
+    })
+    .await;
+    let b = a.spawn_sibling(with_redis(&prefix)).await;
+    (a, b)
+}
+
 /// No outbox relay sweeping in the background: statement counts stay the requests' own.
 pub fn quiet(c: &mut Config) {
     c.outbox_relay_interval = std::time::Duration::from_secs(3600);

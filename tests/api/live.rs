@@ -282,13 +282,7 @@ async fn badge_toasts_catch_up_when_the_bus_is_back() {
 /// A read right after a write never shows the old state, whichever instance reads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cached_reads_never_show_old_state_after_a_write() {
-    let prefix = redis_prefix();
-    let a = TestApp::spawn_with(|c| {
-        with_redis(&prefix)(c);
-        quiet(c);
-    })
-    .await;
-    let b = a.spawn_sibling(with_redis(&prefix)).await;
+    let (a, b) = two_on_redis().await;
     let id = a.record_example().await;
     let steps = [
         ("value_creation", "IN_PROGRESS", 1, 0),

@@ -13,28 +13,46 @@ use crate::domain::dashboard::DashboardData;
 pub type Catalog = Arc<Vec<BadgeDefinition>>;
 
 /// The active badge catalog and its mark (`db::badges::catalog_mark_sql`), remembered for
-/// [`ttl::BADGE_CATALOG`] at most: a dashboards load that sees another mark forgets it.
+/// [`ttl::BADGE_CATALOG`] at most: a dashboards load that sees another mark forgets it. A catalog
+/// read again with the same content keeps its `Arc`, so that what was decoded or answered with
+/// the old one (compared by pointer) still holds.
 #[derive(Default)]
-pub struct CatalogMemo(Mutex<Option<(Instant, Catalog, String)>>);
+pub struct CatalogMemo(Mutex<Memo>);
+
+#[derive(Default)]
+struct Memo {
+    catalog: Option<Catalog>,
+    /// When the catalog was read, and its mark; `None` once it must be read again.
+    fresh: Option<(Instant, String)>,
+}
 
 impl CatalogMemo {
     pub fn get(&self) -> Option<Catalog> {
-        match &*self.0.lock().expect("catalog lock") {
-            Some((at, c, _)) if at.elapsed() < ttl::BADGE_CATALOG => Some(c.clone()),
+        let memo = self.0.lock().expect("catalog lock");
+        match &memo.fresh {
+            Some((at, _)) if at.elapsed() < ttl::BADGE_CATALOG => memo.catalog.clone(),
             _ => None,
         }
     }
 
-    pub fn remember(&self, c: Catalog, mark: String) {
-        *self.0.lock().expect("catalog lock") = Some((Instant::now(), c, mark));
+    /// Remembers a catalog just read; the one to use (the one held, when it reads the same).
+    pub fn remember(&self, c: Vec<BadgeDefinition>, mark: String) -> Catalog {
+        let mut memo = self.0.lock().expect("catalog lock");
+        let c = match &memo.catalog {
+            Some(held) if **held == c => held.clone(),
+            _ => Arc::new(c),
+        };
+        memo.catalog = Some(c.clone());
+        memo.fresh = Some((Instant::now(), mark));
+        c
     }
 
     /// Forgets the catalog unless it carries `mark`; true when it did.
     pub fn forget_unless(&self, mark: &str) -> bool {
         let mut memo = self.0.lock().expect("catalog lock");
-        let stale = memo.as_ref().is_some_and(|(_, _, m)| m != mark);
+        let stale = memo.fresh.as_ref().is_some_and(|(_, m)| m != mark);
         if stale {
-            *memo = None;
+            memo.fresh = None;
         }
         stale
     }
@@ -86,5 +104,26 @@ impl DecodedMemo {
         };
         self.0.insert(id, Arc::new(decoded)).await;
         Some(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_catalog_read_again_unchanged_keeps_its_arc() {
+        let memo = CatalogMemo::default();
+        let first = memo.remember(Vec::new(), "0/0/".into());
+        let again = memo.remember(Vec::new(), "0/0/".into());
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(!memo.forget_unless("0/0/"));
+        assert!(memo.forget_unless("1/1/x"));
+        assert!(memo.get().is_none(), "forgotten: read again before use");
+        let added = crate::domain::achievements::tests::badge(serde_json::json!({"type": "t",
+            "conditions": [{"field": "opportunities_total", "operator": ">=", "value": 1}]}));
+        let new = memo.remember(vec![added], "1/1/x".into());
+        assert!(!Arc::ptr_eq(&first, &new));
+        assert!(Arc::ptr_eq(&memo.get().unwrap(), &new));
     }
 }

@@ -95,8 +95,7 @@ impl Dashboards {
         }
         let mut conn = self.pool.get().await?;
         let (c, mark) = badges::active_catalog_marked(&mut conn).await?;
-        let c = Arc::new(c);
-        self.catalog.remember(c.clone(), mark);
+        let c = self.catalog.remember(c, mark);
         Ok(c)
     }
 
