@@ -1,18 +1,26 @@
-//! WebSocket fan-out bench: N graphql-transport-ws connections, each with one `kpiUpdated`
-//! subscription, spread over A analyses; then M changes, each stamped (its `at`) when the server
-//! takes it. Reports connect rate, idle server RSS per connection, delivery latency (change to
-//! receipt) p50/p99/max, per-event fan-out spread, and delivered ÷ expected, as a table and JSON.
+//! WebSocket fan-out bench: N graphql-transport-ws connections, each with S `kpiUpdated`
+//! subscriptions, spread over A analyses; then M changes, each stamped (its `at`) when the server
+//! takes it. Connections come from K loopback source addresses from `--first-source` on (one
+//! address has about 28,000 ports; a run of its own addresses finds none of them still held by an
+//! earlier run's connections in TIME_WAIT). Every connection is acknowledged before any subscribes, so the
+//! server's RSS is read three times: before, with the connections idle, and with the
+//! subscriptions idle. Reports connect rate, idle RSS per connection and per subscription,
+//! delivery latency (change to receipt) p50/p99/max, per-event fan-out spread, and delivered ÷
+//! expected, as a table and JSON.
 //!
 //! cargo run --release --example ws_fanout -- --url http://127.0.0.1:8000 --pid <server pid>
-//!     --connections 1000 --analyses 1 --events 20
+//!     --connections 1000 --analyses 1 --events 20 [--per-connection 1] [--sources 1]
+//!     [--first-source 127.0.0.1] [--gap-ms 50]
 
 use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -20,8 +28,12 @@ struct Args {
     url: String,
     pid: Option<u32>,
     connections: usize,
+    per_connection: usize,
     analyses: usize,
     events: usize,
+    sources: u8,
+    first_source: Ipv4Addr,
+    gap_ms: u64,
 }
 
 fn args() -> Args {
@@ -29,8 +41,12 @@ fn args() -> Args {
         url: "http://127.0.0.1:8000".into(),
         pid: None,
         connections: 1000,
+        per_connection: 1,
         analyses: 1,
         events: 20,
+        sources: 1,
+        first_source: Ipv4Addr::LOCALHOST,
+        gap_ms: 50,
     };
     let v: Vec<String> = std::env::args().skip(1).collect();
     for pair in v.chunks(2) {
@@ -39,12 +55,28 @@ fn args() -> Args {
             "--url" => a.url = value,
             "--pid" => a.pid = value.parse().ok(),
             "--connections" => a.connections = value.parse().expect("--connections N"),
+            "--per-connection" => a.per_connection = value.parse().expect("--per-connection S"),
             "--analyses" => a.analyses = value.parse().expect("--analyses N"),
             "--events" => a.events = value.parse().expect("--events N"),
+            "--sources" => a.sources = value.parse().expect("--sources 1..=254"),
+            "--first-source" => a.first_source = value.parse().expect("--first-source 127.x.y.z"),
+            "--gap-ms" => a.gap_ms = value.parse().expect("--gap-ms MS"),
             other => panic!("unknown flag {other}"),
         }
     }
+    assert!(a.per_connection >= 1 && a.sources >= 1);
     a
+}
+
+impl Args {
+    /// The analyses connection `i` subscribes to: S consecutive ones from its own.
+    fn analyses_of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.per_connection.min(self.analyses)).map(move |j| (i + j) % self.analyses)
+    }
+
+    fn subscriptions(&self) -> usize {
+        self.connections * self.per_connection.min(self.analyses)
+    }
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
@@ -76,27 +108,56 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Per change (its `at`), when each delivery arrived.
 type Receipts = Arc<Mutex<HashMap<String, Vec<DateTime<Utc>>>>>;
+
+/// The server's RSS, settled: read after the server has had a moment to finish the last step.
+async fn settled_rss(pid: Option<u32>) -> Option<u64> {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    pid.and_then(rss_kib)
+}
 
 #[tokio::main]
 async fn main() {
-    let a = args();
+    let a = Arc::new(args());
     let http = reqwest::Client::new();
-    let ids = record_analyses(&http, &a.url, a.analyses).await;
-    let baseline = a.pid.and_then(rss_kib);
+    let ids = Arc::new(record_analyses(&http, &a.url, a.analyses).await);
+    let baseline = settled_rss(a.pid).await;
     let receipts: Receipts = Arc::default();
-    let connect_secs = connect_all(&a, &ids, &receipts).await;
-    wait_for_subscribers(&http, &a.url, a.connections).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle = a.pid.and_then(rss_kib);
+    let (go, _) = watch::channel(false);
+    let (connected, subscribed_tx) = (Instant::now(), mpsc::channel::<()>(a.connections));
+    let (ready_tx, mut ready_rx) = mpsc::channel::<()>(a.connections);
+    let connect_limit = Arc::new(Semaphore::new(200));
+    for i in 0..a.connections {
+        tokio::spawn(subscriber(
+            a.clone(),
+            i,
+            ids.clone(),
+            receipts.clone(),
+            (ready_tx.clone(), subscribed_tx.0.clone(), go.subscribe()),
+            connect_limit.clone(),
+        ));
+    }
+    drop((ready_tx, subscribed_tx.0));
+    for _ in 0..a.connections {
+        ready_rx.recv().await.expect("a connection failed");
+    }
+    let connect_secs = connected.elapsed().as_secs_f64();
+    let connected_rss = settled_rss(a.pid).await;
+    go.send_replace(true);
+    let mut subscribed_rx = subscribed_tx.1;
+    for _ in 0..a.connections {
+        subscribed_rx.recv().await.expect("a connection failed");
+    }
+    wait_for_subscribers(&http, &a.url, a.subscriptions()).await;
+    let idle = settled_rss(a.pid).await;
     let expected = make_changes(&http, &a, &ids).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let receipts = receipts.lock().unwrap();
     report(
         &a,
-        ids.len(),
         &receipts,
-        (baseline, idle),
+        [baseline, connected_rss, idle],
         connect_secs,
         expected,
     );
@@ -121,68 +182,75 @@ async fn record_analyses(http: &reqwest::Client, url: &str, n: usize) -> Vec<Str
     ids
 }
 
-/// Opens every connection (200 handshakes at a time) and subscribes each; the seconds it took.
-async fn connect_all(a: &Args, ids: &[String], receipts: &Receipts) -> f64 {
-    let ws_url = format!("{}/graphql", a.url.replacen("http", "ws", 1));
-    let started = Instant::now();
-    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(a.connections);
-    let connect_limit = Arc::new(tokio::sync::Semaphore::new(200));
-    for i in 0..a.connections {
-        tokio::spawn(subscriber(
-            ws_url.clone(),
-            ids[i % ids.len()].clone(),
-            receipts.clone(),
-            ready_tx.clone(),
-            connect_limit.clone(),
-        ));
-    }
-    drop(ready_tx);
-    for _ in 0..a.connections {
-        ready_rx.recv().await.expect("a connection failed");
-    }
-    started.elapsed().as_secs_f64()
+/// A TCP connection to the server from the loopback source address `i % K` after the first.
+async fn connect_from(a: &Args, i: usize) -> tokio::net::TcpStream {
+    let server: SocketAddr = a
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("--url http://IP:PORT");
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    let source = Ipv4Addr::from(u32::from(a.first_source) + (i % a.sources as usize) as u32);
+    socket.bind(SocketAddr::new(source.into(), 0)).unwrap();
+    socket.connect(server).await.expect("connect")
 }
 
-/// One connection with one `kpiUpdated` subscription, noting when each update arrives.
+/// One connection: acknowledged (then `ready`), and once `go` says so, its S `kpiUpdated`
+/// subscriptions (then `subscribed`), noting when each update arrives.
 async fn subscriber(
-    ws_url: String,
-    id: String,
+    a: Arc<Args>,
+    i: usize,
+    ids: Arc<Vec<String>>,
     receipts: Receipts,
-    ready_tx: tokio::sync::mpsc::Sender<()>,
-    limit: Arc<tokio::sync::Semaphore>,
+    (ready, subscribed, mut go): (mpsc::Sender<()>, mpsc::Sender<()>, watch::Receiver<bool>),
+    limit: Arc<Semaphore>,
 ) {
     let mut permit = Some(limit.acquire_owned().await.unwrap());
-    let mut req = ws_url.into_client_request().unwrap();
+    let mut req = format!("{}/graphql", a.url.replacen("http", "ws", 1))
+        .into_client_request()
+        .unwrap();
     req.headers_mut().insert(
         "Sec-WebSocket-Protocol",
         "graphql-transport-ws".parse().unwrap(),
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+    let (mut ws, _) = tokio_tungstenite::client_async(req, connect_from(&a, i).await)
         .await
-        .expect("connect");
+        .expect("handshake");
     ws.send(Message::Text(
         json!({"type": "connection_init"}).to_string().into(),
     ))
     .await
     .unwrap();
-    let mut subscribed = false;
-    while let Some(Ok(m)) = ws.next().await {
+    let mut acknowledged = false;
+    loop {
+        let m = tokio::select! {
+            m = ws.next() => match m {
+                Some(Ok(m)) => m,
+                _ => break,
+            },
+            Ok(()) = go.changed(), if acknowledged => {
+                for (j, analysis) in a.analyses_of(i).enumerate() {
+                    ws.send(Message::Text(
+                        json!({"id": format!("k{j}"), "type": "subscribe", "payload": {
+                        "query": "subscription($id: UUID!) { kpiUpdated(analysisId: $id) { at } }",
+                        "variables": {"id": ids[analysis]}}})
+                        .to_string()
+                        .into(),
+                    ))
+                    .await
+                    .unwrap();
+                }
+                subscribed.send(()).await.unwrap();
+                continue;
+            }
+        };
         let Message::Text(t) = m else { continue };
         let now = Utc::now();
         let v: Value = serde_json::from_str(&t).unwrap();
         match v["type"].as_str() {
-            Some("connection_ack") if !subscribed => {
-                ws.send(Message::Text(
-                    json!({"id": "k", "type": "subscribe", "payload": {
-                    "query": "subscription($id: UUID!) { kpiUpdated(analysisId: $id) { at } }",
-                    "variables": {"id": id}}})
-                    .to_string()
-                    .into(),
-                ))
-                .await
-                .unwrap();
-                subscribed = true;
-                ready_tx.send(()).await.unwrap();
+            Some("connection_ack") if !acknowledged => {
+                acknowledged = true;
+                ready.send(()).await.unwrap();
                 // the next connection may start its handshake
                 permit.take();
             }
@@ -239,9 +307,9 @@ async fn make_changes(http: &reqwest::Client, a: &Args, ids: &[String]) -> usize
         gql(http, &a.url, "mutation($input: UpdateProgressInput!) { updateProgress(input: $input) { opportunity { status } } }",
             json!({"input": {"analysisId": id, "opportunityId": "a", "status": status}})).await;
         expected += (0..a.connections)
-            .filter(|i| i % ids.len() == e % ids.len())
+            .filter(|&i| a.analyses_of(i).any(|x| x == e % ids.len()))
             .count();
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(a.gap_ms)).await;
     }
     expected
 }
@@ -249,9 +317,8 @@ async fn make_changes(http: &reqwest::Client, a: &Args, ids: &[String]) -> usize
 /// Latencies (change to receipt) and fan-out spreads, as a table row and JSON.
 fn report(
     a: &Args,
-    analyses: usize,
     receipts: &HashMap<String, Vec<DateTime<Utc>>>,
-    (baseline, idle): (Option<u64>, Option<u64>),
+    [baseline, connected, idle]: [Option<u64>; 3],
     connect_secs: f64,
     expected: usize,
 ) {
@@ -268,31 +335,44 @@ fn report(
     latencies.sort_by(f64::total_cmp);
     spreads.sort_by(f64::total_cmp);
     let delivered = latencies.len();
-    let per_analysis = (a.connections as f64 / analyses as f64).ceil() as usize;
-    let per_conn = match (baseline, idle) {
-        (Some(b), Some(i)) => Some((i.saturating_sub(b)) as f64 / a.connections as f64),
+    let subscriptions = a.subscriptions();
+    let per_analysis = (subscriptions as f64 / a.analyses as f64).ceil() as usize;
+    let per = |from: Option<u64>, to: Option<u64>, n: usize| match (from, to) {
+        (Some(f), Some(t)) => Some(t.saturating_sub(f) as f64 / n as f64),
         _ => None,
     };
+    // A connection with its subscriptions, idle; then the parts.
+    let per_conn = per(baseline, idle, a.connections);
+    let per_bare = per(baseline, connected, a.connections);
+    let per_sub = per(connected, idle, subscriptions);
     let result = json!({
-        "connections": a.connections, "analyses": analyses, "subscribers_per_analysis": per_analysis,
+        "connections": a.connections, "analyses": a.analyses, "subscriptions": subscriptions,
+        "per_connection": a.per_connection.min(a.analyses), "sources": a.sources,
+        "subscribers_per_analysis": per_analysis,
         "events": a.events, "expected": expected, "delivered": delivered,
         "delivered_ratio": delivered as f64 / expected.max(1) as f64,
         "connect_rate_per_s": a.connections as f64 / connect_secs,
-        "rss_baseline_kib": baseline, "rss_idle_kib": idle, "rss_per_connection_kib": per_conn,
+        "rss_baseline_kib": baseline, "rss_connected_kib": connected, "rss_idle_kib": idle,
+        "rss_per_connection_kib": per_conn, "rss_per_bare_connection_kib": per_bare,
+        "rss_per_subscription_kib": per_sub,
         "latency_ms": {"p50": percentile(&latencies, 0.5), "p99": percentile(&latencies, 0.99), "max": latencies.last().copied().unwrap_or(f64::NAN)},
         "fanout_spread_ms": {"p50": percentile(&spreads, 0.5), "max": spreads.last().copied().unwrap_or(f64::NAN)},
     });
-    println!("| connections | analyses | events | delivered/expected | connect/s | RSS/conn KiB | latency p50 ms | p99 ms | max ms | spread p50 ms |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let kib = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{v:.1}"));
+    println!("| connections | subscriptions | per event | events | delivered/expected | connect/s | RSS/conn KiB (bare + subs) | RSS/sub KiB | latency p50 ms | p99 ms | max ms | spread p50 ms |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {} | {} | {} | {}/{} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        "| {} | {} | {} | {} | {}/{} | {:.0} | {} ({}) | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
         a.connections,
-        analyses,
+        subscriptions,
+        per_analysis,
         a.events,
         delivered,
         expected,
         a.connections as f64 / connect_secs,
-        per_conn.map_or("n/a".into(), |v| format!("{v:.1}")),
+        kib(per_conn),
+        kib(per_bare),
+        kib(per_sub),
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99),
         latencies.last().copied().unwrap_or(f64::NAN),

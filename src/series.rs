@@ -164,12 +164,17 @@ pub fn events_published(kind: &'static str) {
     counter!("events_published_total", "kind" => kind).increment(1);
 }
 
-/// One event handed to one live subscriber, `since_commit` after its change committed.
-pub fn event_delivered(kind: &'static str, since_commit: Option<Duration>) {
-    counter!("events_delivered_total", "kind" => kind).increment(1);
+/// One event handed to `n` live subscribers, `since_commit` after its change committed.
+pub fn event_delivered(kind: &'static str, since_commit: Option<Duration>, n: usize) {
+    counter!("events_delivered_total", "kind" => kind).increment(n as u64);
     if let Some(d) = since_commit {
-        histogram!("event_fanout_seconds").record(d.as_secs_f64());
+        histogram!("event_fanout_seconds").record_many(d.as_secs_f64(), n);
     }
+}
+
+/// Shared subscription runs going on (`http::shared`).
+pub fn shared_runs(n: usize) {
+    gauge!("subscription_shared_runs").set(n as f64);
 }
 
 /// A live subscriber that fell too far behind and was closed.

@@ -49,6 +49,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         schema: graphql::build_schema(Some(services.clone())),
         prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
         known: KnownDocuments::default(),
+        shared: Default::default(),
         answers: Arc::new(Answers::new(
             state.config.answer_cache_mb << 20,
             &services.dashboards,

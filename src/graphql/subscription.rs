@@ -12,7 +12,7 @@ use super::loaders::{DashboardKey, Loaders};
 use super::types::{Badge, Metrics, ProgressSummary};
 use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
-use crate::service::live::{self, Lagged};
+use crate::service::live::{self, Audience, Lagged};
 use crate::service::Services;
 
 /// The window (and tick) of a platform KPI stream.
@@ -79,6 +79,11 @@ async fn ensure_exists(ctx: &Context<'_>, analysis_id: AnalysisId) -> Result<()>
         .ok_or_else(|| AppError::AnalysisNotFound(analysis_id).extend())
 }
 
+/// A shared operation's stream says whom it serves (`http::shared`); any other serves one.
+fn audience(ctx: &Context<'_>) -> Audience {
+    ctx.data_opt::<Audience>().cloned().unwrap_or_default()
+}
+
 pub struct SubscriptionRoot;
 
 #[Subscription(name = "Subscription")]
@@ -92,7 +97,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<BadgeAwarded>> + use<>> {
         ensure_exists(ctx, analysis_id.into()).await?;
         let services = ctx.data::<Services>()?;
-        let awards = live::badge_awards(services, analysis_id.into(), since)
+        let awards = live::badge_awards(services, analysis_id.into(), since, audience(ctx))
             .await
             .extend()?;
         let awards = awards.map(move |a| {
@@ -113,7 +118,7 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<KpiUpdate>> + use<>> {
         ensure_exists(ctx, analysis_id.into()).await?;
         let services = ctx.data::<Services>()?;
-        let updates = live::kpi_updates(services, analysis_id.into()).map(|u| {
+        let updates = live::kpi_updates(services, analysis_id.into(), audience(ctx)).map(|u| {
             u.map(|u| KpiUpdate {
                 analysis_id: u.analysis_id.get(),
                 metrics: u.metrics.into(),

@@ -8,6 +8,7 @@ pub mod rate;
 pub mod reports;
 pub mod request_ids;
 pub mod serve;
+pub mod shared;
 pub mod ws;
 
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct Shared {
     pub answers: Arc<answers::Answers>,
     /// WebSocket connections held, per instance and per client address.
     pub ws_gate: Arc<WsGate>,
+    /// Subscriptions run once for every connection that sent the same request.
+    pub shared: Arc<shared::SharedOps>,
     pub config: Arc<Config>,
     pub metrics: MetricsRender,
     /// Turns true when the server is stopping: `/ready` answers 503, sockets close with 1001.

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use tokio::sync::watch;
 
+use super::shared::{self, Shared, Topic};
 use super::App;
 use crate::domain::access::Caller;
 use crate::error::json_error;
@@ -287,8 +288,15 @@ fn close(code: u16, reason: &str) -> Message {
 }
 
 /// One operation's next item, or its end.
-/// One operation's next response (and whether GraphQL refused it before execution), or its end.
-type Item = (Arc<str>, Option<(Response, bool)>);
+type Item = (Arc<str>, Option<Out>);
+
+/// An operation's next item.
+enum Out {
+    /// A response of its own, completed, and whether GraphQL refused it before execution.
+    Own(Box<Response>, bool),
+    /// A shared run's (`shared`): its JSON as it is, or when it holds errors, completed here.
+    Shared(Arc<Shared>),
+}
 
 struct Connection {
     app: App,
@@ -363,8 +371,10 @@ impl Connection {
                 frame = stream.next() => {
                     heard = true;
                     match frame {
-                        Some(Ok(Message::Text(t))) => self.handle(t.as_bytes()).await,
-                        Some(Ok(Message::Binary(b))) => self.handle(&b).await,
+                        // Boxed: handling a message may verify a token (a key fetch), a future
+                        // far larger than the idle loop, which every connection would carry.
+                        Some(Ok(Message::Text(t))) => Box::pin(self.handle(t.as_bytes())).await,
+                        Some(Ok(Message::Binary(b))) => Box::pin(self.handle(&b)).await,
                         // Pings are answered by the socket itself.
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         // Over the size limits (tungstenite says "Space limit exceeded").
@@ -565,13 +575,22 @@ impl Connection {
             set_code(&mut response, ErrorCode::RateLimited);
             return Step::Send(self.refusal(&id, response));
         }
-        let mut request = request
-            .data(RequestId(self.connection_id.to_string()))
-            .data(loaders(self.app.services.dashboards.clone()));
+        let mut request = request;
         if let Err(refusal) = admit(&mut request) {
             let response = refused(refusal.0, &self.connection_id);
             return Step::Send(self.refusal(&id, response));
         }
+        // Shared when it may be, with a caller who may read what it follows; any other caller
+        // runs it alone and gets the answer it always got.
+        if let Some(topic) = shared::shareable(&mut request) {
+            let reads = |live: &watch::Sender<Caller>| live.borrow().read(topic.analysis).is_ok();
+            if self.live.as_ref().is_some_and(reads) {
+                return self.join(id, request, topic);
+            }
+        }
+        let mut request = request
+            .data(RequestId(self.connection_id.to_string()))
+            .data(loaders(self.app.services.dashboards.clone()));
         let id: Arc<str> = id.into();
         let connection_id = self.connection_id.clone();
         let tag = id.clone();
@@ -597,13 +616,64 @@ impl Connection {
             }
             let request_error = is_request_error(&response);
             complete(&mut response, &connection_id);
-            (tag.clone(), Some((response, request_error)))
+            (
+                tag.clone(),
+                Some(Out::Own(Box::new(response), request_error)),
+            )
         })
         .chain(futures_util::stream::once(async move { (end, None) }));
+        self.follow(id, stream.boxed());
+        Step::Send(Vec::new())
+    }
+
+    fn follow(&mut self, id: Arc<str>, stream: BoxStream<'static, Item>) {
         let (handle, registration) = AbortHandle::new_pair();
         self.operations.insert(id, handle);
         self.running
             .push(Abortable::new(stream, registration).boxed());
+    }
+
+    /// Makes this operation a member of the shared run of its request (started if there is
+    /// none); on each of the run's items, the caller is checked again, as an unshared run does.
+    fn join(&mut self, id: String, mut request: Request, topic: Topic) -> Step {
+        let (series, kind) = super::graphql::operation_of(&mut request);
+        let span = super::graphql::operation_span(&series, kind, &self.connection_id);
+        let app = self.app.clone();
+        let run_span = super::graphql::operation_span(&series, kind, "shared");
+        let (rx, membership) = self.app.shared.join(&topic, move |audience| {
+            let mut session = Data::default();
+            session.insert(Caller::Open);
+            let request = request
+                .data(RequestId("shared".into()))
+                .data(loaders(app.services.dashboards.clone()))
+                .data(audience);
+            let mut run = app
+                .schema
+                .execute_stream_with_session_data(request, Arc::new(session));
+            // the run has a span of its own, the parent of what it does (its reads)
+            futures_util::stream::poll_fn(move |cx| {
+                let _running = run_span.enter();
+                run.poll_next_unpin(cx)
+            })
+            .boxed()
+        });
+        let id: Arc<str> = id.into();
+        let member = Member {
+            id: id.clone(),
+            rx,
+            _membership: membership,
+            caller: self.live.as_ref().map(watch::Sender::subscribe),
+            topic,
+            operation: Some((series, kind)),
+            _span: span,
+            connection_id: self.connection_id.clone(),
+            ended: false,
+            finished: false,
+        };
+        self.follow(
+            id,
+            futures_util::stream::unfold(member, Member::next).boxed(),
+        );
         Step::Send(Vec::new())
     }
 
@@ -628,10 +698,29 @@ impl Connection {
 
     /// The message for an operation's next item (replaced by an error when too large), or its
     /// completion.
-    fn reply(&mut self, id: &str, item: Option<(Response, bool)>) -> Vec<Message> {
-        let Some((response, request_error)) = item else {
-            self.operations.remove(id);
-            return vec![text(&ServerMessage::Complete { id })];
+    fn reply(&mut self, id: &str, item: Option<Out>) -> Vec<Message> {
+        let (response, request_error) = match item {
+            None => {
+                self.operations.remove(id);
+                return vec![text(&ServerMessage::Complete { id })];
+            }
+            Some(Out::Own(response, request_error)) => (*response, request_error),
+            Some(Out::Shared(shared)) => match &*shared {
+                Shared::Next {
+                    json: Some(json), ..
+                } => return vec![self.sized(id, self.next_json(id, json))],
+                Shared::Next {
+                    response,
+                    request_error,
+                    ..
+                } => {
+                    let mut response = copy(response);
+                    complete(&mut response, &self.connection_id);
+                    (response, *request_error)
+                }
+                // a member ends with `None`
+                Shared::End => return Vec::new(),
+            },
         };
         // Refused by GraphQL (validation, variables): graphql-transport-ws says `error`, which
         // ends the operation; nothing follows it.
@@ -640,8 +729,13 @@ impl Connection {
             return self.refusal(id, response);
         }
         let message = self.next(id, &response);
+        vec![self.sized(id, message)]
+    }
+
+    /// The message, or an error for it when it is over the size limit.
+    fn sized(&self, id: &str, message: String) -> Message {
         if message.len() <= MAX_REPLY_BYTES {
-            return vec![Message::Text(message.into())];
+            return Message::Text(message.into());
         }
         let too_large = refused(
             format!(
@@ -650,7 +744,14 @@ impl Connection {
             ),
             &self.connection_id,
         );
-        vec![Message::Text(self.next(id, &too_large).into())]
+        Message::Text(self.next(id, &too_large).into())
+    }
+
+    /// `next` (or `data`) around a response already in JSON, as `next` would write it.
+    fn next_json(&self, id: &str, json: &str) -> String {
+        let kind = if self.legacy() { "data" } else { "next" };
+        let id = serde_json::to_string(id).unwrap_or_default();
+        format!(r#"{{"type":"{kind}","id":{id},"payload":{json}}}"#)
     }
 
     fn next(&self, id: &str, payload: &Response) -> String {
@@ -661,6 +762,91 @@ impl Connection {
         };
         serde_json::to_string(&message).unwrap_or_default()
     }
+}
+
+/// A member of a shared run, as one of its connection's operations.
+struct Member {
+    id: Arc<str>,
+    rx: tokio::sync::broadcast::Receiver<Arc<Shared>>,
+    _membership: shared::Membership,
+    /// The connection's caller, as a ping may replace it.
+    caller: Option<watch::Receiver<Caller>>,
+    topic: Topic,
+    /// Counted at its first answer, as an unshared operation is.
+    operation: Option<(Arc<crate::series::Operation>, OperationKind)>,
+    /// Its operation's span, for its whole life, as an unshared subscription has.
+    _span: tracing::Span,
+    connection_id: Arc<str>,
+    /// Its own error went out: the completion follows.
+    ended: bool,
+    finished: bool,
+}
+
+impl Member {
+    /// The next item: the run's, or this member's own error (it may no longer read the analysis,
+    /// or it fell behind), after which it ends.
+    async fn next(mut self) -> Option<(Item, Self)> {
+        if self.finished {
+            return None;
+        }
+        if self.ended {
+            self.finished = true;
+            return Some(((self.id.clone(), None), self));
+        }
+        let out = match self.rx.recv().await {
+            Ok(shared) => match &*shared {
+                Shared::End => None,
+                Shared::Next { response, .. } => match self.denied() {
+                    Some(error) => Some(self.own(error)),
+                    None => {
+                        self.count(|| super::graphql::first_code(response));
+                        Some(Out::Shared(shared))
+                    }
+                },
+            },
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                crate::series::event_lagged();
+                Some(self.own(crate::error::AppError::SubscriberLagged(n)))
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
+        };
+        match out {
+            Some(Out::Shared(_)) => {}
+            Some(Out::Own(..)) => self.ended = true,
+            None => self.finished = true,
+        }
+        Some(((self.id.clone(), out), self))
+    }
+
+    fn denied(&self) -> Option<crate::error::AppError> {
+        let caller = self.caller.as_ref()?;
+        let denied = caller.borrow().read(self.topic.analysis).err()?;
+        Some(crate::error::AppError::denied(
+            denied,
+            Some(self.topic.analysis),
+        ))
+    }
+
+    fn own(&mut self, error: crate::error::AppError) -> Out {
+        let mut response = shared::field_error(self.topic.pos, &self.topic.field, error);
+        complete(&mut response, &self.connection_id);
+        self.count(|| super::graphql::first_code(&response));
+        Out::Own(Box::new(response), false)
+    }
+
+    fn count(&mut self, code: impl FnOnce() -> Option<ErrorCode>) {
+        if let Some((series, kind)) = self.operation.take() {
+            series.record(kind, code(), None);
+        }
+    }
+}
+
+/// A response's content (a shared one is completed per member).
+fn copy(response: &Response) -> Response {
+    let mut copy = Response::new(response.data.clone());
+    copy.extensions = response.extensions.clone();
+    copy.errors = response.errors.clone();
+    copy
 }
 
 fn set_code(response: &mut Response, code: ErrorCode) {

@@ -2,7 +2,8 @@
 //! platform KPIs, each counted while it lives.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::domain::ids::AnalysisId;
 use chrono::{DateTime, Utc};
@@ -27,6 +28,95 @@ use crate::state::{CountGuard, LiveCounts};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lagged(pub u64);
 
+/// Whom a live stream is for: one subscriber, counted while the stream lives; or the members of
+/// a shared operation (one stream run once for everyone who sent the same request), counted as
+/// they join and leave once the stream listens, so that each delivery counts once per member.
+#[derive(Clone, Default)]
+pub enum Audience {
+    #[default]
+    One,
+    Shared(Arc<Members>),
+}
+
+/// The members of a shared operation, and which live count they are part of once its stream
+/// listens (before that, like a stream that has not subscribed yet, they are not counted).
+#[derive(Default)]
+pub struct Members(Mutex<MembersState>);
+
+#[derive(Default)]
+struct MembersState {
+    n: usize,
+    counted: Option<CountedAs>,
+}
+
+type CountedAs = (Arc<LiveCounts>, fn(&LiveCounts) -> &AtomicI64);
+
+impl Members {
+    pub fn join(&self) {
+        let mut m = self.0.lock().expect("members lock");
+        m.n += 1;
+        if let Some((counts, which)) = &m.counted {
+            which(counts).fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// One member fewer; the number left.
+    pub fn leave(&self) -> usize {
+        let mut m = self.0.lock().expect("members lock");
+        m.n -= 1;
+        if let Some((counts, which)) = &m.counted {
+            which(counts).fetch_sub(1, Ordering::Relaxed);
+        }
+        m.n
+    }
+
+    fn count(&self) -> usize {
+        self.0.lock().expect("members lock").n
+    }
+}
+
+/// The members counted while the shared stream listens.
+struct Listening(Arc<Members>);
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let mut m = self.0 .0.lock().expect("members lock");
+        if let Some((counts, which)) = m.counted.take() {
+            which(&counts).fetch_sub(m.n as i64, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What keeps a live stream counted while it lives: its own count, or its members'.
+#[allow(dead_code)] // held for what dropping it does
+enum Counted {
+    One(CountGuard),
+    Shared(Listening),
+}
+
+impl Audience {
+    fn listen(&self, services: &Services, which: fn(&LiveCounts) -> &AtomicI64) -> Counted {
+        match self {
+            Audience::One => Counted::One(CountGuard::new(&services.state.counts, which)),
+            Audience::Shared(members) => {
+                let mut m = members.0.lock().expect("members lock");
+                which(&services.state.counts).fetch_add(m.n as i64, Ordering::Relaxed);
+                m.counted = Some((services.state.counts.clone(), which));
+                drop(m);
+                Counted::Shared(Listening(members.clone()))
+            }
+        }
+    }
+
+    /// Deliveries one event makes.
+    fn reach(&self) -> usize {
+        match self {
+            Audience::One => 1,
+            Audience::Shared(members) => members.count(),
+        }
+    }
+}
+
 /// The metrics and progress of one analysis after a change.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpiUpdate {
@@ -47,7 +137,8 @@ struct BadgeState {
     pool: DbPool,
     analysis_id: AnalysisId,
     done: bool,
-    _count: CountGuard,
+    audience: Audience,
+    _count: Counted,
 }
 
 /// How far before the latest award seen a catch-up reads: awards are stamped by the clock of the
@@ -61,6 +152,7 @@ pub async fn badge_awards(
     services: &Services,
     analysis_id: AnalysisId,
     since: Option<DateTime<Utc>>,
+    audience: Audience,
 ) -> AppResult<impl Stream<Item = Result<EarnedBadge, Lagged>> + Send + use<>> {
     let rx = services.state.hub.subscribe(analysis_id);
     let gaps = services.state.hub.gaps();
@@ -85,7 +177,8 @@ pub async fn badge_awards(
         pool: services.state.pool.clone(),
         analysis_id,
         done: false,
-        _count: CountGuard::new(&services.state.counts, |c: &LiveCounts| &c.badge_awarded),
+        _count: audience.listen(services, |c: &LiveCounts| &c.badge_awarded),
+        audience,
     };
     Ok(stream::unfold(state, |mut st| async move {
         if st.done {
@@ -110,7 +203,7 @@ pub async fn badge_awards(
                     if let Event::BadgeAwarded { award, .. } = &*event {
                         if st.seen.insert(award.id) {
                             st.caught_up = st.caught_up.max(award.earned_at);
-                            delivered(&event, award.earned_at);
+                            delivered(&event, award.earned_at, st.audience.reach());
                             return Some((Ok(award.clone()), st));
                         }
                     }
@@ -151,22 +244,26 @@ async fn catch_up(st: &mut BadgeState) {
     }
 }
 
-/// Counts an event handed to a subscriber, and the time since its change committed (by the
+/// Counts an event handed to `n` subscribers, and the time since its change committed (by the
 /// system clock, which stamped it).
-fn delivered(event: &Event, committed: DateTime<Utc>) {
+fn delivered(event: &Event, committed: DateTime<Utc>, n: usize) {
     let since = (Utc::now() - committed).to_std().ok();
-    series::event_delivered(event.kind(), since);
+    series::event_delivered(event.kind(), since, n);
 }
 
 /// Metrics and progress of one analysis after each change to it.
 pub fn kpi_updates(
     services: &Services,
     analysis_id: AnalysisId,
+    audience: Audience,
 ) -> impl Stream<Item = Result<KpiUpdate, Lagged>> + Send + use<> {
     let state = (
         services.state.hub.subscribe(analysis_id),
         false,
-        CountGuard::new(&services.state.counts, |c: &LiveCounts| &c.kpi_updated),
+        (
+            audience.listen(services, |c: &LiveCounts| &c.kpi_updated),
+            audience,
+        ),
     );
     stream::unfold(state, |(mut rx, done, count)| async move {
         if done {
@@ -188,7 +285,7 @@ pub fn kpi_updates(
                             summary: *summary,
                             at: *at,
                         };
-                        delivered(&event, *at);
+                        delivered(&event, *at, count.1.reach());
                         return Some((Ok(update), (rx, false, count)));
                     }
                 }

@@ -386,16 +386,7 @@ async fn mint_token_signs_what_the_server_accepts_and_jwt_mode_needs_a_key() {
 
 /// Opens a graphql-transport-ws connection as `token`; it must be acknowledged.
 async fn connect_as(app: &TestApp, token: &str) -> WsClient {
-    let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
-    ws.send(
-        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}),
-    )
-    .await;
-    assert_eq!(
-        ws.raw(Duration::from_secs(5)).await.unwrap()["type"],
-        "connection_ack"
-    );
-    ws
+    connect_on(app, TRANSPORT_WS, token).await
 }
 
 fn minted(role: Role, analyses: &[&str], ttl: i64) -> String {
@@ -779,4 +770,98 @@ async fn stored_revocations_hold_on_an_instance_that_starts_later() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(refused, "the stored revocation was not loaded");
+}
+
+/// Opens a connection on `protocol` as `token`; it must be acknowledged.
+async fn connect_on(app: &TestApp, protocol: &'static str, token: &str) -> WsClient {
+    let mut ws = WsClient::connect(&app.base, protocol).await;
+    ws.send(
+        json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}),
+    )
+    .await;
+    assert_eq!(
+        ws.raw(Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    ws
+}
+
+/// Subscribers who send the same request share one run; each is still checked on its own: when
+/// it joins (a caller who may not read the analysis gets the unshared answer) and on every event
+/// (a member whose new token drops the analysis ends alone). The run stops with its last member.
+#[tokio::test]
+async fn shared_subscriptions_check_every_member() {
+    let app = jwt_app().await;
+    let (a, b) = two_analyses(&app).await;
+    let owner = token(Role::Owner, &[&a]);
+    let kpi = "subscription($id: UUID!) { kpiUpdated(analysisId: $id) { analysisId } }";
+    let shared = &app.app.shared;
+    let live = || {
+        app.app
+            .services
+            .state
+            .counts
+            .kpi_updated
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+
+    let mut members = Vec::new();
+    for protocol in [TRANSPORT_WS, LEGACY_WS, TRANSPORT_WS] {
+        let mut ws = connect_on(&app, protocol, &token(Role::Viewer, &[&a])).await;
+        ws.subscribe("k", kpi, json!({"id": a})).await;
+        members.push(ws);
+    }
+    // the same bytes from a caller who may not read A: refused as ever, and no member
+    let mut outsider = connect_on(&app, TRANSPORT_WS, &token(Role::Viewer, &[&b])).await;
+    outsider.subscribe("k", kpi, json!({"id": a})).await;
+    match outsider.next("k", Duration::from_secs(5)).await {
+        Some(Received::Error(e)) => assert_eq!(e["extensions"]["code"], "ANALYSIS_NOT_FOUND"),
+        other => panic!("expected ANALYSIS_NOT_FOUND, got {other:?}"),
+    }
+    eventually("three members, listening", || live() == 3).await;
+    assert_eq!(shared.runs(), 1, "one run for the three");
+
+    move_to(&app, &owner, &a, "IN_PROGRESS").await;
+    for ws in &mut members {
+        assert_eq!(ws.data("k").await["kpiUpdated"]["analysisId"], a.as_str());
+    }
+
+    // the first member's token no longer names A: it alone ends, with the hidden answer
+    let elsewhere = format!("Bearer {}", token(Role::Viewer, &[&b]));
+    members[0]
+        .send(json!({"type": "ping", "payload": {"authorization": elsewhere}}))
+        .await;
+    assert_eq!(
+        members[0].raw(Duration::from_secs(5)).await.unwrap()["type"],
+        "pong"
+    );
+    move_to(&app, &owner, &a, "NOT_STARTED").await;
+    match members[0].next("k", Duration::from_secs(5)).await {
+        Some(Received::Error(e)) => {
+            assert_eq!(e["extensions"]["code"], "ANALYSIS_NOT_FOUND");
+            assert_eq!(e["path"], json!(["kpiUpdated"]));
+            assert!(e["extensions"]["requestId"].is_string(), "{e}");
+        }
+        other => panic!("expected the member to end with an error, got {other:?}"),
+    }
+    assert!(matches!(
+        members[0].next("k", Duration::from_secs(5)).await,
+        Some(Received::Complete)
+    ));
+    for ws in &mut members[1..] {
+        assert_eq!(ws.data("k").await["kpiUpdated"]["analysisId"], a.as_str());
+    }
+    eventually("two members left", || live() == 2).await;
+
+    // the run goes on while anyone is left, and stops with the last
+    members[1].unsubscribe("k").await;
+    eventually("one member left", || live() == 1).await;
+    assert_eq!(shared.runs(), 1);
+    move_to(&app, &owner, &a, "IN_PROGRESS").await;
+    assert_eq!(
+        members[2].data("k").await["kpiUpdated"]["analysisId"],
+        a.as_str()
+    );
+    drop(members);
+    eventually("no run left", || shared.runs() == 0 && live() == 0).await;
 }

@@ -476,8 +476,12 @@ async fn a_slow_subscriber_is_closed_without_slowing_the_others() {
         .unwrap()
         .into();
     let services = &app.app.services;
-    let mut slow = Box::pin(progress_dashboard::service::live::kpi_updates(services, id));
-    let fast = progress_dashboard::service::live::kpi_updates(services, id);
+    let mut slow = Box::pin(progress_dashboard::service::live::kpi_updates(
+        services,
+        id,
+        Default::default(),
+    ));
+    let fast = progress_dashboard::service::live::kpi_updates(services, id, Default::default());
     let reader = tokio::spawn(fast.take(200).collect::<Vec<_>>());
     tokio::task::yield_now().await;
     let data = services.dashboards.load(&[id]).await.unwrap()[&id].clone();

@@ -1,0 +1,264 @@
+//! Shared live operations: the subscriptions that many connections make with the same request
+//! (document, operation name and variables) run once per instance, and every member gets the
+//! same bytes. A toast for an analysis watched by 10,000 sockets is then resolved and serialized
+//! once, not 10,000 times, and a member holds a channel receiver instead of a whole execution
+//! (its parsed document, variables and futures: about 10 KiB each).
+//!
+//! Only `kpiUpdated` and `badgeAwarded` (without `since`, whose replay is the subscriber's own),
+//! alone in their operation, are shared. What depends on the caller stays per member: whether it
+//! may read the analysis is checked when it joins (a caller who may not takes the unshared path,
+//! which answers as before) and again on every event, against its connection's current caller.
+//! The shared run itself reads as a caller who may read everything, and its errors are completed
+//! per member (each with its own request id).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::parser::types::{OperationType, Selection};
+use async_graphql::{ErrorExtensions as _, Name, Pos, Request, Response, Value};
+use futures_util::stream::{AbortHandle, Abortable, BoxStream};
+use futures_util::StreamExt;
+use tokio::sync::broadcast;
+
+use crate::domain::ids::AnalysisId;
+use crate::error::AppError;
+use crate::events::hub::CHANNEL_CAPACITY;
+use crate::graphql::errors::is_request_error;
+use crate::service::live::{Audience, Members};
+
+/// A subscription that may be shared, as its request names it.
+pub struct Topic {
+    /// The request, whole: members share a run only when everything they sent is the same.
+    key: String,
+    /// The analysis its single field follows.
+    pub analysis: AnalysisId,
+    /// Where the field is, and its response key: a member's own errors point there.
+    pub pos: Pos,
+    pub field: Name,
+}
+
+/// Whether a request is a subscription that may be shared (its document already parsed).
+pub fn shareable(request: &mut Request) -> Option<Topic> {
+    let key = key(request);
+    let (wanted, variables) = (request.operation_name.clone(), request.variables.clone());
+    let wanted = wanted.as_deref();
+    let doc = request.parsed_query().ok()?;
+    let (_, operation) = doc
+        .operations
+        .iter()
+        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)?;
+    let operation = &operation.node;
+    if operation.ty != OperationType::Subscription || !operation.directives.is_empty() {
+        return None;
+    }
+    let [selection] = operation.selection_set.node.items.as_slice() else {
+        return None;
+    };
+    let Selection::Field(field) = &selection.node else {
+        return None;
+    };
+    let f = &field.node;
+    if !f.directives.is_empty() || !matches!(f.name.node.as_str(), "kpiUpdated" | "badgeAwarded") {
+        return None;
+    }
+    let mut analysis: Option<uuid::Uuid> = None;
+    for (name, value) in &f.arguments {
+        let value = value
+            .node
+            .clone()
+            .into_const_with(|v| variables.get(&v).cloned().ok_or(()));
+        match (name.node.as_str(), value) {
+            ("analysisId", Ok(Value::String(id))) => analysis = id.parse().ok(),
+            ("since", Ok(Value::Null)) => {}
+            _ => return None,
+        }
+    }
+    Some(Topic {
+        key,
+        analysis: AnalysisId::from(analysis?),
+        pos: field.pos,
+        field: f.response_key().node.clone(),
+    })
+}
+
+fn key(request: &Request) -> String {
+    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+    let operation = request.operation_name.as_deref().unwrap_or("");
+    format!("{operation}\0{variables}\0{}", request.query)
+}
+
+/// What a shared run hands its members.
+pub enum Shared {
+    /// A response, as the run made it (errors not completed yet), whether GraphQL refused the
+    /// request, and when it holds no error, its JSON, which every member sends as it is.
+    Next {
+        response: Box<Response>,
+        request_error: bool,
+        json: Option<Box<str>>,
+    },
+    /// The run ended: members complete.
+    End,
+}
+
+struct Group {
+    tx: broadcast::Sender<Arc<Shared>>,
+    members: Arc<Members>,
+    run: AbortHandle,
+}
+
+/// The shared runs of this instance, by request.
+#[derive(Default)]
+pub struct SharedOps {
+    groups: Mutex<HashMap<String, Arc<Group>>>,
+}
+
+/// A member's place in a shared run; leaving as the last member stops the run.
+pub struct Membership {
+    ops: Arc<SharedOps>,
+    key: String,
+    group: Arc<Group>,
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let mut groups = self.ops.groups.lock().expect("shared ops lock");
+        if self.group.members.leave() == 0 {
+            self.group.run.abort();
+            if groups
+                .get(&self.key)
+                .is_some_and(|g| Arc::ptr_eq(g, &self.group))
+            {
+                groups.remove(&self.key);
+                crate::series::shared_runs(groups.len());
+            }
+        }
+    }
+}
+
+impl SharedOps {
+    /// Joins the run of `topic`'s request, started with `start` (given the audience its stream
+    /// serves) when there is none.
+    pub fn join(
+        self: &Arc<Self>,
+        topic: &Topic,
+        start: impl FnOnce(Audience) -> BoxStream<'static, Response>,
+    ) -> (broadcast::Receiver<Arc<Shared>>, Membership) {
+        let mut groups = self.groups.lock().expect("shared ops lock");
+        let group = match groups.get(&topic.key) {
+            Some(group) => group.clone(),
+            None => {
+                let members = Arc::new(Members::default());
+                let stream = start(Audience::Shared(members.clone()));
+                let (run, registration) = AbortHandle::new_pair();
+                let group = Arc::new(Group {
+                    tx: broadcast::channel(CHANNEL_CAPACITY).0,
+                    members,
+                    run,
+                });
+                groups.insert(topic.key.clone(), group.clone());
+                crate::series::shared_runs(groups.len());
+                let drive = drive(self.clone(), topic.key.clone(), group.clone(), stream);
+                tokio::spawn(Abortable::new(drive, registration));
+                group
+            }
+        };
+        group.members.join();
+        let rx = group.tx.subscribe();
+        let membership = Membership {
+            ops: self.clone(),
+            key: topic.key.clone(),
+            group,
+        };
+        (rx, membership)
+    }
+
+    /// Runs going on.
+    pub fn runs(&self) -> usize {
+        self.groups.lock().expect("shared ops lock").len()
+    }
+}
+
+/// Polls a run and hands each response to the members; at its end, later joiners start anew.
+async fn drive(
+    ops: Arc<SharedOps>,
+    key: String,
+    group: Arc<Group>,
+    mut stream: BoxStream<'static, Response>,
+) {
+    while let Some(response) = stream.next().await {
+        let request_error = is_request_error(&response);
+        let json = response
+            .errors
+            .is_empty()
+            .then(|| serde_json::to_string(&response).unwrap_or_default().into());
+        let _ = group.tx.send(Arc::new(Shared::Next {
+            response: Box::new(response),
+            request_error,
+            json,
+        }));
+    }
+    {
+        let mut groups = ops.groups.lock().expect("shared ops lock");
+        if groups.get(&key).is_some_and(|g| Arc::ptr_eq(g, &group)) {
+            groups.remove(&key);
+            crate::series::shared_runs(groups.len());
+        }
+    }
+    let _ = group.tx.send(Arc::new(Shared::End));
+}
+
+/// A member's own error on its field, as the unshared run would have put it (the caller may no
+/// longer read the analysis, or the member fell behind).
+pub fn field_error(topic_pos: Pos, field: &Name, error: AppError) -> Response {
+    let mut error = error.extend().into_server_error(topic_pos);
+    error.path = vec![async_graphql::PathSegment::Field(field.to_string())];
+    Response::from_errors(vec![error])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(query: &str, vars: serde_json::Value) -> Request {
+        let mut r = Request::new(query).variables(async_graphql::Variables::from_json(vars));
+        crate::graphql::parsed::admit(&mut r).ok().unwrap();
+        r
+    }
+
+    #[test]
+    fn only_single_field_followers_of_one_analysis_are_shared() {
+        let id = uuid::Uuid::new_v4();
+        let vars = serde_json::json!({"id": id});
+        let kpi = "subscription($id: UUID!) { kpiUpdated(analysisId: $id) { at } }";
+        let topic = shareable(&mut request(kpi, vars.clone())).expect("shared");
+        assert_eq!(topic.analysis, AnalysisId::from(id));
+        assert_eq!(topic.field.as_str(), "kpiUpdated");
+        let aliased = format!(
+            "subscription {{ k: badgeAwarded(analysisId: \"{id}\") {{ badge {{ badgeType }} }} }}"
+        );
+        assert_eq!(
+            shareable(&mut request(&aliased, serde_json::json!({})))
+                .unwrap()
+                .field
+                .as_str(),
+            "k"
+        );
+        for unshared in [
+            // a replay is the subscriber's own
+            format!("subscription {{ badgeAwarded(analysisId: \"{id}\", since: \"2026-01-01T00:00:00Z\") {{ badge {{ badgeType }} }} }}"),
+            "subscription { platformKpis(period: MINUTE) { at } }".to_owned(),
+            format!("subscription {{ kpiUpdated(analysisId: \"{id}\") @skip(if: false) {{ at }} }}"),
+            format!("subscription {{ ... on Subscription {{ kpiUpdated(analysisId: \"{id}\") {{ at }} }} }}"),
+            "subscription { kpiUpdated(analysisId: \"not an id\") { at } }".to_owned(),
+            format!("query {{ dashboard(analysisId: \"{id}\") {{ analysisId }} }}"),
+        ] {
+            assert!(shareable(&mut request(&unshared, serde_json::json!({}))).is_none(), "{unshared}");
+        }
+        // the same document with other variables is another run
+        let other = serde_json::json!({"id": uuid::Uuid::new_v4()});
+        assert_ne!(
+            shareable(&mut request(kpi, vars)).unwrap().key,
+            shareable(&mut request(kpi, other)).unwrap().key
+        );
+    }
+}
