@@ -371,8 +371,6 @@ impl Connection {
                 frame = stream.next() => {
                     heard = true;
                     match frame {
-                        // Boxed: handling a message may verify a token (a key fetch), a future
-                        // far larger than the idle loop, which every connection would carry.
                         Some(Ok(Message::Text(t))) => Box::pin(self.handle(t.as_bytes())).await,
                         Some(Ok(Message::Binary(b))) => Box::pin(self.handle(&b)).await,
                         // Pings are answered by the socket itself.
@@ -422,6 +420,8 @@ impl Connection {
         tracing::debug!(connection = %self.connection_id, "websocket closed");
     }
 
+    /// Called boxed: handling a message may verify a token (a key fetch), a future far larger
+    /// than the idle loop, which every connection would otherwise carry for its whole life.
     async fn handle(&mut self, bytes: &[u8]) -> Step {
         let message: ClientMessage = match serde_json::from_slice(bytes) {
             Ok(m) => m,

@@ -273,6 +273,8 @@ async fn every_series_counts_what_the_scenario_did() {
         "nobody lagged, so no series yet"
     );
     assert_eq!(v("websocket_connections", &[]), Some(1.0));
+    // the toast subscription runs shared (of one member here)
+    assert_eq!(v("subscription_shared_runs", &[]), Some(1.0));
     assert_eq!(v("cache_redis_up", &[]), Some(1.0));
     // the same counters as serviceStats: hits here are hits there
     let stats = post(
