@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every scenario in one invocation, so that the ratios in the report come from the same run, then
 # the report itself: bench/out/RESULTS.md (bench/RESULTS.md holds the reference run's copy).
-#   bash bench/all.sh            # the reference run (about 15 minutes after the build)
+#   bash bench/all.sh            # the reference run (10 to 12 minutes after the build)
 #   bash bench/all.sh --smoke    # every scenario, shortened: under two minutes after the build
 set -euo pipefail
 cd "$(dirname "$0")/.."
