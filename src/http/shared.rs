@@ -186,6 +186,11 @@ async fn drive(
     mut stream: BoxStream<'static, Response>,
 ) {
     while let Some(response) = stream.next().await {
+        // A response with errors is a run's last (a refused request, an unknown analysis): no
+        // one may join after it, or a late joiner would see only the end and not why.
+        if !response.errors.is_empty() {
+            leave_registry(&ops, &key, &group);
+        }
         let request_error = is_request_error(&response);
         let json = response
             .errors
@@ -197,14 +202,17 @@ async fn drive(
             json,
         }));
     }
-    {
-        let mut groups = ops.groups.lock().expect("shared ops lock");
-        if groups.get(&key).is_some_and(|g| Arc::ptr_eq(g, &group)) {
-            groups.remove(&key);
-            crate::series::shared_runs(groups.len());
-        }
-    }
+    leave_registry(&ops, &key, &group);
     let _ = group.tx.send(Arc::new(Shared::End));
+}
+
+/// Takes a run out of the registry (if it is still the one there): later joiners start anew.
+fn leave_registry(ops: &SharedOps, key: &str, group: &Arc<Group>) {
+    let mut groups = ops.groups.lock().expect("shared ops lock");
+    if groups.get(key).is_some_and(|g| Arc::ptr_eq(g, group)) {
+        groups.remove(key);
+        crate::series::shared_runs(groups.len());
+    }
 }
 
 /// A member's own error on its field, as the unshared run would have put it (the caller may no

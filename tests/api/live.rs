@@ -510,3 +510,32 @@ async fn a_slow_subscriber_is_closed_without_slowing_the_others() {
     ));
     assert!(slow.next().await.is_none());
 }
+
+/// A shared run that ends with an error (an unknown analysis) gives every member the error and
+/// leaves the registry at once, so the next identical subscription starts a run of its own and
+/// is told why too.
+#[tokio::test]
+async fn a_shared_run_that_fails_tells_every_member_and_is_not_joined_again() {
+    let app = TestApp::spawn().await;
+    let kpi = "subscription($id: UUID!) { kpiUpdated(analysisId: $id) { at } }";
+    let unknown = json!({"id": uuid::Uuid::new_v4()});
+    for protocol in [TRANSPORT_WS, LEGACY_WS, TRANSPORT_WS] {
+        let mut ws = WsClient::ready(&app.base, protocol).await;
+        ws.subscribe("k", kpi, unknown.clone()).await;
+        match ws.next("k", Duration::from_secs(5)).await {
+            Some(Received::Error(e)) => {
+                assert_eq!(e["extensions"]["code"], "ANALYSIS_NOT_FOUND", "{protocol}");
+                assert_eq!(e["path"], json!(["kpiUpdated"]), "{protocol}");
+            }
+            other => panic!("{protocol}: expected ANALYSIS_NOT_FOUND, got {other:?}"),
+        }
+        assert!(
+            matches!(
+                ws.next("k", Duration::from_secs(5)).await,
+                Some(Received::Complete)
+            ),
+            "{protocol}"
+        );
+    }
+    eventually("no run left", || app.app.shared.runs() == 0).await;
+}
