@@ -269,16 +269,7 @@ async fn subscriber(
                 .send(Message::Text(r#"{"type":"pong"}"#.into()))
                 .await
                 .unwrap(),
-            Some("next") => {
-                if let Some(at) = v["payload"]["data"]["kpiUpdated"]["at"].as_str() {
-                    receipts
-                        .lock()
-                        .unwrap()
-                        .entry(at.to_owned())
-                        .or_default()
-                        .push(now);
-                }
-            }
+            // anything else (a `next` that is not a delivery) is not counted as one
             _ => {}
         }
     }

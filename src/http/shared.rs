@@ -30,57 +30,77 @@ use crate::service::live::{Audience, Members};
 pub struct Topic {
     /// The request, whole: members share a run only when everything they sent is the same.
     key: String,
-    /// The analysis its single field follows.
+    pub field: Followed,
+}
+
+/// The field a shared subscription follows: a member's own errors point there.
+pub struct Followed {
+    /// The analysis it follows.
     pub analysis: AnalysisId,
-    /// Where the field is, and its response key: a member's own errors point there.
     pub pos: Pos,
-    pub field: Name,
+    /// Its response key.
+    pub name: Name,
+}
+
+impl Topic {
+    /// The request it was read from, whole, and the field.
+    pub fn into_parts(self) -> (String, Followed) {
+        (self.key, self.field)
+    }
 }
 
 /// Whether a request is a subscription that may be shared (its document already parsed).
 pub fn shareable(request: &mut Request) -> Option<Topic> {
-    let key = key(request);
-    let (wanted, variables) = (request.operation_name.clone(), request.variables.clone());
-    let wanted = wanted.as_deref();
-    let doc = request.parsed_query().ok()?;
-    let (_, operation) = doc
-        .operations
-        .iter()
-        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)?;
-    let operation = &operation.node;
-    if operation.ty != OperationType::Subscription || !operation.directives.is_empty() {
-        return None;
-    }
-    let [selection] = operation.selection_set.node.items.as_slice() else {
-        return None;
+    let wanted = request.operation_name.clone();
+    let (arguments, pos, name) = {
+        let doc = request.parsed_query().ok()?;
+        let (_, operation) = doc
+            .operations
+            .iter()
+            .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted.as_deref())?;
+        let operation = &operation.node;
+        if operation.ty != OperationType::Subscription || !operation.directives.is_empty() {
+            return None;
+        }
+        let [selection] = operation.selection_set.node.items.as_slice() else {
+            return None;
+        };
+        let Selection::Field(field) = &selection.node else {
+            return None;
+        };
+        let f = &field.node;
+        let followed = matches!(f.name.node.as_str(), "kpiUpdated" | "badgeAwarded");
+        if !followed || !f.directives.is_empty() {
+            return None;
+        }
+        (
+            f.arguments.clone(),
+            field.pos,
+            f.response_key().node.clone(),
+        )
     };
-    let Selection::Field(field) = &selection.node else {
-        return None;
-    };
-    let f = &field.node;
-    if !f.directives.is_empty() || !matches!(f.name.node.as_str(), "kpiUpdated" | "badgeAwarded") {
-        return None;
-    }
     let mut analysis: Option<uuid::Uuid> = None;
-    for (name, value) in &f.arguments {
+    for (argument, value) in arguments {
         let value = value
             .node
-            .clone()
-            .into_const_with(|v| variables.get(&v).cloned().ok_or(()));
-        match (name.node.as_str(), value) {
+            .into_const_with(|v| request.variables.get(&v).cloned().ok_or(()));
+        match (argument.node.as_str(), value) {
             ("analysisId", Ok(Value::String(id))) => analysis = id.parse().ok(),
             ("since", Ok(Value::Null)) => {}
             _ => return None,
         }
     }
     Some(Topic {
-        key,
-        analysis: AnalysisId::from(analysis?),
-        pos: field.pos,
-        field: f.response_key().node.clone(),
+        key: key(request),
+        field: Followed {
+            analysis: AnalysisId::from(analysis?),
+            pos,
+            name,
+        },
     })
 }
 
+/// The request, whole, as the registry keys runs by it.
 fn key(request: &Request) -> String {
     let variables = serde_json::to_string(&request.variables).unwrap_or_default();
     let operation = request.operation_name.as_deref().unwrap_or("");
@@ -101,6 +121,7 @@ pub enum Shared {
 }
 
 struct Group {
+    key: String,
     tx: broadcast::Sender<Arc<Shared>>,
     members: Arc<Members>,
     run: AbortHandle,
@@ -115,49 +136,44 @@ pub struct SharedOps {
 /// A member's place in a shared run; leaving as the last member stops the run.
 pub struct Membership {
     ops: Arc<SharedOps>,
-    key: String,
     group: Arc<Group>,
 }
 
 impl Drop for Membership {
     fn drop(&mut self) {
+        // under the registry's lock, so that no one joins a run as it stops
         let mut groups = self.ops.groups.lock().expect("shared ops lock");
         if self.group.members.leave() == 0 {
             self.group.run.abort();
-            if groups
-                .get(&self.key)
-                .is_some_and(|g| Arc::ptr_eq(g, &self.group))
-            {
-                groups.remove(&self.key);
-                crate::series::shared_runs(groups.len());
-            }
+            unregister(&mut groups, &self.group);
         }
     }
 }
 
 impl SharedOps {
-    /// Joins the run of `topic`'s request, started with `start` (given the audience its stream
-    /// serves) when there is none.
+    /// Joins the run of `key`'s request (a [`Topic`]'s), started with `start` (given the
+    /// audience its stream serves) when there is none.
     pub fn join(
         self: &Arc<Self>,
-        topic: &Topic,
+        key: String,
         start: impl FnOnce(Audience) -> BoxStream<'static, Response>,
     ) -> (broadcast::Receiver<Arc<Shared>>, Membership) {
         let mut groups = self.groups.lock().expect("shared ops lock");
-        let group = match groups.get(&topic.key) {
+        let group = match groups.get(&key) {
             Some(group) => group.clone(),
             None => {
                 let members = Arc::new(Members::default());
-                let stream = start(Audience::Shared(members.clone()));
+                let stream = start(Audience::shared(members.clone()));
                 let (run, registration) = AbortHandle::new_pair();
                 let group = Arc::new(Group {
+                    key,
                     tx: broadcast::channel(CHANNEL_CAPACITY).0,
                     members,
                     run,
                 });
-                groups.insert(topic.key.clone(), group.clone());
+                groups.insert(group.key.clone(), group.clone());
                 crate::series::shared_runs(groups.len());
-                let drive = drive(self.clone(), topic.key.clone(), group.clone(), stream);
+                let drive = drive(self.clone(), group.clone(), stream);
                 tokio::spawn(Abortable::new(drive, registration));
                 group
             }
@@ -166,7 +182,6 @@ impl SharedOps {
         let rx = group.tx.subscribe();
         let membership = Membership {
             ops: self.clone(),
-            key: topic.key.clone(),
             group,
         };
         (rx, membership)
@@ -179,17 +194,12 @@ impl SharedOps {
 }
 
 /// Polls a run and hands each response to the members; at its end, later joiners start anew.
-async fn drive(
-    ops: Arc<SharedOps>,
-    key: String,
-    group: Arc<Group>,
-    mut stream: BoxStream<'static, Response>,
-) {
+async fn drive(ops: Arc<SharedOps>, group: Arc<Group>, mut stream: BoxStream<'static, Response>) {
     while let Some(response) = stream.next().await {
         // A response with errors is a run's last (a refused request, an unknown analysis): no
         // one may join after it, or a late joiner would see only the end and not why.
         if !response.errors.is_empty() {
-            leave_registry(&ops, &key, &group);
+            unregister(&mut ops.groups.lock().expect("shared ops lock"), &group);
         }
         let request_error = is_request_error(&response);
         let json = response
@@ -202,24 +212,26 @@ async fn drive(
             json,
         }));
     }
-    leave_registry(&ops, &key, &group);
+    unregister(&mut ops.groups.lock().expect("shared ops lock"), &group);
     let _ = group.tx.send(Arc::new(Shared::End));
 }
 
 /// Takes a run out of the registry (if it is still the one there): later joiners start anew.
-fn leave_registry(ops: &SharedOps, key: &str, group: &Arc<Group>) {
-    let mut groups = ops.groups.lock().expect("shared ops lock");
-    if groups.get(key).is_some_and(|g| Arc::ptr_eq(g, group)) {
-        groups.remove(key);
+fn unregister(groups: &mut HashMap<String, Arc<Group>>, group: &Arc<Group>) {
+    if groups
+        .get(&group.key)
+        .is_some_and(|g| Arc::ptr_eq(g, group))
+    {
+        groups.remove(&group.key);
         crate::series::shared_runs(groups.len());
     }
 }
 
 /// A member's own error on its field, as the unshared run would have put it (the caller may no
 /// longer read the analysis, or the member fell behind).
-pub fn field_error(topic_pos: Pos, field: &Name, error: AppError) -> Response {
-    let mut error = error.extend().into_server_error(topic_pos);
-    error.path = vec![async_graphql::PathSegment::Field(field.to_string())];
+pub fn field_error(field: &Followed, error: AppError) -> Response {
+    let mut error = error.extend().into_server_error(field.pos);
+    error.path = vec![async_graphql::PathSegment::Field(field.name.to_string())];
     Response::from_errors(vec![error])
 }
 
@@ -239,8 +251,8 @@ mod tests {
         let vars = serde_json::json!({"id": id});
         let kpi = "subscription($id: UUID!) { kpiUpdated(analysisId: $id) { at } }";
         let topic = shareable(&mut request(kpi, vars.clone())).expect("shared");
-        assert_eq!(topic.analysis, AnalysisId::from(id));
-        assert_eq!(topic.field.as_str(), "kpiUpdated");
+        assert_eq!(topic.field.analysis, AnalysisId::from(id));
+        assert_eq!(topic.field.name.as_str(), "kpiUpdated");
         let aliased = format!(
             "subscription {{ k: badgeAwarded(analysisId: \"{id}\") {{ badge {{ badgeType }} }} }}"
         );
@@ -248,6 +260,7 @@ mod tests {
             shareable(&mut request(&aliased, serde_json::json!({})))
                 .unwrap()
                 .field
+                .name
                 .as_str(),
             "k"
         );

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use tokio::sync::watch;
 
-use super::shared::{self, Shared, Topic};
+use super::shared::{self, Followed, Shared, Topic};
 use super::App;
 use crate::domain::access::Caller;
 use crate::error::json_error;
@@ -582,10 +582,10 @@ impl Connection {
         }
         // Shared when it may be, with a caller who may read what it follows; any other caller
         // runs it alone and gets the answer it always got.
-        if let Some(topic) = shared::shareable(&mut request) {
-            let reads = |live: &watch::Sender<Caller>| live.borrow().read(topic.analysis).is_ok();
-            if self.live.as_ref().is_some_and(reads) {
-                return self.join(id, request, topic);
+        if let (Some(topic), Some(live)) = (shared::shareable(&mut request), &self.live) {
+            if live.borrow().read(topic.field.analysis).is_ok() {
+                let caller = live.subscribe();
+                return self.join(id, request, topic, caller);
             }
         }
         let mut request = request
@@ -635,12 +635,19 @@ impl Connection {
 
     /// Makes this operation a member of the shared run of its request (started if there is
     /// none); on each of the run's items, the caller is checked again, as an unshared run does.
-    fn join(&mut self, id: String, mut request: Request, topic: Topic) -> Step {
+    fn join(
+        &mut self,
+        id: String,
+        mut request: Request,
+        topic: Topic,
+        caller: watch::Receiver<Caller>,
+    ) -> Step {
+        let (key, field) = topic.into_parts();
         let (series, kind) = super::graphql::operation_of(&mut request);
         let span = super::graphql::operation_span(&series, kind, &self.connection_id);
         let app = self.app.clone();
         let run_span = super::graphql::operation_span(&series, kind, "shared");
-        let (rx, membership) = self.app.shared.join(&topic, move |audience| {
+        let (rx, membership) = self.app.shared.join(key, move |audience| {
             let mut session = Data::default();
             session.insert(Caller::Open);
             let request = request
@@ -662,8 +669,8 @@ impl Connection {
             id: id.clone(),
             rx,
             _membership: membership,
-            caller: self.live.as_ref().map(watch::Sender::subscribe),
-            topic,
+            caller,
+            field,
             operation: Some((series, kind)),
             _span: span,
             connection_id: self.connection_id.clone(),
@@ -770,8 +777,8 @@ struct Member {
     rx: tokio::sync::broadcast::Receiver<Arc<Shared>>,
     _membership: shared::Membership,
     /// The connection's caller, as a ping may replace it.
-    caller: Option<watch::Receiver<Caller>>,
-    topic: Topic,
+    caller: watch::Receiver<Caller>,
+    field: Followed,
     /// Counted at its first answer, as an unshared operation is.
     operation: Option<(Arc<crate::series::Operation>, OperationKind)>,
     /// Its operation's span, for its whole life, as an unshared subscription has.
@@ -819,16 +826,13 @@ impl Member {
     }
 
     fn denied(&self) -> Option<crate::error::AppError> {
-        let caller = self.caller.as_ref()?;
-        let denied = caller.borrow().read(self.topic.analysis).err()?;
-        Some(crate::error::AppError::denied(
-            denied,
-            Some(self.topic.analysis),
-        ))
+        let analysis = self.field.analysis;
+        let denied = self.caller.borrow().read(analysis).err()?;
+        Some(crate::error::AppError::denied(denied, Some(analysis)))
     }
 
     fn own(&mut self, error: crate::error::AppError) -> Out {
-        let mut response = shared::field_error(self.topic.pos, &self.topic.field, error);
+        let mut response = shared::field_error(&self.field, error);
         complete(&mut response, &self.connection_id);
         self.count(|| super::graphql::first_code(&response));
         Out::Own(Box::new(response), false)

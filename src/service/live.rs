@@ -21,25 +21,46 @@ use crate::events::Event;
 use crate::series;
 use crate::service::platform::{Period, PlatformSnapshot};
 use crate::service::Services;
-use crate::state::{CountGuard, LiveCounts};
+use crate::state::LiveCounts;
 
 /// A subscriber fell more than the channel's capacity behind: it is told, then closed, so that it
 /// never slows the others. It may resubscribe (with `since`, for badges).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lagged(pub u64);
 
-/// Whom a live stream is for: one subscriber, counted while the stream lives; or the members of
-/// a shared operation (one stream run once for everyone who sent the same request), counted as
-/// they join and leave once the stream listens, so that each delivery counts once per member.
-#[derive(Clone, Default)]
-pub enum Audience {
-    #[default]
-    One,
-    Shared(Arc<Members>),
+/// Whom a live stream is for: the subscribers it is handed to. One, for a stream of its own; or
+/// the members of a shared operation (one stream run once for everyone who sent the same request,
+/// `http::shared`), who join and leave while it runs. They are counted in the live counts while
+/// the stream listens (before that, like a stream that has not subscribed yet, they are not), and
+/// each delivery counts once per member.
+#[derive(Clone)]
+pub struct Audience(Arc<Members>);
+
+impl Default for Audience {
+    /// One subscriber.
+    fn default() -> Self {
+        let one = Members::default();
+        one.join();
+        Self(Arc::new(one))
+    }
 }
 
-/// The members of a shared operation, and which live count they are part of once its stream
-/// listens (before that, like a stream that has not subscribed yet, they are not counted).
+impl Audience {
+    pub fn shared(members: Arc<Members>) -> Self {
+        Self(members)
+    }
+
+    /// Counts the audience in `which` for as long as the returned guard lives.
+    fn listen(self, services: &Services, which: fn(&LiveCounts) -> &AtomicI64) -> Listening {
+        let mut m = self.0 .0.lock().expect("members lock");
+        which(&services.state.counts).fetch_add(m.n as i64, Ordering::Relaxed);
+        m.counted = Some((services.state.counts.clone(), which));
+        drop(m);
+        Listening(self.0)
+    }
+}
+
+/// Subscribers, and which live count they are part of while their stream listens.
 #[derive(Default)]
 pub struct Members(Mutex<MembersState>);
 
@@ -69,50 +90,23 @@ impl Members {
         }
         m.n
     }
-
-    fn count(&self) -> usize {
-        self.0.lock().expect("members lock").n
-    }
 }
 
-/// The members counted while the shared stream listens.
+/// A stream's audience, counted while it listens.
 struct Listening(Arc<Members>);
+
+impl Listening {
+    /// Deliveries one event makes.
+    fn reach(&self) -> usize {
+        self.0 .0.lock().expect("members lock").n
+    }
+}
 
 impl Drop for Listening {
     fn drop(&mut self) {
         let mut m = self.0 .0.lock().expect("members lock");
         if let Some((counts, which)) = m.counted.take() {
             which(&counts).fetch_sub(m.n as i64, Ordering::Relaxed);
-        }
-    }
-}
-
-/// What keeps a live stream counted while it lives: its own count, or its members'.
-#[allow(dead_code)] // held for what dropping it does
-enum Counted {
-    One(CountGuard),
-    Shared(Listening),
-}
-
-impl Audience {
-    fn listen(&self, services: &Services, which: fn(&LiveCounts) -> &AtomicI64) -> Counted {
-        match self {
-            Audience::One => Counted::One(CountGuard::new(&services.state.counts, which)),
-            Audience::Shared(members) => {
-                let mut m = members.0.lock().expect("members lock");
-                which(&services.state.counts).fetch_add(m.n as i64, Ordering::Relaxed);
-                m.counted = Some((services.state.counts.clone(), which));
-                drop(m);
-                Counted::Shared(Listening(members.clone()))
-            }
-        }
-    }
-
-    /// Deliveries one event makes.
-    fn reach(&self) -> usize {
-        match self {
-            Audience::One => 1,
-            Audience::Shared(members) => members.count(),
         }
     }
 }
@@ -137,8 +131,7 @@ struct BadgeState {
     pool: DbPool,
     analysis_id: AnalysisId,
     done: bool,
-    audience: Audience,
-    _count: Counted,
+    audience: Listening,
 }
 
 /// How far before the latest award seen a catch-up reads: awards are stamped by the clock of the
@@ -177,8 +170,7 @@ pub async fn badge_awards(
         pool: services.state.pool.clone(),
         analysis_id,
         done: false,
-        _count: audience.listen(services, |c: &LiveCounts| &c.badge_awarded),
-        audience,
+        audience: audience.listen(services, |c: &LiveCounts| &c.badge_awarded),
     };
     Ok(stream::unfold(state, |mut st| async move {
         if st.done {
@@ -260,10 +252,7 @@ pub fn kpi_updates(
     let state = (
         services.state.hub.subscribe(analysis_id),
         false,
-        (
-            audience.listen(services, |c: &LiveCounts| &c.kpi_updated),
-            audience,
-        ),
+        audience.listen(services, |c: &LiveCounts| &c.kpi_updated),
     );
     stream::unfold(state, |(mut rx, done, count)| async move {
         if done {
@@ -285,7 +274,7 @@ pub fn kpi_updates(
                             summary: *summary,
                             at: *at,
                         };
-                        delivered(&event, *at, count.1.reach());
+                        delivered(&event, *at, count.reach());
                         return Some((Ok(update), (rx, false, count)));
                     }
                 }
