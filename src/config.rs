@@ -151,6 +151,9 @@ pub struct Config {
     /// `TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks whose `X-Forwarded-For` is
     /// believed. Default: none (the peer address is the client).
     pub trusted_proxies: Vec<Cidr>,
+    /// `TRUSTED_DOCUMENTS`: an Apollo persisted-query manifest; when set, only its documents run
+    /// (and introspection is off, whatever `GRAPHQL_INTROSPECTION` says). Unset: any document, with automatic persisted queries.
+    pub trusted_documents: Option<std::path::PathBuf>,
 }
 
 /// An address block (`10.0.0.0/8`, `::1/128`; a bare address is its own block).
@@ -349,6 +352,7 @@ impl Default for Config {
             graphql_introspection: true,
             rate_limit_per_minute: 100,
             trusted_proxies: Vec::new(),
+            trusted_documents: None,
         }
     }
 }
@@ -459,6 +463,7 @@ impl Config {
         }
         self.auth_jwt_issuer = var("AUTH_JWT_ISSUER");
         self.auth_jwt_audience = var("AUTH_JWT_AUDIENCE");
+        self.trusted_documents = var("TRUSTED_DOCUMENTS").map(Into::into);
         self.graphql_introspection = parsed("GRAPHQL_INTROSPECTION", self.graphql_introspection)?;
         self.rate_limit_per_minute = parsed("RATE_LIMIT_PER_MINUTE", self.rate_limit_per_minute)?;
         self.trusted_proxies = proxies(var("TRUSTED_PROXIES").as_deref())?;

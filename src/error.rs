@@ -34,11 +34,15 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// A live subscriber fell too far behind and was closed (it may resubscribe).
     SubscriberLagged,
+    /// Apollo's: a persisted-query hash this server does not know; send the document with it.
+    PersistedQueryNotFound,
+    /// Apollo's: only the deployment's trusted documents run.
+    PersistedQueryOnly,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::AnalysisNotFound,
         Self::OpportunityNotFound,
         Self::InvalidStatusTransition,
@@ -48,6 +52,8 @@ impl ErrorCode {
         Self::RateLimited,
         Self::ServiceUnavailable,
         Self::SubscriberLagged,
+        Self::PersistedQueryNotFound,
+        Self::PersistedQueryOnly,
         Self::Internal,
     ];
 
@@ -67,6 +73,8 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::SubscriberLagged => "SUBSCRIBER_LAGGED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryOnly => "PERSISTED_QUERY_ONLY",
             Self::Internal => "INTERNAL",
         }
     }

@@ -1,4 +1,4 @@
-//! `progress-dashboard [serve|migrate|export-schema [PATH]|seed-demo [--count N]]`
+//! `progress-dashboard [serve|migrate|export-schema [PATH]|export-operations [PATH]|seed-demo …]`
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,6 +20,9 @@ COMMANDS:
     serve                 migrate, then serve GraphQL on HOST:PORT (the default)
     migrate               apply pending migrations and sync the badge catalog
     export-schema [PATH]  write the GraphQL SDL (default: schema.graphql; - for stdout)
+    export-operations [PATH]
+                          write the playground's examples as an Apollo persisted-query
+                          manifest, for TRUSTED_DOCUMENTS (default: stdout)
     seed-demo [--count N] add the example analysis and N other demo analyses (default 200)
     send-reports --due    send every email report due now, once (what the scheduler does)
     mint-token --role viewer|owner|admin [--analysis ID]... [--ttl 1h] [--sub NAME]
@@ -70,6 +73,7 @@ async fn run() -> ExitCode {
         None | Some("serve") => serve(config).await,
         Some("migrate") => migrate(config).await,
         Some("export-schema") => export_schema(args.get(1).map(String::as_str)),
+        Some("export-operations") => export_operations(args.get(1).map(String::as_str)),
         Some("seed-demo") => seed_demo(config, &args[1..]).await,
         Some("send-reports") => send_reports(config, &args[1..]).await,
         Some("mint-token") => mint_token(&config, &args[1..]),
@@ -151,6 +155,19 @@ fn export_schema(path: Option<&str>) -> Result<()> {
         "-" => print!("{sdl}"),
         p => {
             std::fs::write(p, sdl)?;
+            println!("wrote {p}");
+        }
+    }
+    Ok(())
+}
+
+fn export_operations(path: Option<&str>) -> Result<()> {
+    let manifest = graphql::operations::examples_manifest()?;
+    let json = serde_json::to_string_pretty(&manifest)? + "\n";
+    match path.unwrap_or("-") {
+        "-" => print!("{json}"),
+        p => {
+            std::fs::write(p, json)?;
             println!("wrote {p}");
         }
     }

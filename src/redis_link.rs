@@ -171,6 +171,22 @@ impl Redis {
         matches!(tokio::time::timeout(self.timeout, ping).await, Ok(Ok(_)))
     }
 
+    /// One key's value; `Some(None)` when absent, `None` when Redis is unavailable.
+    pub async fn get(&self, key: &str) -> Option<Option<Vec<u8>>> {
+        self.query("GET", redis::cmd("GET").arg(key)).await
+    }
+
+    /// Sets a key for `ttl`. False when Redis is unavailable.
+    pub async fn set_for(&self, key: &str, value: &[u8], ttl: Duration) -> bool {
+        let cmd = redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .arg("PX")
+            .arg(ttl.as_millis() as u64)
+            .clone();
+        self.query::<()>("SET", &cmd).await.is_some()
+    }
+
     pub async fn mget(&self, keys: &[String]) -> Option<Vec<Option<Vec<u8>>>> {
         if keys.is_empty() {
             return Some(Vec::new());

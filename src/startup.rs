@@ -17,6 +17,7 @@ use crate::cache::Cache;
 use crate::clock::SharedClock;
 use crate::config::{AuthMode, Config};
 use crate::db::{self, StatementCounter};
+use crate::domain::persisted::Manifest;
 use crate::error::BoxError;
 use crate::events::memory::MemoryBus;
 use crate::events::redis::RedisBus;
@@ -26,6 +27,7 @@ use crate::http::{answers::Answers, ws::WsGate, App, Shared};
 use crate::redis_link::Redis;
 use crate::reports::Reports;
 use crate::service::dashboards::Dashboards;
+use crate::service::persisted::PersistedDocuments;
 use crate::service::{self, Services};
 use crate::state::State;
 
@@ -38,6 +40,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
             "AUTH_MODE=open: anyone who reaches this server may read and change every analysis"
         );
     }
+    let persisted = persisted_documents(&state)?;
     spawn_tasks(&services);
     tracing::info!(
         cache = state.cache.as_ref().map_or("off", |c| c.kind()),
@@ -49,6 +52,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         schema: graphql::build_schema(Some(services.clone())),
         prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
         known: KnownDocuments::default(),
+        persisted: Arc::new(persisted),
         shared: Default::default(),
         answers: Arc::new(Answers::new(
             state.config.answer_cache_mb << 20,
@@ -63,6 +67,24 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         services,
     }))
+}
+
+/// The trusted documents (`TRUSTED_DOCUMENTS`: a manifest that does not read, or whose ids are
+/// not its documents' hashes, stops the server here), else the automatic persisted queries'
+/// store.
+fn persisted_documents(state: &State) -> Result<PersistedDocuments, BoxError> {
+    let trusted = match &state.config.trusted_documents {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("TRUSTED_DOCUMENTS {}: {e}", path.display()))?;
+            let manifest = Manifest::parse(&text)
+                .map_err(|e| format!("TRUSTED_DOCUMENTS {}: {e}", path.display()))?;
+            tracing::info!(documents = manifest.len(), "trusted documents only");
+            Some(manifest)
+        }
+    };
+    Ok(PersistedDocuments::new(trusted, state.redis.clone()))
 }
 
 /// The shared state: the pool, Redis (when configured) for the cache and the bus, or their

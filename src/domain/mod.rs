@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod ids;
 pub mod metrics;
 pub mod period;
+pub mod persisted;
 pub mod recommendations;
 pub mod reports;
 pub mod status;

@@ -69,7 +69,7 @@ async fn get_query(
         return stored;
     }
     match async_graphql::http::parse_query_string(query) {
-        Ok(request) if !request.query.is_empty() => {
+        Ok(request) if !request.query.is_empty() || names_a_document(&request) => {
             run(app, Method::GET, kind, request.data(caller), id, key).await
         }
         Ok(_) => malformed("a `query` parameter is required", id),
@@ -146,19 +146,29 @@ async fn post_body(
     }
     match serde_json::from_slice::<Params>(&bytes) {
         Ok(params) => {
-            let request = params.into_request().data(caller);
-            run(app, Method::POST, kind, request, id, key).await
+            let request = params.into_request();
+            if request.query.is_empty() && !names_a_document(&request) {
+                return malformed("missing field `query`", id);
+            }
+            run(app, Method::POST, kind, request.data(caller), id, key).await
         }
         Err(e) => malformed(e, id),
     }
 }
 
+/// Whether a request names its document by a persisted-query hash instead of sending it.
+fn names_a_document(request: &async_graphql::Request) -> bool {
+    request.extensions.contains_key("persistedQuery")
+}
+
 /// The parameters of a GraphQL-over-HTTP request body. Each may be `null` but `query`, which is
-/// required and a string; `variables` and `extensions` are maps.
+/// a string, required unless `extensions.persistedQuery` names the document; `variables` and
+/// `extensions` are maps.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Params {
-    query: String,
+    #[serde(default)]
+    query: Option<String>,
     #[serde(default)]
     operation_name: Option<String>,
     #[serde(default)]
@@ -169,7 +179,7 @@ struct Params {
 
 impl Params {
     fn into_request(self) -> async_graphql::Request {
-        let mut request = async_graphql::Request::new(self.query);
+        let mut request = async_graphql::Request::new(self.query.unwrap_or_default());
         request.operation_name = self.operation_name;
         request.variables = self.variables.unwrap_or_default();
         if let Some(e) = self.extensions {
@@ -321,6 +331,13 @@ async fn run(
     id: String,
     key: Option<AnswerKey>,
 ) -> Response {
+    let mut request = request;
+    if let Err(refusal) = super::persisted::apply(&app.persisted, &mut request, &id).await {
+        // Apollo's clients answer a 200 PersistedQueryNotFound by sending the document
+        let request_error = !super::persisted::is_not_found(&refusal);
+        let (body, _) = encode(&refusal, true, &id);
+        return respond(body, request_error, kind, HeaderMap::new());
+    }
     let reads = key.map(|_| Reads::default());
     let mut request = request
         .data(RequestId(id.clone()))

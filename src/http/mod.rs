@@ -2,8 +2,10 @@
 //! `/ready`.
 
 pub mod answers;
+pub mod assets;
 pub mod graphql;
 pub mod negotiate;
+pub mod persisted;
 pub mod rate;
 pub mod reports;
 pub mod request_ids;
@@ -35,12 +37,17 @@ use crate::graphql::AppSchema;
 use crate::service::Services;
 use ws::WsGate;
 
-/// The playground page with its example operations filled in.
+/// The playground page with its example operations filled in (as JSON data: `</` escaped so
+/// that no example can end the script element) and the current asset path.
 static PLAYGROUND: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    include_str!("../../playground/index.html").replace(
-        "/*EXAMPLES*/[]",
-        include_str!("../../playground/examples.json").trim(),
-    )
+    include_str!("../../playground/index.html")
+        .replace("VERSION", &assets::VERSION)
+        .replace(
+            "EXAMPLES",
+            &crate::graphql::operations::EXAMPLES
+                .trim()
+                .replace("</", "<\\/"),
+        )
 });
 /// Renders every metric series in Prometheus text format (`/metrics`).
 pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
@@ -72,6 +79,8 @@ pub struct Shared {
     pub prevalidated: AppSchema,
     /// Parsed documents and the requests known to be valid, for the HTTP path.
     pub known: KnownDocuments,
+    /// Persisted documents: trusted ones, or those clients registered (APQ).
+    pub persisted: Arc<crate::service::persisted::PersistedDocuments>,
     /// Whole answers served again while what they read is unchanged.
     pub answers: Arc<answers::Answers>,
     /// WebSocket connections held, per instance and per client address.
@@ -100,6 +109,7 @@ pub fn router(app: App) -> Router {
         .route("/reports/{analysis_id}", get(reports::document))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/", get(playground))
+        .route("/playground/{version}/{file}", get(assets::file))
         .route("/toasts", get(toasts))
         .route(
             "/unsubscribe/{token}",
@@ -270,7 +280,11 @@ pub(crate) fn request_id(headers: &HeaderMap) -> String {
 
 async fn playground() -> impl IntoResponse {
     (
-        [(header::CACHE_CONTROL, "no-cache")],
+        [
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::CONTENT_SECURITY_POLICY, assets::CSP),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
         Html(PLAYGROUND.as_str()),
     )
 }

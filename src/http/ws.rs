@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use super::shared::{self, Followed, Shared, Topic};
-use super::App;
+use super::{persisted, App};
 use crate::domain::access::Caller;
 use crate::error::json_error;
 use crate::error::ErrorCode;
@@ -430,8 +430,8 @@ impl Connection {
         let legacy = self.legacy();
         match message {
             ClientMessage::ConnectionInit { payload } => self.init(payload).await,
-            ClientMessage::Subscribe { id, payload } if !legacy => self.start(id, payload),
-            ClientMessage::Start { id, payload } if legacy => self.start(id, payload),
+            ClientMessage::Subscribe { id, payload } if !legacy => self.begin(id, payload).await,
+            ClientMessage::Start { id, payload } if legacy => self.begin(id, payload).await,
             ClientMessage::Complete { id } if !legacy => {
                 self.stop(&id);
                 Step::Send(Vec::new())
@@ -548,6 +548,18 @@ impl Connection {
             }
             None => false,
         }
+    }
+
+    /// Puts the persisted document a subscribe message names in place (APQ, trusted documents),
+    /// then starts it.
+    async fn begin(&mut self, id: String, mut request: Request) -> Step {
+        if self.session.is_some() {
+            let store = &self.app.persisted;
+            if let Err(refusal) = persisted::apply(store, &mut request, &self.connection_id).await {
+                return Step::Send(self.refusal(&id, refusal));
+            }
+        }
+        self.start(id, request)
     }
 
     fn start(&mut self, id: String, request: Request) -> Step {

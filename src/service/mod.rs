@@ -10,6 +10,7 @@ pub mod documents;
 pub mod jwks;
 pub mod limiter;
 pub mod live;
+pub mod persisted;
 pub mod platform;
 pub mod publish;
 pub mod rate_limit;

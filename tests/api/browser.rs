@@ -2,6 +2,7 @@
 //! the owner's token in the page's URL (`?token=`).
 
 use progress_dashboard::domain::access::Role;
+use progress_dashboard::service::seed::{seed_demo, EXAMPLE_ANALYSIS_ID};
 
 use crate::access::{jwt_app, token, two_analyses};
 use crate::helpers::*;
@@ -19,4 +20,23 @@ async fn toast_page_in_a_real_browser() {
     ];
     let stdout = run_node(&app, "toasts.mjs", "playwright-core", &env).await;
     assert!(stdout.contains("toast page ok"), "{stdout}");
+}
+
+/// The playground with every other host unreachable: it loads, the Dashboard example runs, and a
+/// BadgeToasts subscription started in the page shows the award a mutation earns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn playground_in_a_real_browser_offline() {
+    let app = jwt_app().await;
+    let mut conn = app.db.conn().await;
+    seed_demo(&mut conn, 0, t0()).await.unwrap();
+    let id = EXAMPLE_ANALYSIS_ID.to_string();
+    let owner = token(Role::Owner, &[&id]);
+    let screenshot = concat!(env!("CARGO_MANIFEST_DIR"), "/target/playground.png");
+    let env = [
+        ("ANALYSIS_ID", id.as_str()),
+        ("SCREENSHOT", screenshot),
+        ("API_TOKEN", owner.as_str()),
+    ];
+    let stdout = run_node(&app, "playground.mjs", "playwright-core", &env).await;
+    assert!(stdout.contains("playground ok"), "{stdout}");
 }

@@ -92,8 +92,14 @@ async fn playground_has_an_example_for_every_operation() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
     let page = r.text().await.unwrap();
-    assert!(page.contains("GraphiQL") && page.contains("/graphql"));
+    assert!(page.contains("/graphql") && page.contains("playground.js"));
+    // nothing is loaded from another host (an example's data holds a URL, no element does)
+    for element in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
+        assert!(!page.contains(element), "{element}");
+    }
     for op in [
         "dashboard(analysisId",
         "dashboards(analysisIds",
@@ -172,7 +178,65 @@ async fn playground_examples_run() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("wsClient") && page.contains("subscription BadgeToasts"));
+    assert!(page.contains("subscription BadgeToasts"));
+}
+
+/// The playground's files come from this server: under a path naming their content, cached for
+/// good, gzipped for clients that take it and plain for the others; any other path is a 404.
+#[tokio::test]
+async fn playground_files_are_served_from_here() {
+    let app = TestApp::spawn().await;
+    let page = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap();
+    let script = page
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a script element");
+    assert!(script.starts_with("/playground/") && script.ends_with("/playground.js"));
+    let url = format!("{}{script}", app.base);
+
+    let gz = app
+        .client
+        .get(&url)
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.status(), 200);
+    let h = gz.headers();
+    assert_eq!(h["content-encoding"], "gzip");
+    assert!(h["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(h["cache-control"].to_str().unwrap().contains("immutable"));
+    let zipped = gz.bytes().await.unwrap();
+    assert_eq!(&zipped[..2], &[0x1f, 0x8b]);
+
+    let plain = app.client.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    assert!(
+        plain.len() > zipped.len() * 2,
+        "{} {}",
+        plain.len(),
+        zipped.len()
+    );
+    assert!(std::str::from_utf8(&plain).is_ok());
+
+    for missing in [
+        url.replace("playground.js", "nothing.js"),
+        format!("{}/playground/0000/playground.js", app.base),
+    ] {
+        let r = app.client.get(&missing).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{missing}");
+    }
 }
 
 #[tokio::test]

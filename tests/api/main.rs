@@ -21,6 +21,7 @@ mod lifecycle;
 mod live;
 mod metrics;
 mod migrations;
+mod persisted;
 mod progress;
 mod record;
 mod reports;
