@@ -40,8 +40,10 @@ pub struct ProgressSummary {
 }
 
 /// Rounds to hundredths so that sums of floats read as people wrote them (0.1 + 0.2 = 0.3).
-fn hundredths(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
+/// Never a negative zero: an empty sum of floats is -0.0, which reads "-0" in a report and
+/// "-0.0" in JSON (`+ 0.0` turns it into 0.0 and leaves every other value as it is).
+pub fn hundredths(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0 + 0.0
 }
 
 pub fn time_saved(opportunities: &[Opportunity]) -> TimeSaved {
@@ -133,6 +135,14 @@ pub(crate) mod tests {
                 ProgressStatus::InProgress,
             ),
         ]
+    }
+
+    #[test]
+    fn nothing_implemented_is_a_plain_zero() {
+        let t = time_saved(&[]);
+        assert!(t.implemented_weekly.is_sign_positive() && t.potential_weekly.is_sign_positive());
+        assert_eq!(hundredths(-0.0).to_string(), "0");
+        assert_eq!(hundredths(0.1 + 0.2), 0.3);
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Money {
 pub struct BadgeLine {
     pub name: String,
     pub icon: String,
+    /// common, rare, epic or legendary: the medal's colour in the PDF.
+    pub rarity: &'static str,
     pub description: String,
     pub points: i32,
     pub earned_on: String,
@@ -59,6 +61,41 @@ pub struct OpportunityLine {
     pub status_label: String,
     /// 0, 50 or 100: the status as a bar.
     pub progress: i32,
+}
+
+/// One bar of the chart of hours per week by opportunity.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartBar {
+    pub title: String,
+    pub hours: String,
+    /// NOT_STARTED, IN_PROGRESS or IMPLEMENTED: the bar's colour.
+    pub status: &'static str,
+    /// The bar's length, in percent of the longest (at least 1, so that every bar shows).
+    pub width: u32,
+}
+
+/// Most bars in the chart: the opportunities with the most hours per week.
+pub const CHART_BARS: usize = 12;
+
+/// The chart's bars: the opportunities with the most hours per week, longest first.
+fn chart(opportunities: &[Opportunity], lang: Lang) -> Vec<ChartBar> {
+    let mut largest: Vec<&Opportunity> = opportunities.iter().collect();
+    largest.sort_by(|a, b| b.hours_per_week.total_cmp(&a.hours_per_week));
+    largest.truncate(CHART_BARS);
+    let max = largest.first().map_or(0.0, |o| o.hours_per_week);
+    largest
+        .into_iter()
+        .map(|o| ChartBar {
+            title: title_of(o),
+            hours: hours(o.hours_per_week, lang),
+            status: o.status.as_str(),
+            width: if max > 0.0 {
+                ((o.hours_per_week / max * 100.0).round() as u32).clamp(1, 100)
+            } else {
+                1
+            },
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +122,8 @@ pub struct ReportContent {
     /// The top two recommendations.
     pub next_steps: Vec<Step>,
     pub opportunities: Vec<OpportunityLine>,
+    /// Hours per week by opportunity, coloured by status (the document's chart).
+    pub chart: Vec<ChartBar>,
     pub dashboard_url: String,
     pub unsubscribe_url: String,
     pub why: String,
@@ -114,9 +153,9 @@ pub fn amount(value: i64, lang: Lang) -> String {
     }
 }
 
-/// 8.0 → "8", 2.5 → "2,5" (fr) or "2.5" (en).
+/// 8.0 → "8", 2.5 → "2,5" (fr) or "2.5" (en); never "-0".
 pub fn hours(value: f64, lang: Lang) -> String {
-    let rounded = (value * 100.0).round() / 100.0;
+    let rounded = crate::domain::metrics::hundredths(value);
     let s = if rounded.fract() == 0.0 {
         format!("{rounded:.0}")
     } else {
@@ -147,6 +186,7 @@ impl BadgeLine {
         Self {
             name: b.badge.name.clone(),
             icon: b.badge.icon.clone().unwrap_or_default(),
+            rarity: b.badge.rarity.as_str(),
             description: b.badge.description.clone(),
             points: b.badge.points,
             earned_on: date(b.earned_at, lang),
@@ -231,6 +271,7 @@ impl ReportContent {
                 .iter()
                 .map(|o| OpportunityLine::new(o, lang))
                 .collect(),
+            chart: chart(&data.opportunities, lang),
             dashboard_url: String::new(),
             unsubscribe_url: String::new(),
             why: String::new(),
@@ -272,6 +313,7 @@ mod tests {
         assert_eq!(hours(8.0, Lang::Fr), "8");
         assert_eq!(hours(2.5, Lang::Fr), "2,5");
         assert_eq!(hours(2.5, Lang::En), "2.5");
+        assert_eq!(hours(-0.0, Lang::Fr), "0");
     }
 
     #[test]

@@ -591,6 +591,53 @@ async fn get(app: &TestApp, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// Nothing implemented reads 0, never -0 (an empty sum of floats is -0.0): in the PDF, the HTML
+/// and the API's JSON. The whole PDF's first page is left as target/report-all-1.png to look at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_implemented_reads_zero_not_minus_zero() {
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    app.update(&id, "value_creation", "IN_PROGRESS", None).await;
+    let path = format!("/reports/{id}?format=pdf");
+    let pdf = get(&app, &path).await.bytes().await.unwrap();
+    let text = pdf_text(&pdf, "report-all");
+    assert!(text.contains("0 h/semaine"), "{text}");
+    assert!(!text.contains("-0"), "a negative zero in:\n{text}");
+    let html = get(&app, &format!("/reports/{id}?format=html")).await;
+    let html = html.text().await.unwrap();
+    assert!(
+        !html.contains("-0 h") && !html.contains("-0\u{a0}h"),
+        "{html}"
+    );
+    // the chart: one bar per opportunity, longest first, coloured by status
+    let chart = html.split("id=\"chart\"").nth(1).expect("a chart");
+    let widths: Vec<&str> = chart
+        .match_indices("width: ")
+        .map(|(i, _)| &chart[i + 7..i + 10])
+        .collect();
+    assert_eq!(widths, ["100", "63%", "25%"], "{chart}");
+    assert!(chart.contains("class=\"IN_PROGRESS\""), "{chart}");
+    assert!(
+        text.contains("Heures par semaine, par opportunité"),
+        "{text}"
+    );
+    let raw = app
+        .gql(
+            "query($id: UUID!) { dashboard(analysisId: $id) { metrics { timeSaved { implementedWeekly } } } }",
+            json!({"id": id}),
+        )
+        .await
+        .to_string();
+    assert!(raw.contains(r#""implementedWeekly":0.0"#), "{raw}");
+    let (dir, file) = target_file("report-all.pdf");
+    let png = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "70", file.to_str().unwrap()])
+        .arg(dir.join("report-all").to_str().unwrap())
+        .status()
+        .unwrap();
+    assert!(png.success());
+}
+
 /// The PDF opens, holds the sections asked for, looks right as PNG, and a second request is a
 /// cache hit with the same bytes; a change makes a new one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
