@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Debian's Chromium for the browser test (playwright-core drives it; it downloads no browser) and
-# poppler-utils (pdftotext, pdftoppm) to read the PDF reports back.
+# Debian's Chromium for the browser test (playwright-core drives it; it downloads no browser),
+# poppler-utils (pdftotext, pdftoppm) to read the PDF reports back, and schemathesis (PyPI, in a
+# virtualenv of its own) for the REST API.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -11,3 +12,4 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+bash "$(dirname "$0")/schemathesis.sh" --install

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bundles the playground (GraphiQL, React, graphql-ws, Monaco's workers) from the npm registry at
-# the versions pinned in playground/bundle/package-lock.json into playground/vendor/, which is
-# committed and embedded in the binary. Run it again only to change a version.
+# the versions pinned in playground/bundle/package-lock.json into playground/vendor/, with
+# Swagger UI's own bundle for /api/v1/docs beside it; vendor/ is committed and embedded in the
+# binary. Run it again only to change a version.
 set -euo pipefail
 cd "$(dirname "$0")/../playground/bundle"
 command -v npm >/dev/null || bash ../../scripts/ensure-node.sh
@@ -16,6 +17,8 @@ common=(--bundle --minify --format=esm --target=es2022 --legal-comments=none --l
 "$esbuild" node_modules/monaco-editor/esm/vs/editor/editor.worker.js "${common[@]}" --outfile="$out/editor.worker.js"
 "$esbuild" node_modules/monaco-editor/esm/vs/language/json/json.worker.js "${common[@]}" --outfile="$out/json.worker.js"
 "$esbuild" node_modules/monaco-graphql/esm/graphql.worker.js "${common[@]}" --outfile="$out/graphql.worker.js"
+# Swagger UI ships a browser bundle of its own: copied as it is
+cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css "$out/"
 # what was bundled, and under which licences
 node -e '
 const lock = require("./package-lock.json");

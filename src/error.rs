@@ -132,7 +132,7 @@ impl AppError {
     }
 
     /// Seconds to wait before retrying, for the errors that have them.
-    fn retry_after(&self) -> Option<u64> {
+    pub fn retry_after(&self) -> Option<u64> {
         match self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_SECS),

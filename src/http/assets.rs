@@ -1,5 +1,5 @@
 //! The playground's files (GraphiQL, React, graphql-ws and Monaco's workers, bundled by
-//! `scripts/vendor-playground.sh`), embedded in the binary gzipped and served from this origin
+//! `scripts/vendor-playground.sh`) and the REST docs page's (Swagger UI), embedded in the binary gzipped and served from this origin
 //! under a path that names their content: cached for good, and replaced by a new path when a
 //! new bundle ships.
 
@@ -32,21 +32,30 @@ macro_rules! vendored {
 }
 
 /// Scripts and workers.
+macro_rules! plain {
+    ($name:literal, $type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $type,
+            bytes: include_bytes!(concat!("../../playground/", $name)),
+            plain: true,
+        }
+    };
+}
+
 const JS: &str = "text/javascript; charset=utf-8";
 
-static ASSETS: [Asset; 7] = [
+static ASSETS: [Asset; 10] = [
     vendored!("playground.js", JS),
     vendored!("playground.css", "text/css; charset=utf-8"),
     vendored!("editor.worker.js", JS),
     vendored!("graphql.worker.js", JS),
     vendored!("json.worker.js", JS),
     vendored!("codicon.ttf", "font/ttf"),
-    Asset {
-        name: "page.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../../playground/page.css"),
-        plain: true,
-    },
+    vendored!("swagger-ui-bundle.js", JS),
+    vendored!("swagger-ui.css", "text/css; charset=utf-8"),
+    plain!("page.css", "text/css; charset=utf-8"),
+    plain!("docs.js", JS),
 ];
 
 /// The first 12 hex digits of the hash of every file: the path segment that changes with them.

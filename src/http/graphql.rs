@@ -100,41 +100,17 @@ async fn post_body(
     let Some(kind) = ResponseType::negotiate(headers) else {
         return not_acceptable(id);
     };
-    if !is_json(headers) {
-        return json_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::InvalidInput,
-            "POST /graphql takes a JSON body: send Content-Type: application/json".into(),
-            id,
-        );
-    }
-    let limit = app.config.max_body_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    let too_large = || {
-        json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::InvalidInput,
-            format!("the request body is larger than {limit} bytes (MAX_BODY_BYTES)"),
-            id.clone(),
-        )
-    };
-    // Refused from the header when it says so, before a byte of the body is read.
-    if declared.is_some_and(|n| n > limit as u64) {
-        return too_large();
-    }
-    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(e) if is_length_limit(&e) => return too_large(),
-        Err(_) => {
+    let bytes = match super::body::read_json(headers, body, app.config.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(super::body::BodyError::NotJson) => {
             return json_error(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::InvalidInput,
-                "the request body could not be read".into(),
+                "POST /graphql takes a JSON body: send Content-Type: application/json".into(),
                 id,
             )
         }
+        Err(e) => return json_error(e.status(), ErrorCode::InvalidInput, e.message(), id),
     };
     let caller = match caller {
         Ok(c) => c,
@@ -201,26 +177,6 @@ fn not_acceptable(id: String) -> Response {
         "Accept must allow application/graphql-response+json or application/json".into(),
         id,
     )
-}
-
-fn is_length_limit(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if s.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = s.source();
-    }
-    false
-}
-
-/// `application/json`, with or without parameters such as `charset=utf-8`.
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
 fn malformed(e: impl std::fmt::Display, id: String) -> Response {

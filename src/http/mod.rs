@@ -3,12 +3,14 @@
 
 pub mod answers;
 pub mod assets;
+pub mod body;
 pub mod graphql;
 pub mod negotiate;
 pub mod persisted;
 pub mod rate;
 pub mod reports;
 pub mod request_ids;
+pub mod rest;
 pub mod serve;
 pub mod shared;
 pub mod ws;
@@ -104,10 +106,11 @@ pub fn router(app: App) -> Router {
     let cors = cors(&app.config.allowed_origins);
     let metrics_here = app.config.metrics_addr.is_none();
     let metrics = app.metrics.clone();
-    // these two count against the rate limit (`rate::limited`); the pages and probes do not
+    // these three count against the rate limit (`rate::limited`); the pages and probes do not
     let router = Router::new()
         .route("/reports/{analysis_id}", get(reports::document))
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .nest("/api/v1", rest::routes())
         .route("/", get(playground))
         .route("/playground/{version}/{file}", get(assets::file))
         .route("/toasts", get(toasts))

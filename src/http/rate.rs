@@ -26,6 +26,21 @@ where
     F: FnOnce(Result<Caller, AppError>) -> Fut,
     Fut: Future<Output = Response>,
 {
+    limited_as(app, peer, headers, refuse, handle).await
+}
+
+/// [`limited`], with the refusal rendered by `refuse` (the REST adapter's error body, say).
+pub async fn limited_as<F, Fut>(
+    app: &App,
+    peer: IpAddr,
+    headers: &HeaderMap,
+    refuse: fn(AppError, &str) -> Response,
+    handle: F,
+) -> Response
+where
+    F: FnOnce(Result<Caller, AppError>) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));

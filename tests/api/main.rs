@@ -25,6 +25,7 @@ mod persisted;
 mod progress;
 mod record;
 mod reports;
+mod rest;
 mod schema;
 mod seed;
 mod smtp_sink;

@@ -3,42 +3,14 @@
 // mutation sent from here causes. Run by tests/api/browser.rs with API_URL, ANALYSIS_ID and
 // API_TOKEN (an owner of that analysis) set; SCREENSHOT names a PNG to write.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { openOffline } from "./offline.mjs";
 
 const api = process.env.API_URL;
 const analysisId = process.env.ANALYSIS_ID;
 const token = process.env.API_TOKEN;
 assert.ok(api && analysisId && token, "API_URL, ANALYSIS_ID and API_TOKEN must be set");
-const origin = new URL(api).origin;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    // no other host even resolves: a CDN link would fail here as it does offline
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-  ],
-});
-let page;
+const { browser, page, elsewhere, problems } = await openOffline(api);
 try {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  // and any request that still leaves for another origin is refused and recorded
-  const elsewhere = [];
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(origin) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
-    elsewhere.push(url);
-    return route.abort();
-  });
-  page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-
   const response = await page.goto(`${api}/?token=${encodeURIComponent(token)}`);
   const csp = response.headers()["content-security-policy"] || "";
   assert.match(csp, /default-src 'self'/);
@@ -103,8 +75,8 @@ try {
   console.log("playground ok");
 } catch (e) {
   // what the page showed, to see why
-  if (page && process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT }).catch(() => {});
-  if (page) console.log(`response pane: ${await page.locator(".graphiql-response").innerText().catch(() => "?")}`);
+  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT }).catch(() => {});
+  console.log(`response pane: ${await page.locator(".graphiql-response").innerText().catch(() => "?")}`);
   throw e;
 } finally {
   await browser.close();
