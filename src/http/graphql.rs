@@ -283,11 +283,10 @@ async fn run(
     app: &App,
     method: Method,
     kind: ResponseType,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
     id: String,
     key: Option<AnswerKey>,
 ) -> Response {
-    let mut request = request;
     if let Err(refusal) = super::persisted::apply(&app.persisted, &mut request, &id).await {
         // Apollo's clients answer a 200 PersistedQueryNotFound by sending the document
         let request_error = !super::persisted::is_not_found(&refusal);

@@ -61,3 +61,45 @@ async fn serve_logs_request_ids_and_stops_on_sigterm() {
     );
     assert!(lines.iter().any(|l| l["message"] == "stopped"), "{logs}");
 }
+
+/// `export-operations` writes the playground's examples as a manifest that `TRUSTED_DOCUMENTS`
+/// takes: a server started with it runs the examples as the playground sends them, and nothing
+/// else.
+#[tokio::test]
+async fn exported_operations_are_the_trusted_documents() {
+    let path = std::env::temp_dir().join(format!("operations-{}.json", std::process::id()));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+        .args(["export-operations", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(manifest["format"], "apollo-persisted-query-manifest");
+    let catalog = manifest["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "BadgeCatalog")
+        .expect("the BadgeCatalog example")
+        .clone();
+
+    let db = TestDb::empty().await;
+    let (_child, base) = spawn_binary(&db, &[("TRUSTED_DOCUMENTS", path.to_str().unwrap())]).await;
+    let client = reqwest::Client::new();
+    let body = catalog["body"].as_str().unwrap();
+    let r = post_with_id(&client, &base, "listed", body).await;
+    assert_eq!(
+        r["data"]["badgeCatalog"].as_array().map(Vec::len),
+        Some(5),
+        "{r}"
+    );
+    let r = post_with_id(&client, &base, "unlisted", "{ badgeCatalog { slug } }").await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_ONLY",
+        "{r}"
+    );
+}

@@ -127,6 +127,59 @@ async fn writable<T: DeserializeOwned>(
     Ok((caller, id, request))
 }
 
+/// The refusals every GET may answer.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description of responses, never built
+enum ReadRefusals {
+    #[response(status = 400, description = "Invalid analysis id")]
+    Invalid(ErrorResponse),
+    #[response(status = 401, description = "No valid bearer token")]
+    Unauthenticated(ErrorResponse),
+    #[response(
+        status = 404,
+        description = "Analysis not found (or hidden from this caller)"
+    )]
+    NotFound(ErrorResponse),
+    #[response(
+        status = 429,
+        description = "Rate limited: retry after Retry-After seconds"
+    )]
+    RateLimited(ErrorResponse),
+    #[response(
+        status = 500,
+        description = "Internal server error (quote the request_id)"
+    )]
+    Internal(ErrorResponse),
+    #[response(status = 503, description = "Busy or a dependency away: retry later")]
+    Unavailable(ErrorResponse),
+}
+
+/// The refusals every POST may answer besides its own 400 and 404.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a description of responses, never built
+enum WriteRefusals {
+    #[response(status = 401, description = "No valid bearer token")]
+    Unauthenticated(ErrorResponse),
+    #[response(status = 403, description = "The caller may only read this analysis")]
+    Forbidden(ErrorResponse),
+    #[response(status = 413, description = "Body larger than MAX_BODY_BYTES")]
+    TooLarge(ErrorResponse),
+    #[response(status = 415, description = "Not a JSON body")]
+    NotJson(ErrorResponse),
+    #[response(
+        status = 429,
+        description = "Rate limited: retry after Retry-After seconds"
+    )]
+    RateLimited(ErrorResponse),
+    #[response(
+        status = 500,
+        description = "Internal server error (quote the request_id)"
+    )]
+    Internal(ErrorResponse),
+    #[response(status = 503, description = "Busy or a dependency away: retry later")]
+    Unavailable(ErrorResponse),
+}
+
 /// Get dashboard data: the analysis' identity, opportunities with their progress, badges and
 /// time and money saved.
 #[utoipa::path(
@@ -139,12 +192,7 @@ async fn writable<T: DeserializeOwned>(
         (status = 200, description = "Dashboard data retrieved", body = DashboardResponse,
             headers(("ETag" = String, description = "Send it back in If-None-Match"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "Invalid analysis id", body = ErrorResponse),
-        (status = 401, description = "No valid bearer token", body = ErrorResponse),
-        (status = 404, description = "Analysis not found", body = ErrorResponse),
-        (status = 429, description = "Rate limited", body = ErrorResponse),
-        (status = 500, description = "Internal server error", body = ErrorResponse),
-        (status = 503, description = "Retry later", body = ErrorResponse),
+        ReadRefusals,
     )
 )]
 pub async fn get_dashboard(
@@ -168,12 +216,7 @@ pub async fn get_dashboard(
         (status = 200, description = "Recommendations retrieved", body = RecommendationsResponse,
             headers(("ETag" = String, description = "Send it back in If-None-Match"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "Invalid analysis id", body = ErrorResponse),
-        (status = 401, description = "No valid bearer token", body = ErrorResponse),
-        (status = 404, description = "Analysis not found", body = ErrorResponse),
-        (status = 429, description = "Rate limited", body = ErrorResponse),
-        (status = 500, description = "Internal server error", body = ErrorResponse),
-        (status = 503, description = "Retry later", body = ErrorResponse),
+        ReadRefusals,
     )
 )]
 pub async fn get_recommendations(
@@ -196,12 +239,7 @@ pub async fn get_recommendations(
         (status = 200, description = "Badges retrieved", body = BadgesResponse,
             headers(("ETag" = String, description = "Send it back in If-None-Match"))),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
-        (status = 400, description = "Invalid analysis id", body = ErrorResponse),
-        (status = 401, description = "No valid bearer token", body = ErrorResponse),
-        (status = 404, description = "Analysis not found", body = ErrorResponse),
-        (status = 429, description = "Rate limited", body = ErrorResponse),
-        (status = 500, description = "Internal server error", body = ErrorResponse),
-        (status = 503, description = "Retry later", body = ErrorResponse),
+        ReadRefusals,
     )
 )]
 pub async fn get_badges(
@@ -224,15 +262,9 @@ pub async fn get_badges(
     request_body(content = ProgressUpdateRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Progress updated", body = ProgressUpdateResponse),
-        (status = 400, description = "Invalid request body or status transition", body = ErrorResponse),
-        (status = 401, description = "No valid bearer token", body = ErrorResponse),
-        (status = 403, description = "The caller may only read this analysis", body = ErrorResponse),
+        (status = 400, description = "Invalid request body, or a status change the rules refuse (INVALID_TRANSITION)", body = ErrorResponse),
         (status = 404, description = "Analysis or opportunity not found", body = ErrorResponse),
-        (status = 413, description = "Body larger than MAX_BODY_BYTES", body = ErrorResponse),
-        (status = 415, description = "Not a JSON body", body = ErrorResponse),
-        (status = 429, description = "Rate limited", body = ErrorResponse),
-        (status = 500, description = "Internal server error", body = ErrorResponse),
-        (status = 503, description = "Retry later", body = ErrorResponse),
+        WriteRefusals,
     )
 )]
 pub async fn update_progress(
@@ -275,14 +307,8 @@ pub async fn update_progress(
     responses(
         (status = 201, description = "Subscription created (or updated)", body = EmailSubscriptionResponse),
         (status = 400, description = "Invalid email, frequency or rate", body = ErrorResponse),
-        (status = 401, description = "No valid bearer token", body = ErrorResponse),
-        (status = 403, description = "The caller may only read this analysis", body = ErrorResponse),
         (status = 404, description = "Analysis not found", body = ErrorResponse),
-        (status = 413, description = "Body larger than MAX_BODY_BYTES", body = ErrorResponse),
-        (status = 415, description = "Not a JSON body", body = ErrorResponse),
-        (status = 429, description = "Rate limited (also: confirmation emails per caller)", body = ErrorResponse),
-        (status = 500, description = "Internal server error", body = ErrorResponse),
-        (status = 503, description = "Retry later", body = ErrorResponse),
+        WriteRefusals,
     )
 )]
 pub async fn subscribe_reports(
