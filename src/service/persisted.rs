@@ -13,6 +13,10 @@ use crate::redis_link::Redis;
 pub const KEEP_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// Most bytes of registered documents kept in this process.
 pub const MEMORY_BYTES: u64 = 16 << 20;
+/// Largest document registered: a longer one runs, but is not kept (its client goes on sending
+/// it whole), so that registrations cannot fill Redis at the body limit's size. The
+/// playground's largest example is about 1.5 KiB.
+pub const MAX_DOCUMENT_BYTES: usize = 32 << 10;
 
 /// What a request's document turned out to be.
 #[derive(Debug, PartialEq, Eq)]
@@ -84,8 +88,12 @@ impl PersistedDocuments {
         Ok(Resolved::Stored(text))
     }
 
-    /// Keeps a document (checked against its hash by [`resolve`](Self::resolve)).
+    /// Keeps a document (checked against its hash by [`resolve`](Self::resolve)), unless it
+    /// is over [`MAX_DOCUMENT_BYTES`].
     pub async fn register(&self, hash: String, text: &str) {
+        if text.len() > MAX_DOCUMENT_BYTES {
+            return;
+        }
         if let Some(redis) = &self.redis {
             let key = redis.key(&format!("apq:{hash}"));
             redis.set_for(&key, text.as_bytes(), KEEP_FOR).await;

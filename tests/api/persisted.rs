@@ -104,6 +104,18 @@ async fn apq_documents_over_the_limits_are_refused_and_not_kept() {
 }
 
 #[tokio::test]
+async fn apq_documents_over_the_registration_size_run_but_are_not_kept() {
+    let app = TestApp::spawn().await;
+    let max = progress_dashboard::service::persisted::MAX_DOCUMENT_BYTES;
+    let long = format!("# {}\n{CATALOG}", "x".repeat(max));
+    let hash = document_id(&long);
+    let (_, ran) = app.post_json(&with_document(&long, &hash)).await;
+    assert!(ran["data"]["badgeCatalog"].is_array(), "{ran}");
+    let (_, again) = app.post_json(&hash_only(&hash)).await;
+    assert_eq!(code(&again), "PERSISTED_QUERY_NOT_FOUND", "{again}");
+}
+
+#[tokio::test]
 async fn apq_registrations_are_shared_through_redis() {
     let (a, b) = two_on_redis().await;
     let hash = document_id(CATALOG);
