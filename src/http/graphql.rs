@@ -22,6 +22,7 @@ use super::negotiate::ResponseType;
 use super::App;
 use super::{rate, refuse, request_id, ws};
 use crate::domain::access::Caller;
+use crate::domain::persisted::PersistedError;
 use crate::error::ErrorCode;
 use crate::error::{json_error, AppError};
 use crate::graphql::errors::{complete, is_request_error, refused};
@@ -102,14 +103,6 @@ async fn post_body(
     };
     let bytes = match super::body::read_json(headers, body, app.config.max_body_bytes).await {
         Ok(bytes) => bytes,
-        Err(super::body::BodyError::NotJson) => {
-            return json_error(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorCode::InvalidInput,
-                "POST /graphql takes a JSON body: send Content-Type: application/json".into(),
-                id,
-            )
-        }
         Err(e) => return json_error(e.status(), ErrorCode::InvalidInput, e.message(), id),
     };
     let caller = match caller {
@@ -287,10 +280,10 @@ async fn run(
     id: String,
     key: Option<AnswerKey>,
 ) -> Response {
-    if let Err(refusal) = super::persisted::apply(&app.persisted, &mut request, &id).await {
+    if let Err(e) = super::persisted::apply(&app.persisted, &mut request).await {
         // Apollo's clients answer a 200 PersistedQueryNotFound by sending the document
-        let request_error = !super::persisted::is_not_found(&refusal);
-        let (body, _) = encode(&refusal, true, &id);
+        let request_error = e != PersistedError::NotFound;
+        let (body, _) = encode(&super::persisted::refusal(&e, &id), true, &id);
         return respond(body, request_error, kind, HeaderMap::new());
     }
     let reads = key.map(|_| Reads::default());

@@ -11,34 +11,28 @@ use crate::graphql::errors::complete;
 use crate::graphql::limits::scan_document;
 use crate::service::persisted::{PersistedDocuments, Resolved};
 
-/// The document the request runs put in place, or the refusal to send instead (an error
-/// response with no data).
+/// The document the request runs put in place, or why it is refused (send [`refusal`]).
 pub async fn apply(
     store: &PersistedDocuments,
     request: &mut Request,
-    request_id: &str,
-) -> Result<(), Response> {
-    let hash = match hash_of(request) {
-        Ok(hash) => hash,
-        Err(e) => return Err(refusal(e, request_id)),
-    };
+) -> Result<(), PersistedError> {
+    let hash = hash_of(request)?;
     if hash.is_none() && !store.trusted_only() {
         return Ok(());
     }
     let text = (!request.query.is_empty()).then_some(request.query.as_str());
-    match store.resolve(text, hash.as_deref()).await {
-        Ok(Resolved::AsSent) => {}
-        Ok(Resolved::Stored(document)) => {
+    match store.resolve(text, hash.as_deref()).await? {
+        Resolved::AsSent => {}
+        Resolved::Stored(document) => {
             if *request.query != *document {
                 request.query = document.to_string();
             }
         }
-        Ok(Resolved::Register(hash)) => {
+        Resolved::Register(hash) => {
             if scan_document(&request.query).is_ok() {
                 store.register(hash, &request.query).await;
             }
         }
-        Err(e) => return Err(refusal(e, request_id)),
     }
     Ok(())
 }
@@ -70,8 +64,8 @@ fn hash_of(request: &Request) -> Result<Option<String>, PersistedError> {
 
 /// A refusal in the shape Apollo's clients read: `PersistedQueryNotFound` makes them send the
 /// document with its hash.
-pub fn refusal(error: PersistedError, request_id: &str) -> Response {
-    let code = match &error {
+pub fn refusal(error: &PersistedError, request_id: &str) -> Response {
+    let code = match error {
         PersistedError::NotFound => ErrorCode::PersistedQueryNotFound,
         PersistedError::Only => ErrorCode::PersistedQueryOnly,
         PersistedError::Invalid(_) => ErrorCode::InvalidInput,
@@ -83,16 +77,4 @@ pub fn refusal(error: PersistedError, request_id: &str) -> Response {
     let mut response = Response::from_errors(vec![server_error]);
     complete(&mut response, request_id);
     response
-}
-
-/// Whether a refusal is the one Apollo's clients answer by sending the document (a 200, as
-/// Apollo Server sends it), not a request error.
-pub fn is_not_found(response: &Response) -> bool {
-    let code = response
-        .errors
-        .first()
-        .and_then(|e| e.extensions.as_ref()?.get("code").cloned());
-    code == Some(Value::String(
-        ErrorCode::PersistedQueryNotFound.as_str().into(),
-    ))
 }

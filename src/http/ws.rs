@@ -555,7 +555,8 @@ impl Connection {
     async fn begin(&mut self, id: String, mut request: Request) -> Step {
         if self.session.is_some() {
             let store = &self.app.persisted;
-            if let Err(refusal) = persisted::apply(store, &mut request, &self.connection_id).await {
+            if let Err(e) = persisted::apply(store, &mut request).await {
+                let refusal = persisted::refusal(&e, &self.connection_id);
                 return Step::Send(self.refusal(&id, refusal));
             }
         }
