@@ -1,6 +1,7 @@
-//! Sends generated GraphQL requests (tests/api/fuzz_gen.rs) to a running server and counts what
-//! comes back: any 5xx, a body that is not JSON, an error without a code or with `INTERNAL`, or a
-//! dropped connection is a failure. Prints a progress line and, last, one `JSON {...}` line.
+//! Sends generated requests (tests/api/fuzz_gen.rs: GraphQL over POST, GET and WebSocket, and
+//! the REST endpoints, with hostile text from the whole of Unicode) to a running server and
+//! counts what comes back: any 5xx, a body that is not JSON, an error without a code or with
+//! `INTERNAL`, a WebSocket closed as an internal error, or a dropped connection is a failure. Prints a progress line and, last, one `JSON {...}` line.
 //!   fuzz --url http://127.0.0.1:18080 [--cases N] [--seed S] [--concurrency C]
 
 #[path = "../tests/api/fuzz_gen.rs"]
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use fuzz_gen::{check, describe, Generator};
+use fuzz_gen::Generator;
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
     args.iter()
@@ -22,7 +23,7 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let url = format!("{}/graphql", arg(&args, "--url", "http://127.0.0.1:18080"));
+    let base = arg(&args, "--url", "http://127.0.0.1:18080");
     let cases: usize = arg(&args, "--cases", "100000").parse().expect("--cases N");
     let seed: u64 = arg(&args, "--seed", "1").parse().expect("--seed S");
     let concurrency: usize = arg(&args, "--concurrency", "16")
@@ -33,38 +34,36 @@ async fn main() {
     let started = Instant::now();
     let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
     let (mut failures, mut internal, mut transport) = (0u64, 0u64, 0u64);
+    let mut by_transport: BTreeMap<String, u64> = BTreeMap::new();
     let mut first_failures: Vec<String> = Vec::new();
     let mut done = 0usize;
     let requests = std::iter::from_fn(|| Some(generator.case()))
         .take(cases)
         .map(|case| {
             let client = client.clone();
-            let url = url.clone();
+            let base = base.clone();
             async move {
-                let request = case.request(&client, &url);
-                match request.send().await {
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let body = r.text().await.unwrap_or_default();
-                        (
-                            Some(status),
-                            check(status, &body).map_err(|e| describe(&e, &case)),
-                        )
-                    }
-                    Err(e) => (None, Err(describe(&format!("transport: {e}"), &case))),
-                }
+                let kind = format!("{:?}", case.transport).to_lowercase();
+                let outcome = case.run(&client, &base).await;
+                let status = match &outcome {
+                    Err(e) if e.starts_with("transport") => None,
+                    Ok(s) => Some(*s),
+                    Err(_) => Some(0),
+                };
+                (kind, status, outcome.map(|_| ()))
             }
         });
     let mut results = futures_util::stream::iter(requests).buffer_unordered(concurrency);
-    while let Some((status, verdict)) = results.next().await {
+    while let Some((kind, status, verdict)) = results.next().await {
         done += 1;
+        *by_transport.entry(kind).or_default() += 1;
         match status {
             Some(s) => *statuses.entry(s).or_default() += 1,
             None => transport += 1,
         }
         if let Err(e) = verdict {
             failures += 1;
-            internal += u64::from(e.starts_with("INTERNAL"));
+            internal += u64::from(e.contains("INTERNAL") || e.contains("1011"));
             if first_failures.len() < 5 {
                 first_failures.push(e);
             }
@@ -86,7 +85,7 @@ async fn main() {
             "cases": done, "seed": seed, "concurrency": concurrency, "seconds": (seconds * 10.0).round() / 10.0,
             "cases_per_second": (done as f64 / seconds).round(),
             "failures": failures, "internal": internal, "transport_errors": transport,
-            "statuses": statuses,
+            "statuses": statuses, "transports": by_transport,
         })
     );
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes the release server through its real request path: 100,000 generated documents and
-# variables (tests/api/fuzz_gen.rs) over POST and GET, 16 at a time. Fails on any crash (the
-# process gone, or a panic in its log), 5xx, dropped connection, error without a code, or
-# INTERNAL. The tests run a small fixed-seed share of the same generator.
+# Fuzzes the release server through its real request path: 100,000 generated documents,
+# variables and hostile text from the whole of Unicode (tests/api/fuzz_gen.rs) over POST, GET,
+# WebSocket and the REST endpoints, 16 at a time. Fails on any crash (the process gone, or a
+# panic in its log), 5xx, dropped connection, error without a code, INTERNAL, or a WebSocket
+# closed as an internal error. The tests run a small fixed-seed share of the same generator.
 #   bash bench/fuzz.sh [--cases N] [--seed S] [--smoke]
 set -euo pipefail
 cd "$(dirname "$0")/.."

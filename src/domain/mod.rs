@@ -15,6 +15,7 @@ pub mod recommendations;
 pub mod reports;
 pub mod status;
 pub mod streak;
+pub mod text;
 pub mod values;
 
 use thiserror::Error;

@@ -24,7 +24,8 @@ impl Email {
         let s = value.trim().to_lowercase();
         let bad =
             || RuleError::InvalidInput("email must be an address such as name@example.com".into());
-        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        super::text::check("email", &s, super::text::Kind::Line, 254)?;
+        if s.len() > 254 || s.chars().any(char::is_whitespace) {
             return Err(bad());
         }
         let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;

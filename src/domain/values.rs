@@ -1,5 +1,6 @@
 //! Domain values that can only be built by parsing, so an invalid one never reaches the database.
 
+use super::text::{self, Kind};
 use super::RuleError;
 
 /// An hourly rate in the analysis' currency, 20..=500.
@@ -27,11 +28,13 @@ impl HourlyRate {
     }
 }
 
-/// An opportunity's id within its analysis: non-empty, at most 100 characters, trimmed.
+/// An opportunity's id within its analysis: non-empty, at most 100 characters, one line, trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpportunityKey(String);
 
 impl OpportunityKey {
+    pub const MAX_CHARS: usize = 100;
+
     pub fn parse(value: &str) -> Result<Self, RuleError> {
         let trimmed = value.trim();
         if trimmed.is_empty() {
@@ -39,11 +42,7 @@ impl OpportunityKey {
                 "opportunityId must not be empty".into(),
             ));
         }
-        if trimmed.chars().count() > 100 {
-            return Err(RuleError::InvalidInput(
-                "opportunityId must be at most 100 characters".into(),
-            ));
-        }
+        text::check("opportunityId", trimmed, Kind::Line, Self::MAX_CHARS)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -52,21 +51,65 @@ impl OpportunityKey {
     }
 }
 
+/// A token's subject (`sub`): who made a change, whose sessions are revoked. One line, 1..255
+/// characters, kept as it is (an issuer's subjects are compared exactly).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject(String);
+
+impl Subject {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(field: &str, value: &str) -> Result<Self, RuleError> {
+        if value.is_empty() {
+            return Err(RuleError::InvalidInput(format!(
+                "{field} must not be empty"
+            )));
+        }
+        text::check(field, value, Kind::Line, Self::MAX_CHARS)?;
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A short optional text from outside (a company name, a sentence): trimmed, `None` when empty,
+/// checked for `kind` and at most `max_chars` characters.
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    kind: Kind,
+    max_chars: usize,
+) -> Result<Option<String>, RuleError> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    text::check(field, v, kind, max_chars)?;
+    Ok(Some(v.to_owned()))
+}
+
 /// A company website as the de-duplication key: lower case, no scheme, no `www.`, no trailing
 /// slash, so `https://www.Example.com/` and `example.com` are the same site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NormalizedUrl(String);
 
 impl NormalizedUrl {
+    pub const MAX_CHARS: usize = 2048;
+
     pub fn parse(url: &str) -> Result<Self, RuleError> {
-        let mut s = url.trim().to_lowercase();
-        if s.is_empty() {
+        let trimmed = url.trim();
+        if trimmed.is_empty() {
             return Err(RuleError::InvalidInput("url must not be empty".into()));
         }
-        if s.len() > 2048 {
-            return Err(RuleError::InvalidInput(
-                "url must be at most 2048 characters".into(),
-            ));
+        text::check("url", trimmed, Kind::Line, Self::MAX_CHARS)?;
+        let mut s = trimmed.to_lowercase();
+        // lower case can take more bytes than the original (the column holds 2048 characters)
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err(RuleError::InvalidInput(format!(
+                "url must be at most {} characters",
+                Self::MAX_CHARS
+            )));
         }
         if s.chars().any(char::is_whitespace) {
             return Err(RuleError::InvalidInput(
@@ -137,6 +180,19 @@ mod tests {
     fn opportunity_key_rejects_empty() {
         assert!(OpportunityKey::parse("  ").is_err());
         assert_eq!(OpportunityKey::parse(" a ").unwrap().as_str(), "a");
+        for hostile in ["\0", "a\u{0}b", "a\nb", "\u{202E}x", "\u{FFFF}"] {
+            assert!(OpportunityKey::parse(hostile).is_err(), "{hostile:?}");
+        }
+        assert!(OpportunityKey::parse(&"é".repeat(100)).is_ok());
+        assert!(OpportunityKey::parse(&"é".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn subjects_are_one_line() {
+        assert!(Subject::parse("sub", "auth0|abc").is_ok());
+        assert!(Subject::parse("sub", "").is_err());
+        assert!(Subject::parse("sub", "a\0").is_err());
+        assert!(Subject::parse("sub", &"x".repeat(256)).is_err());
     }
 
     #[test]
@@ -162,6 +218,9 @@ mod tests {
             "file:///etc/passwd.txt",
             "http://example.com:99999999",
             "https://.example.com",
+            "https://example.com/\u{0}",
+            "https://example.com/a\u{85}b",
+            "https://example.com/\u{202E}gpj.exe",
         ] {
             assert!(NormalizedUrl::parse(hostile).is_err(), "{hostile}");
         }

@@ -11,6 +11,7 @@ use super::inputs::{RecordAnalysisInput, UpdateProgressInput};
 use super::loaders::{DashboardKey, Loaders};
 use super::reports::{EmailSubscription, SubscribeToReportsInput};
 use super::types::{Badge, Dashboard, Metrics, Opportunity, ProgressSummary};
+use crate::domain::values::Subject;
 use crate::error::AppError;
 use crate::service::Services;
 use crate::service::{auth, record_analysis, reports, update_progress};
@@ -92,6 +93,7 @@ impl MutationRoot {
     async fn revoke_sessions(&self, ctx: &Context<'_>, sub: String) -> Result<bool> {
         access::admin(ctx)?;
         let services = ctx.data::<Services>()?;
+        let sub = Subject::parse("sub", &sub).map_err(|e| AppError::from(e).extend())?;
         // the tokens' own clock (their `iat`), not the injectable one of the product's dates
         auth::revoke(services, &sub, chrono::Utc::now())
             .await

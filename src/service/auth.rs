@@ -12,6 +12,7 @@ use thiserror::Error;
 
 use crate::config::{AuthMode, Config};
 use crate::domain::access::{Caller, Claims};
+use crate::domain::values::Subject;
 use chrono::{DateTime, Utc};
 
 use crate::db::sessions;
@@ -150,7 +151,11 @@ impl Verifier {
                 jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
             }
         };
-        Ok(decoded.map_err(invalid)?.claims)
+        let claims = decoded.map_err(invalid)?.claims;
+        // the subject is kept (report confirmations, revocations): one line of text or no token
+        Subject::parse("the token's sub", &claims.sub)
+            .map_err(|e| unauthenticated(&e.to_string()))?;
+        Ok(claims)
     }
 }
 
@@ -252,7 +257,8 @@ fn public_key(path: &std::path::Path) -> Result<(DecodingKey, Algorithm), AuthSe
 
 /// `revokeSessions`: `sub`'s tokens issued before `now` stop holding on every instance (stored,
 /// then published; each instance's verifier and open sockets hear it from the bus).
-pub async fn revoke(services: &Services, sub: &str, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn revoke(services: &Services, sub: &Subject, now: DateTime<Utc>) -> AppResult<()> {
+    let sub = sub.as_str();
     {
         let mut conn = services.state.pool.get().await?;
         sessions::revoke(&mut conn, sub, now).await?;

@@ -8,7 +8,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use crate::db::analyses::{self, NewAnalysis};
 use crate::domain::analysis::{Identity, OpportunitySpec};
-use crate::domain::values::{NormalizedUrl, OpportunityKey};
+use crate::domain::text::Kind;
+use crate::domain::values::{self, NormalizedUrl, OpportunityKey};
 use crate::error::{AppError, AppResult};
 use crate::service::{recent_urls, Services};
 
@@ -37,16 +38,8 @@ pub struct Recorded {
     pub duplicate: bool,
 }
 
-fn text(value: &Option<String>, field: &str, max: usize) -> AppResult<Option<String>> {
-    let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    if v.chars().count() > max {
-        return Err(AppError::invalid_input(format!(
-            "{field} must be at most {max} characters"
-        )));
-    }
-    Ok(Some(v.to_owned()))
+fn text(value: &Option<String>, field: &str, kind: Kind, max: usize) -> AppResult<Option<String>> {
+    Ok(values::optional_text(field, value.as_deref(), kind, max)?)
 }
 
 /// Checks everything before anything is written.
@@ -102,10 +95,10 @@ fn check(spec: AnalysisSpec, now: DateTime<Utc>) -> AppResult<Checked> {
         if !(1..=10).contains(&o.complexity_level) {
             return Err(at("complexityLevel must be between 1 and 10"));
         }
-        o.problem_teaser =
-            text(&o.problem_teaser, "problemTeaser", MAX_TEXT).map_err(|e| at(&e.to_string()))?;
-        o.tools_hint =
-            text(&o.tools_hint, "toolsHint", MAX_TEXT).map_err(|e| at(&e.to_string()))?;
+        o.problem_teaser = text(&o.problem_teaser, "problemTeaser", Kind::Prose, MAX_TEXT)
+            .map_err(|e| at(&e.to_string()))?;
+        o.tools_hint = text(&o.tools_hint, "toolsHint", Kind::Prose, MAX_TEXT)
+            .map_err(|e| at(&e.to_string()))?;
         o.opportunity_id = key.as_str().to_owned();
         opportunities.push(o);
     }
@@ -114,10 +107,20 @@ fn check(spec: AnalysisSpec, now: DateTime<Utc>) -> AppResult<Checked> {
         url: spec.url.trim().to_owned(),
         normalized,
         identity: Identity {
-            company_name: text(&id.company_name, "companyName", MAX_IDENTITY_TEXT)?,
-            sector: text(&id.sector, "sector", MAX_IDENTITY_TEXT)?,
-            estimated_size: text(&id.estimated_size, "estimatedSize", MAX_IDENTITY_TEXT)?,
-            tier: text(&id.tier, "tier", MAX_IDENTITY_TEXT)?,
+            company_name: text(
+                &id.company_name,
+                "identity.companyName",
+                Kind::Line,
+                MAX_IDENTITY_TEXT,
+            )?,
+            sector: text(&id.sector, "identity.sector", Kind::Line, MAX_IDENTITY_TEXT)?,
+            estimated_size: text(
+                &id.estimated_size,
+                "identity.estimatedSize",
+                Kind::Line,
+                MAX_IDENTITY_TEXT,
+            )?,
+            tier: text(&id.tier, "identity.tier", Kind::Line, MAX_IDENTITY_TEXT)?,
         },
         opportunities,
         created_at,

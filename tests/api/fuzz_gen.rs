@@ -1,8 +1,11 @@
 //! Generated GraphQL requests for fuzzing the real request path: documents built from the
 //! grammar with the schema's own names (so many get past parsing and validation into execution),
 //! known-good documents with bytes cut, repeated and swapped, and variables of every JSON shape,
-//! some nested past the limits. Deterministic for a seed; no dependency. Shared by the tests
-//! (a small fixed-seed run) and `bench/fuzz.sh` (100,000 cases and more).
+//! some nested past the limits, and operations of the contract with hostile text (the whole of
+//! Unicode: controls, lone surrogate escapes, noncharacters, bidirectional overrides, combining
+//! marks, 4-byte characters, lengths at and past every limit) in every string position; over
+//! POST, GET, WebSocket and the REST endpoints. Deterministic for a seed. Shared by the tests (a
+//! small fixed-seed run) and `bench/fuzz.sh` (100,000 cases and more).
 
 #![allow(dead_code)]
 
@@ -36,25 +39,82 @@ impl Rng {
     }
 }
 
+/// How a case travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Post,
+    /// The query in the URL (queries only make sense there).
+    Get,
+    /// A `subscribe` on a fresh graphql-transport-ws connection, after `connection_init`.
+    Ws,
+    /// A request to `/api/v1` (`rest` holds it; the GraphQL parts are unused).
+    Rest,
+}
+
+/// A request to the REST adapter: method, path (already percent-encoded) and JSON body.
+#[derive(Debug, Clone)]
+pub struct RestCall {
+    pub post: bool,
+    pub path: String,
+    pub body: Value,
+}
+
 /// One request: how it travels, and its parts.
 #[derive(Debug, Clone)]
 pub struct Case {
-    /// Sent as GET with the query in the URL (queries only make sense there).
-    pub get: bool,
+    pub transport: Transport,
     pub query: String,
     pub variables: Value,
     pub operation_name: Option<String>,
+    /// The `connection_init` payload of a WebSocket case.
+    pub init: Value,
+    pub rest: Option<RestCall>,
+}
+
+/// Stand-ins for the lone surrogates a Rust string cannot hold: written as the JSON or GraphQL
+/// escapes `\ud800` and `\udfff` when the request is serialised.
+const LONE_HIGH: char = '\u{10FFFC}';
+const LONE_LOW: char = '\u{10FFFD}';
+
+/// JSON text of `value`, with the stand-ins turned into lone surrogate escapes.
+pub fn json_text(value: &Value) -> String {
+    value
+        .to_string()
+        .replace(LONE_HIGH, "\\ud800")
+        .replace(LONE_LOW, "\\udfff")
+}
+
+/// A GraphQL string literal of `s`: quotes, backslashes and controls escaped, the stand-ins as
+/// lone surrogate escapes.
+fn graphql_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            LONE_HIGH => out.push_str("\\ud800"),
+            LONE_LOW => out.push_str("\\udfff"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 impl Case {
-    /// The request to `url` (the server's `/graphql`).
+    /// The request to `url` (the server's `/graphql`) over HTTP.
     pub fn request(&self, client: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
-        if !self.get {
-            return client.post(url).json(&self.body());
+        if self.transport != Transport::Get {
+            return client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(json_text(&self.body()));
         }
         let mut params = vec![
             ("query", self.query.clone()),
-            ("variables", self.variables.to_string()),
+            ("variables", json_text(&self.variables)),
         ];
         if let Some(name) = &self.operation_name {
             params.push(("operationName", name.clone()));
@@ -62,7 +122,7 @@ impl Case {
         client.get(url).query(&params)
     }
 
-    /// The POST body.
+    /// The POST body (and the WebSocket subscribe payload).
     pub fn body(&self) -> Value {
         let mut body = json!({ "query": self.query, "variables": self.variables });
         if let Some(name) = &self.operation_name {
@@ -70,6 +130,132 @@ impl Case {
         }
         body
     }
+
+    /// Sends the case to the server at `base` (`http://host:port`) and judges the answer:
+    /// `Err` with a description when it shows a crash or an internal error.
+    pub async fn run(&self, client: &reqwest::Client, base: &str) -> Result<u16, String> {
+        let outcome = match self.transport {
+            Transport::Ws => self.run_ws(base).await,
+            Transport::Rest => self.run_rest(client, base).await,
+            Transport::Post | Transport::Get => {
+                let response = self
+                    .request(client, &format!("{base}/graphql"))
+                    .send()
+                    .await
+                    .map_err(|e| format!("transport: {e}"))?;
+                let status = response.status().as_u16();
+                let body = response.text().await.map_err(|e| e.to_string())?;
+                check(status, &body).map(|()| status)
+            }
+        };
+        outcome.map_err(|e| describe(&e, self))
+    }
+
+    async fn run_rest(&self, client: &reqwest::Client, base: &str) -> Result<u16, String> {
+        let call = self.rest.as_ref().expect("a REST case has its call");
+        let url = format!("{base}/api/v1{}", call.path);
+        let request = if call.post {
+            client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(json_text(&call.body))
+        } else {
+            client.get(&url)
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        let status = response.status().as_u16();
+        let json = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json"));
+        let body = response.text().await.unwrap_or_default();
+        if status >= 500 {
+            return Err(format!("status {status}: {}", cut(&body)));
+        }
+        if json && body.contains("INTERNAL") {
+            return Err(format!("INTERNAL: {}", cut(&body)));
+        }
+        Ok(status)
+    }
+
+    async fn run_ws(&self, base: &str) -> Result<u16, String> {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::Message;
+        let url = format!("{}/graphql", base.replacen("http", "ws", 1));
+        let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().expect("a header value"),
+        );
+        let (mut socket, _) = match tokio_tungstenite::connect_async(request).await {
+            Ok(s) => s,
+            // refused upgrades (a limit) are answers, not failures; a 5xx is one
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status().as_u16() < 500 => {
+                return Ok(r.status().as_u16())
+            }
+            Err(e) => return Err(format!("transport: {e}")),
+        };
+        let init = format!(
+            r#"{{"type":"connection_init","payload":{}}}"#,
+            json_text(&self.init)
+        );
+        let subscribe = format!(
+            r#"{{"type":"subscribe","id":"1","payload":{}}}"#,
+            json_text(&self.body())
+        );
+        for text in [init, subscribe] {
+            if socket.send(Message::text(text)).await.is_err() {
+                return Ok(101); // closed by the server: its close frame was the answer
+            }
+        }
+        let quiet = std::time::Duration::from_millis(300);
+        loop {
+            let message = match tokio::time::timeout(quiet, socket.next()).await {
+                // a live subscription that has nothing to say yet
+                Err(_) | Ok(None) => break,
+                Ok(Some(Err(_))) => break,
+                Ok(Some(Ok(m))) => m,
+            };
+            match message {
+                Message::Text(text) => {
+                    if text.contains("\"INTERNAL\"") {
+                        return Err(format!("INTERNAL: {}", cut(&text)));
+                    }
+                    let value: Value = serde_json::from_str(&text)
+                        .map_err(|e| format!("not JSON ({e}): {}", cut(&text)))?;
+                    if let Some(errors) = value["payload"].as_array() {
+                        for e in errors {
+                            if e["extensions"]["code"].as_str().is_none() {
+                                return Err(format!("an error without a code: {e}"));
+                            }
+                        }
+                    }
+                    if matches!(value["type"].as_str(), Some("complete" | "error")) {
+                        break;
+                    }
+                }
+                Message::Close(frame) => {
+                    let code = frame.map(|f| u16::from(f.code)).unwrap_or(1005);
+                    if code == 1011 {
+                        return Err("closed with 1011 (internal error)".into());
+                    }
+                    return Ok(101);
+                }
+                _ => {}
+            }
+        }
+        let _ = socket.close(None).await;
+        Ok(101)
+    }
+}
+
+fn cut(s: &str) -> String {
+    s.chars().take(300).collect()
 }
 
 const FIELDS: &[&str] = &[
@@ -192,16 +378,14 @@ impl Generator {
     }
 
     pub fn case(&mut self) -> Case {
-        let query = match self.rng.below(10) {
-            0..=4 => self.document(),
-            5..=8 => self.mutated(),
-            _ => self.nested_brackets(),
-        };
-        let variables = if self.rng.chance(3) {
-            self.good_variables()
-        } else {
-            let max = 1 + self.rng.below(20);
-            self.value(0, max)
+        if self.rng.chance(8) {
+            return self.rest_case();
+        }
+        let (query, variables) = match self.rng.below(12) {
+            0..=4 => (self.document(), self.any_variables()),
+            5..=7 => (self.mutated(), self.any_variables()),
+            8 => (self.nested_brackets(), self.any_variables()),
+            _ => self.typed(),
         };
         let operation_name = match self.rng.below(6) {
             0 => Some("Q".into()),
@@ -209,11 +393,249 @@ impl Generator {
             _ => None,
         };
         // A URL holds at most 64 KiB (http::Uri): longer documents go by POST.
+        let transport = match self.rng.below(8) {
+            0 | 1 if query.len() < 8 * 1024 => Transport::Get,
+            2 => Transport::Ws,
+            _ => Transport::Post,
+        };
+        let init = match self.rng.below(4) {
+            0 => json!({ "authorization": self.hostile() }),
+            1 => json!({ "language": self.hostile(), "x": self.hostile() }),
+            _ => json!({}),
+        };
         Case {
-            get: query.len() < 8 * 1024 && self.rng.chance(4),
+            transport,
             query,
             variables,
             operation_name,
+            init,
+            rest: None,
+        }
+    }
+
+    fn any_variables(&mut self) -> Value {
+        if self.rng.chance(3) {
+            self.good_variables()
+        } else {
+            let max = 1 + self.rng.below(20);
+            self.value(0, max)
+        }
+    }
+
+    /// Text from the whole of Unicode, aimed at the checks: controls, lone surrogates,
+    /// noncharacters, bidirectional overrides, combining marks, 4-byte characters, and lengths at
+    /// and just past each limit of the contract, alone or around ordinary text.
+    pub fn hostile(&mut self) -> String {
+        const PIECES: &[&str] = &[
+            "\u{0}",
+            "\u{1}",
+            "\u{8}",
+            "\t",
+            "\n",
+            "\r",
+            "\u{1b}",
+            "\u{1f}",
+            "\u{7f}",
+            "\u{80}",
+            "\u{85}",
+            "\u{9f}",
+            "\u{FFFE}",
+            "\u{FFFF}",
+            "\u{FDD0}",
+            "\u{1FFFE}",
+            "\u{202A}",
+            "\u{202E}",
+            "\u{2066}",
+            "\u{2069}",
+            "\u{200F}",
+            "\u{FEFF}",
+            "e\u{301}\u{302}\u{303}",
+            "\u{300}",
+            "😀",
+            "𝔘",
+            "\u{10FFFF}",
+            "🇨🇦",
+            "中文",
+            "'; DROP TABLE analyses; --",
+            "<script>alert(1)</script>",
+            "\\",
+            "\"",
+            "%00",
+            " ",
+        ];
+        const LIMITS: &[usize] = &[100, 101, 200, 201, 254, 255, 256, 2000, 2001, 2048, 2049];
+        let piece = |g: &mut Self| -> String {
+            match g.rng.below(10) {
+                0 => LONE_HIGH.to_string(),
+                1 => LONE_LOW.to_string(),
+                _ => (*g.rng.pick(PIECES)).to_owned(),
+            }
+        };
+        match self.rng.below(6) {
+            // at and past a limit, in 1-byte or 4-byte characters
+            0 => {
+                let n = *self.rng.pick(LIMITS);
+                let unit = *self.rng.pick(&["a", "é", "😀", "e\u{301}"]);
+                unit.repeat(n)
+            }
+            // one hostile piece inside a plausible value
+            1 | 2 => {
+                let base = *self.rng.pick(&[
+                    "digital_presence",
+                    "https://fuzz.example.com/a",
+                    "name@example.com",
+                    "Acme Inc.",
+                    "user-1",
+                ]);
+                let at = self.rng.below(base.len() + 1);
+                let p = piece(self);
+                format!("{}{p}{}", &base[..at], &base[at..])
+            }
+            // several pieces
+            _ => (0..1 + self.rng.below(4)).map(|_| piece(self)).collect(),
+        }
+    }
+
+    /// A string for a string position: hostile most of the time, sometimes ordinary.
+    fn text(&mut self, ordinary: &str) -> Value {
+        if self.rng.chance(3) {
+            json!(ordinary)
+        } else {
+            json!(self.hostile())
+        }
+    }
+
+    /// An operation of the contract that reaches its resolver (the analysis exists, the
+    /// variables have the input's shape), with hostile text in its string positions.
+    fn typed(&mut self) -> (String, Value) {
+        let analysis = IDS[0];
+        match self.rng.below(7) {
+            0 => (
+                "mutation($input: UpdateProgressInput!) { updateProgress(input: $input) { opportunity { opportunityId status } newBadges { badgeType } } }".into(),
+                json!({ "input": {
+                    "analysisId": analysis,
+                    "opportunityId": self.text("digital_presence"),
+                    "status": self.rng.pick(&["IN_PROGRESS", "IMPLEMENTED", "NOT_STARTED"]),
+                }}),
+            ),
+            1 => {
+                let opportunities: Vec<Value> = (0..1 + self.rng.below(3))
+                    .map(|i| json!({
+                        "opportunityId": self.text(&format!("o{i}")),
+                        "category": "VALUE_CREATION",
+                        "hoursPerWeek": 2.0,
+                        "hoursPerYear": 104,
+                        "complexityLevel": 3,
+                        "problemTeaser": self.text("A sentence.\nAnother."),
+                        "toolsHint": self.text("Zapier"),
+                    }))
+                    .collect();
+                let site = format!("https://fuzz{}.example.com", self.rng.below(1000));
+                (
+                    "mutation($input: RecordAnalysisInput!) { recordAnalysis(input: $input) { duplicate dashboard { id identity { companyName } } } }".into(),
+                    json!({ "input": {
+                        "url": self.text(&site),
+                        "identity": {
+                            "companyName": self.text("Acme"),
+                            "sector": self.text("Construction"),
+                            "estimatedSize": self.text("10-49"),
+                            "tier": self.text("Tier 1"),
+                        },
+                        "opportunities": opportunities,
+                    }}),
+                )
+            }
+            2 => (
+                "mutation($sub: String!) { revokeSessions(sub: $sub) }".into(),
+                json!({ "sub": self.text("user-1") }),
+            ),
+            3 => (
+                "mutation($token: String!) { unsubscribeFromReports(token: $token) }".into(),
+                json!({ "token": self.text("0.0") }),
+            ),
+            4 => (
+                "mutation($input: SubscribeToReportsInput!) { subscribeToReports(input: $input) { id } }".into(),
+                json!({ "input": {
+                    "analysisId": analysis,
+                    "email": self.text("name@example.com"),
+                    "frequency": "WEEKLY",
+                }}),
+            ),
+            // the same positions as literals in the document
+            5 => (
+                format!(
+                    "mutation {{ updateProgress(input: {{analysisId: \"{analysis}\", opportunityId: {}, status: IN_PROGRESS}}) {{ opportunity {{ status }} }} }}",
+                    graphql_string(&self.hostile())
+                ),
+                json!({}),
+            ),
+            _ => (
+                format!(
+                    "mutation {{ revokeSessions(sub: {}) }}",
+                    graphql_string(&self.hostile())
+                ),
+                json!({}),
+            ),
+        }
+    }
+
+    /// A call to one of the REST endpoints with hostile text in its path, query or body.
+    fn rest_case(&mut self) -> Case {
+        let id = if self.rng.chance(4) {
+            encode(&self.hostile())
+        } else {
+            IDS[0].to_owned()
+        };
+        let rest = match self.rng.below(6) {
+            0 => RestCall {
+                post: true,
+                path: format!("/dashboard/{id}/progress"),
+                body: json!({
+                    "opportunity_id": self.text("digital_presence"),
+                    "status": self.rng.pick(&["IN_PROGRESS", "IMPLEMENTED", "NOT_STARTED", "done"]),
+                }),
+            },
+            1 => RestCall {
+                post: true,
+                path: format!("/dashboard/{id}/subscribe"),
+                body: json!({ "email": self.text("name@example.com"), "frequency": self.text("weekly") }),
+            },
+            2 => {
+                let mut query = Vec::new();
+                for name in ["format", "sections", "lang", "expires", "signature"] {
+                    if self.rng.chance(2) {
+                        let ordinary = match name {
+                            "format" => "html",
+                            "sections" => "all",
+                            "lang" => "en",
+                            _ => "1",
+                        };
+                        let v = self.text(ordinary);
+                        query.push(format!("{name}={}", encode(v.as_str().unwrap_or(""))));
+                    }
+                }
+                RestCall {
+                    post: false,
+                    path: format!("/dashboard/{id}/report/generate?{}", query.join("&")),
+                    body: Value::Null,
+                }
+            }
+            n => RestCall {
+                post: false,
+                path: format!(
+                    "/dashboard/{id}{}",
+                    ["", "/recommendations", "/badges"][n - 3]
+                ),
+                body: Value::Null,
+            },
+        };
+        Case {
+            transport: Transport::Rest,
+            query: String::new(),
+            variables: Value::Null,
+            operation_name: None,
+            init: Value::Null,
+            rest: Some(rest),
         }
     }
 
@@ -325,7 +747,7 @@ impl Generator {
                 self.rng.below(400) as i64 - 200
             ),
             4 => "$id".into(),
-            5 => "\"\\u00e9\\n\\\"\\u0000é😀\"".into(),
+            5 => graphql_string(&self.hostile()),
             6 => format!("\"\"\"{}\"\"\"", "x\"".repeat(self.rng.below(5))),
             7 => "-0.0".into(),
             8 | 9 => {
@@ -428,11 +850,11 @@ impl Generator {
             "ids": (0..self.rng.below(5)).map(|_| json!(self.rng.pick(IDS))).collect::<Vec<_>>(),
             "input": {
                 "analysisId": self.rng.pick(IDS),
-                "opportunityId": self.rng.pick(&["digital_presence", "value_creation", "", "x"]),
+                "opportunityId": self.text("digital_presence"),
                 "status": status,
                 "hourlyRate": self.rng.pick(&[json!(50.0), json!(-1), json!(1e308), json!("x"), Value::Null]),
-                "url": self.rng.pick(&["https://fuzz.example.com", "javascript:alert(1)", ""]),
-                "identity": {},
+                "url": self.text("https://fuzz.example.com"),
+                "identity": { "companyName": self.text("Acme") },
                 "opportunities": [],
             },
             "x": self.rng.chance(2),
@@ -447,7 +869,7 @@ impl Generator {
             2 => json!(self.rng.next() as i64),
             3 => json!((self.rng.next() as f64) / 7.0),
             4 => json!(self.rng.pick(IDS)),
-            5 => json!("é\u{0}\"\\😀".repeat(self.rng.below(4))),
+            5 => json!(self.hostile()),
             6 | 7 => Value::Array(
                 (0..self.rng.below(4))
                     .map(|_| self.value(depth + 1, max))
@@ -469,12 +891,22 @@ impl Generator {
 /// A failure report of a bounded size.
 pub fn describe(failure: &str, case: &Case) -> String {
     let short = |s: &str| s.chars().take(400).collect::<String>();
+    if let Some(rest) = &case.rest {
+        return format!(
+            "{}\n  for REST {} {} body {}",
+            short(failure),
+            if rest.post { "POST" } else { "GET" },
+            short(&rest.path),
+            short(&json_text(&rest.body))
+        );
+    }
     format!(
-        "{}\n  for {} {} variables {} operation {:?}",
+        "{}\n  for {:?} {} variables {} init {} operation {:?}",
         short(failure),
-        if case.get { "GET" } else { "POST" },
+        case.transport,
         short(&case.query),
-        short(&case.variables.to_string()),
+        short(&json_text(&case.variables)),
+        short(&json_text(&case.init)),
         case.operation_name
     )
 }
@@ -504,6 +936,37 @@ pub fn check(status: u16, body: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Percent-encodes every byte but unreserved ASCII, for a path segment or a query value.
+fn encode(s: &str) -> String {
+    let text = s.replace([LONE_HIGH, LONE_LOW], "\u{FFFD}");
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_text_reaches_every_class() {
+    let mut g = Generator::new(7);
+    let all: String = (0..5_000).map(|_| g.hostile()).collect();
+    for c in [
+        '\u{0}', '\u{85}', '\u{FFFE}', '\u{FFFF}', '\u{202E}', '\u{301}', '😀', LONE_HIGH, LONE_LOW,
+    ] {
+        assert!(all.contains(c), "{c:?} never generated");
+    }
+    let escaped = json_text(&json!([LONE_HIGH.to_string()]));
+    assert_eq!(escaped, r#"["\ud800"]"#);
+    assert!(
+        serde_json::from_str::<Value>(&escaped).is_err(),
+        "a lone surrogate is not JSON serde reads"
+    );
+    assert_eq!(graphql_string("a\u{0}\"\u{10FFFC}"), r#""a\u0000\"\ud800""#);
 }
 
 #[test]
