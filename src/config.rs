@@ -93,6 +93,10 @@ pub struct Config {
     pub report_token_secret: Option<SecretString>,
     /// `REPORT_TOKEN_SECRET_PREVIOUS`: the secret before a rotation; its links still verify.
     pub report_token_secret_previous: Option<SecretString>,
+    /// `REPORT_LINK_TTL_SECONDS`, default 900: how long a signed document link (`reportUrl`)
+    /// opens its document without a token, at least (links are made per 5-minute window, so a
+    /// link lives up to that much longer).
+    pub report_link_ttl: Duration,
     /// `SMTP_URL`, e.g. `smtp://127.0.0.1:2525` or `smtps://user:pass@host`; unset: `.eml` files.
     pub smtp_url: Option<SecretString>,
     /// `SMTP_FROM`, default `Progress Dashboard <reports@localhost>`.
@@ -326,6 +330,7 @@ impl Default for Config {
             dashboard_url: DEFAULT_DASHBOARD_URL.into(),
             report_token_secret: None,
             report_token_secret_previous: None,
+            report_link_ttl: Duration::from_secs(15 * 60),
             smtp_url: None,
             smtp_from: DEFAULT_FROM.into(),
             reports_outbox_dir: "outbox".into(),
@@ -405,18 +410,6 @@ impl Config {
             outbox_relay_interval: millis("OUTBOX_RELAY_MS", d.outbox_relay_interval)?,
             public_url: var("PUBLIC_URL").unwrap_or_else(|| format!("http://localhost:{port}")),
             dashboard_url: var("DASHBOARD_URL").unwrap_or(d.dashboard_url),
-            report_token_secret: secret("REPORT_TOKEN_SECRET"),
-            report_token_secret_previous: secret("REPORT_TOKEN_SECRET_PREVIOUS"),
-            smtp_url: secret("SMTP_URL"),
-            smtp_from: var("SMTP_FROM").unwrap_or(d.smtp_from),
-            reports_outbox_dir: var("REPORTS_OUTBOX_DIR").map_or(d.reports_outbox_dir, Into::into),
-            reports_scheduler: parsed("REPORTS_SCHEDULER", d.reports_scheduler)?,
-            reports_scheduler_interval: millis(
-                "REPORTS_SCHEDULER_INTERVAL_MS",
-                d.reports_scheduler_interval,
-            )?,
-            reports_claim_lease: millis("REPORTS_CLAIM_LEASE_MS", d.reports_claim_lease)?,
-            report_retry_base: millis("REPORT_RETRY_BASE_MS", d.report_retry_base)?,
             max_body_bytes: parsed("MAX_BODY_BYTES", d.max_body_bytes)?,
             http_header_timeout: millis("HTTP_HEADER_TIMEOUT_MS", d.http_header_timeout)?,
             max_requests_in_flight: positive("MAX_REQUESTS_IN_FLIGHT", d.max_requests_in_flight)?,
@@ -437,7 +430,33 @@ impl Config {
             ..d
         };
         config.read_access()?;
+        config.read_reports()?;
         Ok(config)
+    }
+
+    /// How reports are sent and linked to: the settings of email and documents.
+    fn read_reports(&mut self) -> Result<()> {
+        self.report_token_secret = secret("REPORT_TOKEN_SECRET");
+        self.report_token_secret_previous = secret("REPORT_TOKEN_SECRET_PREVIOUS");
+        self.report_link_ttl = Duration::from_secs(positive(
+            "REPORT_LINK_TTL_SECONDS",
+            self.report_link_ttl.as_secs(),
+        )?);
+        self.smtp_url = secret("SMTP_URL");
+        if let Some(from) = var("SMTP_FROM") {
+            self.smtp_from = from;
+        }
+        if let Some(dir) = var("REPORTS_OUTBOX_DIR") {
+            self.reports_outbox_dir = dir.into();
+        }
+        self.reports_scheduler = parsed("REPORTS_SCHEDULER", self.reports_scheduler)?;
+        self.reports_scheduler_interval = millis(
+            "REPORTS_SCHEDULER_INTERVAL_MS",
+            self.reports_scheduler_interval,
+        )?;
+        self.reports_claim_lease = millis("REPORTS_CLAIM_LEASE_MS", self.reports_claim_lease)?;
+        self.report_retry_base = millis("REPORT_RETRY_BASE_MS", self.report_retry_base)?;
+        Ok(())
     }
 
     /// Who may call, from where and how often: the settings of access.

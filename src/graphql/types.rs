@@ -13,6 +13,7 @@ use crate::domain::dashboard::DashboardData;
 use crate::domain::ids::BadgeId;
 use crate::domain::reports::Section;
 use crate::domain::{self, achievements, criteria::Facts, metrics, recommendations};
+use crate::reports::DocumentRoute;
 use crate::service::record_analysis::MAX_OPPORTUNITIES;
 
 /// The area of the business an opportunity improves.
@@ -421,7 +422,8 @@ impl Dashboard {
     }
 
     /// A link to this dashboard as a document (PDF by default), with the sections asked for (all
-    /// by default).
+    /// by default). Signed: it opens the document from a plain link or an iframe, with no
+    /// Authorization header, for at least `REPORT_LINK_TTL_SECONDS` (15 minutes by default).
     async fn report_url(
         &self,
         ctx: &async_graphql::Context<'_>,
@@ -429,9 +431,20 @@ impl Dashboard {
         sections: Option<Vec<ReportSection>>,
     ) -> async_graphql::Result<String> {
         let reports = &ctx.data::<crate::service::Services>()?.state.reports;
-        let sections: Option<Vec<Section>> =
-            sections.map(|s| s.into_iter().map(Section::from).collect());
-        Ok(reports.document_url(self.data.analysis.id, format.into(), sections.as_deref()))
+        let sections: Vec<Section> = match sections {
+            Some(s) if !s.is_empty() => s.into_iter().map(Section::from).collect(),
+            _ => Section::ALL.to_vec(),
+        };
+        let link = reports.document_link(
+            DocumentRoute::Reports,
+            self.data.analysis.id,
+            format.into(),
+            &sections,
+            self.now,
+        );
+        // a stored answer hands the link out only while it still has its whole lifetime
+        super::reads::until(ctx, link.fresh_until);
+        Ok(link.url)
     }
 
     /// When the analysis was made.

@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod assets;
 pub mod body;
+pub mod documents;
 pub mod graphql;
 pub mod negotiate;
 pub mod persisted;
@@ -108,7 +109,7 @@ pub fn router(app: App) -> Router {
     let metrics = app.metrics.clone();
     // these three count against the rate limit (`rate::limited`); the pages and probes do not
     let router = Router::new()
-        .route("/reports/{analysis_id}", get(reports::document))
+        .route("/reports/{analysis_id}", get(documents::reports_route))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .nest("/api/v1", rest::routes())
         .route("/", get(playground))

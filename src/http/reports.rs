@@ -1,18 +1,13 @@
-//! Report routes: the unsubscribe page (and RFC 8058 one-click POST) and the downloadable report.
+//! Report email links: the unsubscribe page (and RFC 8058 one-click POST) and the confirmation
+//! page. The downloadable report is `documents`.
 
-use std::collections::HashMap;
-
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use uuid::Uuid;
 
 use super::App;
-use super::{rate, refuse, request_id};
-use crate::domain::access::Caller;
-use crate::domain::ids::AnalysisId;
 use crate::error::{AppError, AppResult};
-use crate::service::{confirmations, documents, reports};
+use crate::service::{confirmations, reports};
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
@@ -99,78 +94,4 @@ pub async fn confirm(State(app): State<App>, Path(token): Path<String>) -> Respo
         "Confirmé / Confirmed",
         "<p>Les rapports arriveront à cette adresse.</p><p>The reports will come to this address.</p>",
     )
-}
-
-/// GET /reports/{analysisId}?format=pdf|html&sections=summary,badges,metrics,opportunities&lang=fr|en
-pub async fn document(
-    State(app): State<App>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    Path(analysis_id): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    rate::limited(&app, peer.ip(), &headers, |caller| async {
-        let id = request_id(&headers);
-        match caller {
-            Ok(caller) => document_for(&app, caller, peer.ip(), &analysis_id, &params, id).await,
-            Err(e) => refuse(e, &id),
-        }
-    })
-    .await
-}
-
-async fn document_for(
-    app: &App,
-    caller: Caller,
-    client: std::net::IpAddr,
-    analysis_id: &str,
-    params: &HashMap<String, String>,
-    id: String,
-) -> Response {
-    let result = async {
-        let analysis_id = Uuid::parse_str(analysis_id)
-            .map(AnalysisId::from)
-            .map_err(|_| AppError::invalid_input(format!("{analysis_id:?} is not a UUID")))?;
-        // an analysis the caller may not see is a 404, as an unknown one
-        caller
-            .read(analysis_id)
-            .map_err(|d| AppError::denied(d, Some(analysis_id)))?;
-        let param = |name: &str| params.get(name).map(String::as_str);
-        let format = documents::parse_format(param("format"))?;
-        let sections = documents::parse_sections(param("sections"))?;
-        let lang = documents::parse_lang(param("lang"))?;
-        let now = app.services.state.clock.now();
-        documents::document(
-            &app.services,
-            client,
-            analysis_id,
-            format,
-            sections,
-            lang,
-            now,
-        )
-        .await
-    }
-    .await;
-    match result {
-        Ok(doc) => {
-            let name = format!("report-{analysis_id}.{}", doc.format.as_str());
-            (
-                [
-                    (header::CONTENT_TYPE, doc.format.content_type().to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("inline; filename=\"{name}\""),
-                    ),
-                    (
-                        header::HeaderName::from_static("x-report-cache"),
-                        if doc.cached { "hit" } else { "miss" }.to_owned(),
-                    ),
-                ],
-                doc.bytes,
-            )
-                .into_response()
-        }
-        Err(e) => refuse(e, &id),
-    }
 }

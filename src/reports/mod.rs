@@ -15,8 +15,9 @@ use crate::config::Config;
 use crate::domain::ids::{AnalysisId, SubscriptionId};
 use crate::domain::reports::{DocumentFormat, Section};
 use crate::error::BoxError;
+use chrono::{DateTime, Utc};
 use mailer::Mailer;
-use token::Purpose;
+use token::{DocumentGrant, Purpose};
 
 pub struct Reports {
     pub mailer: Mailer,
@@ -28,6 +29,43 @@ pub struct Reports {
     previous: Option<Vec<u8>>,
     /// First retry waits this long, then twice as long.
     pub retry_base: Duration,
+    /// `REPORT_LINK_TTL_SECONDS`: the least a document link lives.
+    link_ttl: Duration,
+}
+
+/// Which route a document link opens: the server's own, or the specification's under `/api/v1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentRoute {
+    Reports,
+    Api,
+}
+
+/// A signed document link, and until when it may be handed out again as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentLink {
+    pub url: String,
+    pub fresh_until: DateTime<Utc>,
+}
+
+/// Why a document link opens nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRefusal {
+    /// Not signed by this deployment's secret for this document: altered, or for another one.
+    Altered,
+    /// Genuine, but past its expiry.
+    Expired,
+}
+
+/// Sections as they are signed: document order, comma-separated.
+fn canonical(sections: &[Section]) -> String {
+    let mut sorted = sections.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl Reports {
@@ -57,6 +95,7 @@ impl Reports {
                 .as_ref()
                 .map(|s| s.expose_secret().as_bytes().to_vec()),
             retry_base: config.report_retry_base,
+            link_ttl: config.report_link_ttl,
         })
     }
 
@@ -78,23 +117,82 @@ impl Reports {
             .replace("{analysisId}", &analysis_id.to_string())
     }
 
-    /// The link to an analysis' downloadable report; all sections when `sections` is `None`.
-    pub fn document_url(
+    /// A link to an analysis' downloadable report that opens it without a token: signed over
+    /// the analysis, format, sections and an expiry. Links are made per window of at most five
+    /// minutes (the same link all through it, so answers and browsers can keep it), and each
+    /// expires a whole `REPORT_LINK_TTL_SECONDS` after its window ends.
+    pub fn document_link(
+        &self,
+        route: DocumentRoute,
+        analysis_id: AnalysisId,
+        format: DocumentFormat,
+        sections: &[Section],
+        now: DateTime<Utc>,
+    ) -> DocumentLink {
+        let window = self.link_window();
+        let start = now.timestamp().div_euclid(window) * window;
+        let expires = start + window + self.link_ttl.as_secs() as i64;
+        let sections = canonical(sections);
+        let signature = token::sign_document(
+            &self.secret,
+            &DocumentGrant {
+                analysis_id: analysis_id.get(),
+                format: format.as_str(),
+                sections: &sections,
+                expires,
+            },
+        );
+        let path = match route {
+            DocumentRoute::Reports => format!("/reports/{analysis_id}"),
+            DocumentRoute::Api => format!("/api/v1/dashboard/{analysis_id}/report/generate"),
+        };
+        let mut url = format!("{}{path}?format={}", self.public_url, format.as_str());
+        if sections != canonical(&Section::ALL) {
+            url.push_str(&format!("&sections={sections}"));
+        }
+        url.push_str(&format!("&expires={expires}&signature={signature}"));
+        DocumentLink {
+            url,
+            fresh_until: DateTime::from_timestamp(start + window, 0).unwrap_or(now),
+        }
+    }
+
+    /// Whether a link's `expires` and `signature` grant this document now (the current secret or
+    /// the previous one).
+    pub fn check_document_link(
         &self,
         analysis_id: AnalysisId,
         format: DocumentFormat,
-        sections: Option<&[Section]>,
-    ) -> String {
-        let mut url = format!(
-            "{}/reports/{analysis_id}?format={}",
-            self.public_url,
-            format.as_str()
-        );
-        if let Some(sections) = sections {
-            let names: Vec<&str> = sections.iter().map(|s| s.as_str()).collect();
-            url.push_str(&format!("&sections={}", names.join(",")));
+        sections: &[Section],
+        expires: &str,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), LinkRefusal> {
+        let expires: i64 = expires.trim().parse().map_err(|_| LinkRefusal::Altered)?;
+        let sections = canonical(sections);
+        let grant = DocumentGrant {
+            analysis_id: analysis_id.get(),
+            format: format.as_str(),
+            sections: &sections,
+            expires,
+        };
+        let genuine = token::verify_document(&self.secret, &grant, signature)
+            || self
+                .previous
+                .as_deref()
+                .is_some_and(|previous| token::verify_document(previous, &grant, signature));
+        if !genuine {
+            return Err(LinkRefusal::Altered);
         }
-        url
+        if now.timestamp() >= expires {
+            return Err(LinkRefusal::Expired);
+        }
+        Ok(())
+    }
+
+    /// Seconds of one link window: five minutes, or the whole lifetime when that is shorter.
+    fn link_window(&self) -> i64 {
+        (self.link_ttl.as_secs() as i64).clamp(1, 300)
     }
 
     /// The link that confirms a pending subscription.
@@ -150,6 +248,87 @@ mod tests {
         assert_eq!(rotated.verify(token), Some(id));
         let forgotten = reports(Some("new"), None, false).unwrap();
         assert_eq!(forgotten.verify(token), None);
+    }
+
+    #[test]
+    fn document_links_are_signed_per_window_and_expire() {
+        let at = |s: i64| DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
+        let r = reports(Some("old"), None, false).unwrap();
+        let id = AnalysisId::random();
+        let sections = [Section::Badges, Section::Summary];
+        let link = r.document_link(
+            DocumentRoute::Reports,
+            id,
+            DocumentFormat::Pdf,
+            &sections,
+            at(10),
+        );
+        // the same link all through its window, a new one after
+        let again = r.document_link(
+            DocumentRoute::Reports,
+            id,
+            DocumentFormat::Pdf,
+            &sections,
+            at(250),
+        );
+        assert_eq!(link, again);
+        assert!(link.url.contains("sections=summary,badges"), "{}", link.url);
+        assert_eq!(link.fresh_until, at(300));
+        let query: std::collections::HashMap<&str, &str> = link
+            .url
+            .split_once('?')
+            .unwrap()
+            .1
+            .split('&')
+            .map(|p| p.split_once('=').unwrap())
+            .collect();
+        let check = |r: &Reports, id, sections: &[Section], now| {
+            r.check_document_link(
+                id,
+                DocumentFormat::Pdf,
+                sections,
+                query["expires"],
+                query["signature"],
+                now,
+            )
+        };
+        // alive for the whole lifetime after its window, in any order of sections
+        assert_eq!(
+            check(&r, id, &[Section::Summary, Section::Badges], at(300 + 899)),
+            Ok(())
+        );
+        assert_eq!(
+            check(&r, id, &sections, at(300 + 900)),
+            Err(LinkRefusal::Expired)
+        );
+        assert_eq!(
+            check(&r, AnalysisId::random(), &sections, at(20)),
+            Err(LinkRefusal::Altered)
+        );
+        assert_eq!(
+            check(&r, id, &Section::ALL, at(20)),
+            Err(LinkRefusal::Altered)
+        );
+        // a rotation keeps it; forgetting the old secret ends it
+        let rotated = reports(Some("new"), Some("old"), false).unwrap();
+        assert_eq!(check(&rotated, id, &sections, at(20)), Ok(()));
+        let forgotten = reports(Some("new"), None, false).unwrap();
+        assert_eq!(
+            check(&forgotten, id, &sections, at(20)),
+            Err(LinkRefusal::Altered)
+        );
+        // every section is the default: no sections parameter at all
+        let all = r.document_link(
+            DocumentRoute::Api,
+            id,
+            DocumentFormat::Html,
+            &Section::ALL,
+            at(0),
+        );
+        assert!(!all.url.contains("sections="), "{}", all.url);
+        assert!(all.url.contains(&format!(
+            "/api/v1/dashboard/{id}/report/generate?format=html"
+        )));
     }
 
     #[tokio::test]

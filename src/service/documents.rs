@@ -16,42 +16,47 @@ use crate::series;
 use crate::service::limiter::{client_key, KeyedLimit, MAX_KEYS};
 use crate::service::Services;
 
-/// `pdf` or `html`; PDF when absent.
+/// `pdf` or `html`; PDF when absent or empty.
 pub fn parse_format(value: Option<&str>) -> AppResult<DocumentFormat> {
-    match value {
+    match value.filter(|v| !v.is_empty()) {
         None => Ok(DocumentFormat::default()),
         Some(v) => DocumentFormat::parse(v).ok_or_else(|| {
-            AppError::invalid_input(format!("format must be pdf or html, got {v:?}"))
+            let shown: String = v.chars().take(40).collect();
+            AppError::invalid_input(format!("format must be pdf or html, got {shown:?}"))
         }),
     }
 }
 
-/// `fr` or `en`; French when absent.
+/// `fr` or `en`; French when absent or empty.
 pub fn parse_lang(value: Option<&str>) -> AppResult<Lang> {
-    match value {
+    match value.filter(|v| !v.is_empty()) {
         None => Ok(Lang::default()),
         Some(v) => Lang::parse(v).ok_or_else(|| AppError::invalid_input("lang must be fr or en")),
     }
 }
 
-/// `summary,badges` → the known sections in document order; all of them when absent.
+/// `summary,badges` → the known sections in document order; all of them when absent, empty or
+/// `all` (the specification's default). Names are exact and comma-separated (the pattern
+/// `generateReport` declares in the OpenAPI document).
 pub fn parse_sections(value: Option<&str>) -> AppResult<Vec<Section>> {
-    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(Section::ALL.to_vec());
     };
-    let mut asked = value
-        .split(',')
-        .map(|s| {
-            let s = s.trim();
-            Section::parse(s).ok_or_else(|| {
-                let names: Vec<&str> = Section::ALL.iter().map(|s| s.as_str()).collect();
-                AppError::invalid_input(format!(
-                    "unknown section {s:?}: choose from {}",
-                    names.join(", ")
-                ))
-            })
-        })
-        .collect::<AppResult<Vec<Section>>>()?;
+    let mut asked = Vec::new();
+    for name in value.split(',') {
+        if name == "all" {
+            return Ok(Section::ALL.to_vec());
+        }
+        let section = Section::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = Section::ALL.iter().map(|s| s.as_str()).collect();
+            let shown: String = name.chars().take(40).collect();
+            AppError::invalid_input(format!(
+                "unknown section {shown:?}: choose from all, {} (comma-separated)",
+                names.join(", ")
+            ))
+        })?;
+        asked.push(section);
+    }
     asked.sort();
     asked.dedup();
     Ok(asked)

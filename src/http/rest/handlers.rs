@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -17,10 +17,11 @@ use super::{error_body, json, refuse};
 use crate::domain::access::Caller;
 use crate::domain::dashboard::DashboardData;
 use crate::domain::ids::AnalysisId;
-use crate::domain::reports::Lang;
+use crate::domain::reports::{DocumentFormat, Lang, Section};
 use crate::error::AppError;
 use crate::http::body::{read_json, BodyError};
 use crate::http::{rate, request_id, App};
+use crate::reports::DocumentRoute;
 use crate::service::reports::{self, SubscribeSpec};
 use crate::service::update_progress;
 
@@ -190,7 +191,10 @@ enum WriteRefusals {
     params(("analysisId" = uuid::Uuid, Path, description = "Analysis UUID")),
     responses(
         (status = 200, description = "Dashboard data retrieved", body = DashboardResponse,
-            headers(("ETag" = String, description = "Send it back in If-None-Match"))),
+            headers(
+                ("ETag" = String, description = "Send it back in If-None-Match"),
+                ("Link" = String, description = "<signed report URL>; rel=\"alternate\"; type=\"application/pdf\": the dashboard's report, opened with no token until the link expires"),
+            )),
         (status = 304, description = "Unchanged since the ETag in If-None-Match"),
         ReadRefusals,
     )
@@ -201,7 +205,32 @@ pub async fn get_dashboard(
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    view(app, peer, raw, headers, DashboardResponse::new).await
+    handle(&app, peer, &headers, |caller| async {
+        let data = readable(&app, caller, &raw).await?;
+        let mut response = json(
+            StatusCode::OK,
+            &DashboardResponse::new(&data),
+            Some(&headers),
+        );
+        // the report of this dashboard, signed so that a plain link opens it (no body change:
+        // the body is the specification's shape)
+        let link = app.services.state.reports.document_link(
+            DocumentRoute::Api,
+            data.analysis.id,
+            DocumentFormat::Pdf,
+            &Section::ALL,
+            app.services.state.clock.now(),
+        );
+        let value = format!(
+            "<{}>; rel=\"alternate\"; type=\"application/pdf\"",
+            link.url
+        );
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+        Ok(response)
+    })
+    .await
 }
 
 /// Get actionable recommendations: the NOT_STARTED opportunities, best first
@@ -337,4 +366,45 @@ pub async fn subscribe_reports(
         ))
     })
     .await
+}
+
+/// Generate on-demand a report of the dashboard (the specification's "PDF Report Generation"):
+/// PDF or HTML, the sections asked for (`all` by default). A rendered document is kept an hour;
+/// renders are limited per client and per analysis. Opens with the bearer token, or with the
+/// `expires` and `signature` of a signed link (GraphQL's `reportUrl`, this API's dashboard
+/// `Link` header) and no token.
+#[utoipa::path(
+    get,
+    path = "/dashboard/{analysisId}/report/generate",
+    operation_id = "generateReport",
+    tag = "Dashboard",
+    params(
+        ("analysisId" = uuid::Uuid, Path, description = "Analysis UUID"),
+        ("format" = Option<String>, Query, description = "pdf (default) or html", pattern = "^(pdf|html)?$"),
+        ("sections" = Option<String>, Query, pattern = "^((all|summary|badges|metrics|opportunities)(,(all|summary|badges|metrics|opportunities))*)?$",
+            description = "all (default), or a comma-separated list of summary, badges, metrics, opportunities"),
+        ("lang" = Option<String>, Query, description = "fr (default) or en", pattern = "^(fr|en)?$"),
+        ("expires" = Option<i64>, Query, description = "A signed link's expiry (seconds since the epoch)"),
+        ("signature" = Option<String>, Query, description = "A signed link's signature"),
+    ),
+    responses(
+        (status = 200, description = "The document",
+            content((Vec<u8> = "application/pdf"), (String = "text/html")),
+            headers(
+                ("Content-Disposition" = String, description = "attachment; filename=\"dashboard-{analysis_id}.pdf\""),
+                ("Cache-Control" = String, description = "max-age=3600 (public in open mode, private under tokens)"),
+            )),
+        (status = 403, description = "A signed link that was altered, is for another document, or expired", body = ErrorResponse),
+        ReadRefusals,
+    ),
+    security((), ("bearer" = [])),
+)]
+pub async fn generate_report(
+    state: State<App>,
+    peer: ConnectInfo<SocketAddr>,
+    raw: Path<String>,
+    params: axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    crate::http::documents::api_route(state, peer, raw, params, headers).await
 }

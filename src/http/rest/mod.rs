@@ -36,6 +36,10 @@ pub fn routes() -> Router<App> {
         )
         .route("/dashboard/{analysis_id}/badges", get(handlers::get_badges))
         .route(
+            "/dashboard/{analysis_id}/report/generate",
+            get(handlers::generate_report),
+        )
+        .route(
             "/dashboard/{analysis_id}/subscribe",
             post(handlers::subscribe_reports),
         )

@@ -1,0 +1,224 @@
+//! The downloadable report over HTTP, on two routes with one behaviour: the server's own
+//! `/reports/{analysisId}` (shown inline) and the specification's
+//! `/api/v1/dashboard/{analysis_id}/report/generate` (an attachment named
+//! `dashboard-{analysis_id}.pdf`, its error body). A signed link (`expires` and `signature`, as
+//! `reportUrl` makes them) opens the one document it names with no token, so a plain link or an
+//! iframe works; without them the caller's token decides, as on every route. Either way the
+//! per-client limit on renders applies.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use uuid::Uuid;
+
+use super::{rate, request_id, App};
+use crate::domain::access::Caller;
+use crate::domain::ids::AnalysisId;
+use crate::error::{AppError, AppResult};
+use crate::reports::LinkRefusal;
+use crate::service::documents;
+
+/// Which route serves the document: its disposition and how it words a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `/reports/{analysisId}`: inline, GraphQL's error body.
+    Reports,
+    /// `/api/v1/dashboard/{analysis_id}/report/generate`: an attachment, the REST error body.
+    Api,
+}
+
+impl Route {
+    fn refuse(self) -> fn(AppError, &str) -> Response {
+        match self {
+            Route::Reports => super::refuse,
+            Route::Api => super::rest::refuse,
+        }
+    }
+}
+
+/// How long a browser or a cache may keep a document: the server keeps a rendered one an hour
+/// (the specification's `max-age=3600`). Shared caches only in open mode: under tokens a
+/// document is one caller's.
+fn cache_control(caller: Option<&Caller>) -> &'static str {
+    match caller {
+        Some(Caller::Open) => "public, max-age=3600",
+        _ => "private, max-age=3600",
+    }
+}
+
+/// GET /reports/{analysisId}?format=pdf|html&sections=…|all&lang=fr|en[&expires=…&signature=…]
+pub async fn reports_route(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(analysis_id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    serve(Route::Reports, app, peer, analysis_id, params, headers).await
+}
+
+/// GET /api/v1/dashboard/{analysis_id}/report/generate?format=pdf|html&sections=…|all
+pub async fn api_route(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(analysis_id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    serve(Route::Api, app, peer, analysis_id, params, headers).await
+}
+
+/// Why no document was served.
+enum Failure {
+    App(AppError),
+    Link(LinkRefusal),
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+async fn serve(
+    route: Route,
+    app: App,
+    peer: SocketAddr,
+    raw_id: String,
+    params: HashMap<String, String>,
+    headers: HeaderMap,
+) -> Response {
+    let refuse = route.refuse();
+    rate::limited_as(&app, peer.ip(), &headers, refuse, |caller| async {
+        let id = request_id(&headers);
+        let signed = params.contains_key("signature") || params.contains_key("expires");
+        let shown_to = if signed {
+            None
+        } else {
+            caller.as_ref().ok().cloned()
+        };
+        match answer(&app, caller, peer, &raw_id, &params, signed).await {
+            Ok((analysis_id, doc)) => respond(route, analysis_id, doc, shown_to.as_ref()),
+            Err(Failure::App(e)) => refuse(e, &id),
+            Err(Failure::Link(why)) => link_refused(route, why, &headers, &id),
+        }
+    })
+    .await
+}
+
+async fn answer(
+    app: &App,
+    caller: Result<Caller, AppError>,
+    peer: SocketAddr,
+    raw_id: &str,
+    params: &HashMap<String, String>,
+    signed: bool,
+) -> Result<(AnalysisId, documents::Document), Failure> {
+    let param = |name: &str| params.get(name).map(String::as_str);
+    let analysis_id = parse_id(raw_id)?;
+    let format = documents::parse_format(param("format"))?;
+    let sections = documents::parse_sections(param("sections"))?;
+    let lang = documents::parse_lang(param("lang"))?;
+    let now = app.services.state.clock.now();
+    if signed {
+        // the link is the grant: whatever token came with it (a browser sends none) is not asked
+        app.services
+            .state
+            .reports
+            .check_document_link(
+                analysis_id,
+                format,
+                &sections,
+                param("expires").unwrap_or_default(),
+                param("signature").unwrap_or_default(),
+                now,
+            )
+            .map_err(Failure::Link)?;
+    } else {
+        // an analysis the caller may not see is a 404, as an unknown one
+        caller?
+            .read(analysis_id)
+            .map_err(|d| AppError::denied(d, Some(analysis_id)))?;
+    }
+    let client = peer.ip();
+    let doc = documents::document(
+        &app.services,
+        client,
+        analysis_id,
+        format,
+        sections,
+        lang,
+        now,
+    )
+    .await?;
+    Ok((analysis_id, doc))
+}
+
+fn parse_id(raw: &str) -> AppResult<AnalysisId> {
+    Uuid::parse_str(raw).map(AnalysisId::from).map_err(|_| {
+        let shown: String = raw.chars().take(40).collect();
+        AppError::invalid_input(format!("analysisId must be a UUID, got {shown:?}"))
+    })
+}
+
+fn respond(
+    route: Route,
+    analysis_id: AnalysisId,
+    doc: documents::Document,
+    caller: Option<&Caller>,
+) -> Response {
+    let extension = doc.format.as_str();
+    let disposition = match route {
+        Route::Reports => format!("inline; filename=\"report-{analysis_id}.{extension}\""),
+        Route::Api => format!("attachment; filename=\"dashboard-{analysis_id}.{extension}\""),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, doc.format.content_type().to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, cache_control(caller).to_owned()),
+            (
+                header::HeaderName::from_static("x-report-cache"),
+                if doc.cached { "hit" } else { "miss" }.to_owned(),
+            ),
+        ],
+        doc.bytes,
+    )
+        .into_response()
+}
+
+/// 403: a page for a browser (the link was opened), the route's error body for a program.
+fn link_refused(route: Route, why: LinkRefusal, headers: &HeaderMap, request_id: &str) -> Response {
+    let (title, fr, en) = match why {
+        LinkRefusal::Expired => (
+            "Lien expiré / Link expired",
+            "Ce lien vers le rapport a expiré. Ouvrez de nouveau le rapport depuis le tableau de bord pour obtenir un lien neuf.",
+            "This report link has expired. Open the report again from the dashboard to get a fresh link.",
+        ),
+        LinkRefusal::Altered => (
+            "Lien invalide / Invalid link",
+            "Ce lien vers le rapport est invalide ou a été modifié : il n'ouvre que le rapport pour lequel il a été fait.",
+            "This report link is invalid or was altered: it only opens the report it was made for.",
+        ),
+    };
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if !wants_html {
+        return route.refuse()(AppError::Forbidden(en.into()), request_id);
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2933}}</style></head>\
+         <body><h1>{title}</h1><p>{fr}</p><p>{en}</p></body></html>"
+    );
+    let mut response = (StatusCode::FORBIDDEN, Html(html)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
