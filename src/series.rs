@@ -161,11 +161,13 @@ pub fn db_pool_wait(waited: Duration) {
 
 /// One event handed to the bus (`kind`: badge_awarded, kpi_updated, sessions_revoked).
 pub fn events_published(kind: &'static str) {
+    debug_assert!(EVENT_KINDS.contains(&kind), "{kind} is not in EVENT_KINDS");
     counter!("events_published_total", "kind" => kind).increment(1);
 }
 
 /// One event handed to `n` live subscribers, `since_commit` after its change committed.
 pub fn event_delivered(kind: &'static str, since_commit: Option<Duration>, n: usize) {
+    debug_assert!(EVENT_KINDS.contains(&kind), "{kind} is not in EVENT_KINDS");
     counter!("events_delivered_total", "kind" => kind).increment(n as u64);
     if let Some(d) = since_commit {
         histogram!("event_fanout_seconds").record_many(d.as_secs_f64(), n);
@@ -195,11 +197,16 @@ pub fn badge_awarded(badge: &str) {
 
 /// One email (`kind`: report or confirmation; `outcome`: sent or failed).
 pub fn email_send(kind: &'static str, outcome: &'static str) {
+    debug_assert!(EMAIL_KINDS.contains(&kind) && EMAIL_OUTCOMES.contains(&outcome));
     counter!("email_sends_total", "kind" => kind, "outcome" => outcome).increment(1);
 }
 
 /// One report rendered (`format`: pdf, html, or email for the two bodies of a report email).
 pub fn report_render(format: &'static str, took: Duration) {
+    debug_assert!(
+        RENDER_FORMATS.contains(&format),
+        "{format} is not in RENDER_FORMATS"
+    );
     counter!("report_renders_total", "format" => format).increment(1);
     histogram!("report_render_seconds", "format" => format).record(took.as_secs_f64());
 }
@@ -207,7 +214,55 @@ pub fn report_render(format: &'static str, took: Duration) {
 /// One request or action refused by a limit (`scope`: request, report_client, report_analysis,
 /// confirmation_address, confirmation_caller).
 pub fn rate_limited(scope: &'static str) {
+    debug_assert!(
+        LIMIT_SCOPES.contains(&scope),
+        "{scope} is not in LIMIT_SCOPES"
+    );
     counter!("rate_limited_total", "scope" => scope).increment(1);
+}
+
+/// The label values each labelled series can take (the functions above check theirs).
+pub const EVENT_KINDS: [&str; 3] = ["badge_awarded", "kpi_updated", "sessions_revoked"];
+pub const EMAIL_KINDS: [&str; 2] = ["report", "confirmation"];
+pub const EMAIL_OUTCOMES: [&str; 2] = ["sent", "failed"];
+pub const RENDER_FORMATS: [&str; 3] = ["pdf", "html", "email"];
+pub const LIMIT_SCOPES: [&str; 5] = [
+    "request",
+    "report_client",
+    "report_analysis",
+    "confirmation_address",
+    "confirmation_caller",
+];
+
+/// Every series that can exist, at zero, with each of its known label values (and one
+/// `badge_awards_total` per slug of `badges`): a dashboard or an alert on `rate(...)` sees a
+/// flat line from start-up, not nothing then a jump. Adding zero leaves a running total as it is.
+pub fn export_all(badges: &[&str]) {
+    for kind in EVENT_KINDS {
+        counter!("events_published_total", "kind" => kind).increment(0);
+        counter!("events_delivered_total", "kind" => kind).increment(0);
+    }
+    for kind in EMAIL_KINDS {
+        for outcome in EMAIL_OUTCOMES {
+            counter!("email_sends_total", "kind" => kind, "outcome" => outcome).increment(0);
+        }
+    }
+    for format in RENDER_FORMATS {
+        counter!("report_renders_total", "format" => format).increment(0);
+        let _ = histogram!("report_render_seconds", "format" => format);
+    }
+    for scope in LIMIT_SCOPES {
+        counter!("rate_limited_total", "scope" => scope).increment(0);
+    }
+    for badge in badges {
+        counter!("badge_awards_total", "badge" => badge.to_string()).increment(0);
+    }
+    counter!("events_lagged_total").increment(0);
+    let _ = histogram!("event_fanout_seconds");
+    let _ = histogram!("db_pool_wait_seconds");
+    gauge!("subscription_shared_runs").increment(0.0);
+    gauge!("outbox_pending").increment(0.0);
+    gauge!("outbox_oldest_seconds").increment(0.0);
 }
 
 #[cfg(test)]

@@ -142,6 +142,22 @@ fn spawn_tasks(services: &Services) {
     spawn_warm_up(services.dashboards.clone(), config.cache_warm_count);
     spawn_stats_log(services.clone(), Duration::from_secs(60));
     crate::telemetry::spawn_metrics_upkeep();
+    spawn_series_export(services.clone());
+}
+
+/// Every series at zero from the start, the catalog's badges included (read once here; a badge
+/// added later appears with its first award).
+fn spawn_series_export(services: Services) {
+    crate::series::export_all(&[]);
+    tokio::spawn(async move {
+        match services.dashboards.catalog().await {
+            Ok(catalog) => {
+                let slugs: Vec<&str> = catalog.iter().map(|b| b.slug.as_str()).collect();
+                crate::series::export_all(&slugs);
+            }
+            Err(e) => tracing::warn!(error = %e, "badge series not exported at start"),
+        }
+    });
 }
 
 /// Binds `HOST:PORT` (port 0 picks a free one) with a deep accept queue: with the default of 128,

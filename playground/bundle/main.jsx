@@ -56,10 +56,29 @@ const fetcher = (params, options) => {
   return send({ ...params, operationName }, { ...options, documentAST });
 };
 
+// GraphiQL 5 fills the editors of the tab it opens on from `initialQuery`, `initialVariables` and
+// `initialHeaders`, not from that tab (so the first tab ran with no variables), and restores its
+// tabs from localStorage on a reload, with the headers left out (so no token). Its state is kept
+// in this page's memory instead: every load opens the examples as they are, each ready to run.
+const memory = new Map();
+const storage = {
+  getItem: (key) => (memory.has(key) ? memory.get(key) : null),
+  setItem: (key, value) => memory.set(key, String(value)),
+  removeItem: (key) => memory.delete(key),
+  clear: () => memory.clear(),
+  get length() {
+    return memory.size;
+  },
+};
+
 createRoot(document.getElementById("graphiql")).render(
   React.createElement(GraphiQL, {
     fetcher,
+    storage,
     defaultTabs: tabs,
+    initialQuery: tabs[0]?.query,
+    initialVariables: tabs[0]?.variables,
+    initialHeaders: headers,
     defaultEditorToolsVisibility: true,
     shouldPersistHeaders: false,
     isHeadersEditorEnabled: true,

@@ -269,8 +269,8 @@ async fn every_series_counts_what_the_scenario_did() {
     );
     assert_eq!(
         v("events_lagged_total", &[]),
-        None,
-        "nobody lagged, so no series yet"
+        Some(0.0),
+        "nobody lagged: the series is there from the start, at zero"
     );
     assert_eq!(v("websocket_connections", &[]), Some(1.0));
     // the toast subscription runs shared (of one member here)
@@ -321,4 +321,65 @@ async fn metrics_addr_moves_metrics_off_the_public_port() {
         }
     })
     .await;
+}
+
+/// A server that has done nothing yet exports every series it can have, at zero, with each known
+/// label value: `rate(...)` over them is a flat line from start-up, not nothing then a jump.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_server_exports_every_series_at_zero() {
+    let db = TestDb::new().await;
+    let (_server, base) = spawn_binary(&db, &[]).await;
+    let url = format!("{base}/metrics");
+    // the catalog's badges come a moment after start (read from the database)
+    eventually_async("the badge series are exported", || async {
+        value(
+            &scrape(&url).await,
+            "badge_awards_total",
+            &[("badge", "streak_master")],
+        )
+        .is_some()
+    })
+    .await;
+    let samples = scrape(&url).await;
+    let zero = |name: &str, labels: &[(&str, &str)]| {
+        assert_eq!(
+            value(&samples, name, labels),
+            Some(0.0),
+            "{name} {labels:?}"
+        );
+    };
+    for kind in ["badge_awarded", "kpi_updated", "sessions_revoked"] {
+        zero("events_published_total", &[("kind", kind)]);
+        zero("events_delivered_total", &[("kind", kind)]);
+    }
+    for kind in ["report", "confirmation"] {
+        for outcome in ["sent", "failed"] {
+            zero("email_sends_total", &[("kind", kind), ("outcome", outcome)]);
+        }
+    }
+    for scope in [
+        "request",
+        "report_client",
+        "report_analysis",
+        "confirmation_address",
+        "confirmation_caller",
+    ] {
+        zero("rate_limited_total", &[("scope", scope)]);
+    }
+    for format in ["pdf", "html", "email"] {
+        zero("report_renders_total", &[("format", format)]);
+        zero("report_render_seconds_count", &[("format", format)]);
+    }
+    for badge in [
+        "first_step",
+        "quick_win",
+        "time_saver",
+        "efficiency_expert",
+        "streak_master",
+    ] {
+        zero("badge_awards_total", &[("badge", badge)]);
+    }
+    zero("events_lagged_total", &[]);
+    zero("event_fanout_seconds_count", &[]);
+    zero("subscription_shared_runs", &[]);
 }
