@@ -47,6 +47,13 @@ impl Email {
         {
             return Err(bad());
         }
+        // what the mailer will accept (lettre's own checks): an address it refuses would be
+        // refused only when the confirmation is sent, as an internal error
+        let mailable_domain = idna::domain_to_ascii(domain)
+            .is_ok_and(|ascii| email_address::EmailAddress::is_valid_domain(&ascii));
+        if !email_address::EmailAddress::is_valid_local_part(local) || !mailable_domain {
+            return Err(bad());
+        }
         Ok(Self(s))
     }
 

@@ -51,7 +51,9 @@ impl Mailer {
     pub async fn send(&self, from: &Mailbox, mail: &Outgoing) -> Result<(), BoxError> {
         let mut message = Message::builder()
             .from(from.clone())
-            .to(mail.to.parse()?)
+            // an address alone, never "Name <address>" syntax: the stored address is the whole
+            // recipient
+            .to(Mailbox::new(None, mail.to.parse::<lettre::Address>()?))
             .subject(&mail.subject)
             .multipart(MultiPart::alternative_plain_html(
                 mail.text.clone(),

@@ -218,3 +218,45 @@ async fn a_token_whose_sub_is_not_text_is_refused() {
         assert!(e["message"].as_str().unwrap().contains("sub"), "{body}");
     }
 }
+
+/// Every address the API accepts is one the mailer can send to: the fuzzer found addresses
+/// `Email::parse` took and lettre refused, which failed as INTERNAL when the confirmation went.
+#[test]
+fn every_accepted_email_is_one_the_mailer_takes() {
+    use progress_dashboard::domain::reports::Email;
+    let mut g = crate::fuzz_gen::Generator::new(11);
+    let mut candidates: Vec<String> = (0..20_000)
+        .map(|_| {
+            let h = g.hostile();
+            match h.find('@') {
+                Some(_) => h,
+                None => format!("na{h}me@example.com"),
+            }
+        })
+        .collect();
+    candidates.extend(
+        [
+            "a<b>@example.com",
+            "a\"b@example.com",
+            "a\\b@example.com",
+            "a(b)@example.com",
+            "a,b@example.com",
+            "a;b@example.com",
+            "a[b]@example.com",
+            "a@b@example.com",
+            "jo.doe+x@example.com",
+            "名前@例え.jp",
+            "a@bücher.de",
+        ]
+        .map(String::from),
+    );
+    let mut accepted = 0;
+    for c in &candidates {
+        if let Ok(email) = Email::parse(c) {
+            accepted += 1;
+            let parsed = email.as_str().parse::<lettre::Address>();
+            assert!(parsed.is_ok(), "accepted {c:?}, which the mailer refuses");
+        }
+    }
+    assert!(accepted > 100, "the check refuses everything ({accepted})");
+}
