@@ -32,9 +32,9 @@ async fn main() {
     let sink = smtp_sink::SmtpSink::start().await;
 
     let mut config = Config::for_database(&url);
-    config.migrate_on_start = true;
-    config.smtp_url = Some(sink.url().into());
-    config.db_pool_size = 16;
+    config.database.migrate_on_start = true;
+    config.reports.smtp_url = Some(sink.url().into());
+    config.database.pool_size = 16;
     let app = startup::build(config, Arc::new(SystemClock))
         .await
         .expect("app");

@@ -22,6 +22,6 @@ echo "==> migrating and seeding demo data"
 ./target/release/progress-dashboard seed-demo --count "${DEMO_COUNT:-200}"
 echo "==> serving"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
-# A demo: anyone may read and change everything (README, "Access" shows AUTH_MODE=jwt).
+# A demo: anyone may read and change everything (docs/api.md, "Access", shows AUTH_MODE=jwt).
 export AUTH_MODE="${AUTH_MODE:-open}"
 exec ./target/release/progress-dashboard serve

@@ -1,35 +1,92 @@
-//! `progress-dashboard [serve|migrate|export-schema [PATH]|export-operations [PATH]|seed-demo …]`
+//! The command line: `serve` (the default), `migrate`, `export-schema`, `export-operations`,
+//! `seed-demo`, `send-reports`, `mint-token`. Arguments are read (and `--help` answered) before
+//! the configuration or the database is touched.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::{Parser, Subcommand};
 use progress_dashboard::clock::{Clock, SystemClock};
 use progress_dashboard::config::Config;
 use progress_dashboard::domain::access::{Claims, Role};
+use progress_dashboard::domain::values::Subject;
 use progress_dashboard::service::{auth, seed};
 use progress_dashboard::{db, graphql, startup, telemetry};
 use secrecy::ExposeSecret;
 
-const USAGE: &str = "\
-progress-dashboard: the progress dashboard GraphQL API
+/// The progress dashboard API: a GraphQL server (and the specification's REST endpoints) for
+/// following automation opportunities, progress, badges and savings.
+#[derive(Parser)]
+#[command(
+    name = "progress-dashboard",
+    version,
+    after_help = "Configuration comes from environment variables: see docs/configuration.md."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-USAGE:
-    progress-dashboard [COMMAND]
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, then serve GraphQL, REST and the playground on HOST:PORT (the default)
+    Serve,
+    /// Apply pending migrations and sync the badge catalog (badges.toml), then exit
+    Migrate,
+    /// Write the GraphQL schema (SDL) generated from the code
+    ExportSchema {
+        /// Where to write it; - for standard output
+        #[arg(default_value = "schema.graphql")]
+        path: String,
+    },
+    /// Write the playground's examples as an Apollo persisted-query manifest, for TRUSTED_DOCUMENTS
+    ExportOperations {
+        /// Where to write it; - for standard output
+        #[arg(default_value = "-")]
+        path: String,
+    },
+    /// Add the specification's example analysis and COUNT other demo analyses at various stages
+    SeedDemo {
+        /// Demo analyses besides the example (0 to 100000)
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+        count: u32,
+    },
+    /// Send every email report due now, once (what the scheduler does), then exit
+    SendReports {
+        /// Send what is due now (required: it says what the command does)
+        #[arg(long, required = true)]
+        due: bool,
+    },
+    /// Print a token signed with AUTH_JWT_SECRET (development and tests)
+    MintToken {
+        /// viewer, owner or admin
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// An analysis the token may touch (repeat for several)
+        #[arg(long = "analysis", value_name = "UUID")]
+        analyses: Vec<uuid::Uuid>,
+        /// How long the token holds: 90s, 30m, 1h, 7d or plain seconds
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: i64,
+        /// The token's subject (who it stands for)
+        #[arg(long, default_value = "dev", value_parser = parse_sub)]
+        sub: String,
+    },
+}
 
-COMMANDS:
-    serve                 migrate, then serve GraphQL on HOST:PORT (the default)
-    migrate               apply pending migrations and sync the badge catalog
-    export-schema [PATH]  write the GraphQL SDL (default: schema.graphql; - for stdout)
-    export-operations [PATH]
-                          write the playground's examples as an Apollo persisted-query
-                          manifest, for TRUSTED_DOCUMENTS (default: stdout)
-    seed-demo [--count N] add the example analysis and N other demo analyses (default 200)
-    send-reports --due    send every email report due now, once (what the scheduler does)
-    mint-token --role viewer|owner|admin [--analysis ID]... [--ttl 1h] [--sub NAME]
-                          print a token signed with AUTH_JWT_SECRET (development, tests)
-    help                  show this
+fn parse_role(value: &str) -> std::result::Result<Role, String> {
+    Role::parse(value).ok_or_else(|| "use viewer, owner or admin".into())
+}
 
-Configuration comes from environment variables; see README.md.";
+fn parse_ttl(value: &str) -> std::result::Result<i64, String> {
+    seconds(value).ok_or_else(|| "use a duration such as 90s, 30m, 1h or 7d".into())
+}
+
+fn parse_sub(value: &str) -> std::result::Result<String, String> {
+    Subject::parse("--sub", value)
+        .map(|s| s.as_str().to_owned())
+        .map_err(|e| e.to_string())
+}
 
 // glibc's malloc spent a fifth of a cached request's CPU (bench/profile.sh): mimalloc's
 // thread-local free lists cost less for the many short-lived allocations of a GraphQL response.
@@ -55,7 +112,8 @@ fn main() -> ExitCode {
 }
 
 async fn run() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // --help, --version and argument errors exit here, before anything else is read
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -63,28 +121,24 @@ async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let command = args.first().map(String::as_str);
     let logs_and_traces = matches!(
         command,
-        None | Some("serve" | "migrate" | "seed-demo" | "send-reports")
+        Command::Serve | Command::Migrate | Command::SeedDemo { .. } | Command::SendReports { .. }
     );
     let telemetry = logs_and_traces.then(|| telemetry::init(&config));
     let result = match command {
-        None | Some("serve") => serve(config).await,
-        Some("migrate") => migrate(config).await,
-        Some("export-schema") => export_schema(args.get(1).map(String::as_str)),
-        Some("export-operations") => export_operations(args.get(1).map(String::as_str)),
-        Some("seed-demo") => seed_demo(config, &args[1..]).await,
-        Some("send-reports") => send_reports(config, &args[1..]).await,
-        Some("mint-token") => mint_token(&config, &args[1..]),
-        Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => {
-            eprintln!("unknown command {other:?}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::ExportSchema { path } => export_schema(&path),
+        Command::ExportOperations { path } => export_operations(&path),
+        Command::SeedDemo { count } => seed_demo(config, count as usize).await,
+        Command::SendReports { .. } => send_reports(config).await,
+        Command::MintToken {
+            role,
+            analyses,
+            ttl,
+            sub,
+        } => mint_token(&config, role, analyses, ttl, sub),
     };
     let code = match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -137,7 +191,7 @@ async fn shutdown_signal() -> startup::Stop {
 }
 
 async fn migrate(config: Config) -> Result<()> {
-    let report = db::migrate::run(config.database_url.expose_secret()).await?;
+    let report = db::migrate::run(config.database.url.expose_secret()).await?;
     println!(
         "migrations applied: {}; badges inserted {:?}, updated {:?}, deactivated {:?}, unchanged {}",
         if report.applied.is_empty() { "none".to_owned() } else { report.applied.join(", ") },
@@ -149,9 +203,9 @@ async fn migrate(config: Config) -> Result<()> {
     Ok(())
 }
 
-fn export_schema(path: Option<&str>) -> Result<()> {
+fn export_schema(path: &str) -> Result<()> {
     let sdl = graphql::sdl();
-    match path.unwrap_or("schema.graphql") {
+    match path {
         "-" => print!("{sdl}"),
         p => {
             std::fs::write(p, sdl)?;
@@ -161,10 +215,10 @@ fn export_schema(path: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-fn export_operations(path: Option<&str>) -> Result<()> {
+fn export_operations(path: &str) -> Result<()> {
     let manifest = graphql::operations::examples_manifest()?;
     let json = serde_json::to_string_pretty(&manifest)? + "\n";
-    match path.unwrap_or("-") {
+    match path {
         "-" => print!("{json}"),
         p => {
             std::fs::write(p, json)?;
@@ -174,16 +228,12 @@ fn export_operations(path: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-async fn seed_demo(config: Config, args: &[String]) -> Result<()> {
-    let count = match args {
-        [] => 200,
-        [flag, n] if flag == "--count" => n
-            .parse()
-            .map_err(|_| format!("--count takes a number, got {n:?}"))?,
-        _ => return Err(format!("usage: seed-demo [--count N], got {args:?}").into()),
-    };
-    db::migrate::run(config.database_url.expose_secret()).await?;
-    let mut conn = db::pool::establish(config.database_url.expose_secret(), 0).await?;
+async fn seed_demo(config: Config, count: usize) -> Result<()> {
+    db::migrate::run(config.database.url.expose_secret()).await?;
+    let url = config.database.url.expose_secret();
+    let mut conn = db::pool::establish(url, 0)
+        .await
+        .map_err(|e| db::pool::unreachable(url, e))?;
     let report = seed::seed_demo(&mut conn, count, SystemClock.now()).await?;
     println!(
         "demo data: {} analyses created, {} already there; example analysis {}",
@@ -194,15 +244,12 @@ async fn seed_demo(config: Config, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-async fn send_reports(mut config: Config, args: &[String]) -> Result<()> {
-    if args != ["--due"] {
-        return Err("usage: send-reports --due".into());
-    }
+async fn send_reports(mut config: Config) -> Result<()> {
     // One pass, here and now: no background tasks of the server's.
-    config.reports_scheduler = false;
-    config.cache_warm_count = 0;
+    config.reports.scheduler = false;
+    config.cache.warm_count = 0;
     // It serves nothing: no token will ever reach it.
-    config.auth_mode = progress_dashboard::config::AuthMode::Open;
+    config.auth.mode = progress_dashboard::config::AuthMode::Open;
     let app = startup::build(config, Arc::new(SystemClock)).await?;
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
@@ -229,42 +276,25 @@ async fn send_reports(mut config: Config, args: &[String]) -> Result<()> {
 }
 
 /// `mint-token`: claims from the flags, signed with `AUTH_JWT_SECRET`, printed alone on stdout.
-fn mint_token(config: &Config, args: &[String]) -> Result<()> {
+fn mint_token(
+    config: &Config,
+    role: Role,
+    analyses: Vec<uuid::Uuid>,
+    ttl: i64,
+    sub: String,
+) -> Result<()> {
     let secret = config
-        .auth_jwt_secret
+        .auth
+        .jwt_secret
         .as_ref()
         .ok_or("mint-token signs with AUTH_JWT_SECRET: set it")?;
-    let mut role = None;
-    let mut analyses = Vec::new();
-    let mut ttl = 3600;
-    let mut sub = "dev".to_owned();
-    for pair in args.chunks(2) {
-        let [flag, value] = pair else {
-            return Err(format!("{} needs a value", pair[0]).into());
-        };
-        match flag.as_str() {
-            "--role" => {
-                role = Some(Role::parse(value).ok_or("--role takes viewer, owner or admin")?)
-            }
-            "--analysis" => analyses.push(
-                uuid::Uuid::parse_str(value)
-                    .map_err(|_| format!("--analysis {value:?} is not a UUID"))?
-                    .into(),
-            ),
-            "--ttl" => {
-                ttl = seconds(value).ok_or("--ttl takes a duration such as 90s, 30m, 1h or 7d")?
-            }
-            "--sub" => sub = value.clone(),
-            other => return Err(format!("unknown flag {other:?}").into()),
-        }
-    }
     let now = chrono::Utc::now().timestamp();
     let claims = Claims {
         sub,
         exp: now + ttl,
         iat: Some(now),
-        role: role.ok_or("--role is required")?,
-        analyses,
+        role,
+        analyses: analyses.into_iter().map(Into::into).collect(),
     };
     println!("{}", auth::mint(secret.expose_secret(), &claims)?);
     Ok(())
@@ -284,5 +314,6 @@ fn seconds(value: &str) -> Option<i64> {
         'd' => 86_400,
         _ => return None,
     };
-    n.checked_mul(unit)
+    // at most ten years: more is a typo
+    n.checked_mul(unit).filter(|s| *s <= 10 * 365 * 86_400)
 }

@@ -35,7 +35,7 @@ use crate::state::State;
 pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> {
     let state = state(config, clock).await?;
     let services = Services::new(state.clone())?;
-    if state.config.auth_mode == AuthMode::Open {
+    if state.config.auth.mode == AuthMode::Open {
         tracing::warn!(
             "AUTH_MODE=open: anyone who reaches this server may read and change every analysis"
         );
@@ -55,12 +55,12 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         persisted: Arc::new(persisted),
         shared: Default::default(),
         answers: Arc::new(Answers::new(
-            state.config.answer_cache_mb << 20,
+            state.config.cache.responses_mb << 20,
             &services.dashboards,
         )),
         ws_gate: Arc::new(WsGate::new(
-            state.config.ws_max_connections,
-            state.config.ws_max_connections_per_client,
+            state.config.limits.ws_max_connections,
+            state.config.limits.ws_max_connections_per_client,
         )),
         config: state.config.clone(),
         metrics: crate::telemetry::metrics_render(&services),
@@ -73,7 +73,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
 /// not its documents' hashes, stops the server here), else the automatic persisted queries'
 /// store.
 fn persisted_documents(state: &State) -> Result<PersistedDocuments, BoxError> {
-    let trusted = match &state.config.trusted_documents {
+    let trusted = match &state.config.server.trusted_documents {
         None => None,
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -90,20 +90,21 @@ fn persisted_documents(state: &State) -> Result<PersistedDocuments, BoxError> {
 /// The shared state: the pool, Redis (when configured) for the cache and the bus, or their
 /// in-process twins, and the mailer.
 async fn state(config: Config, clock: SharedClock) -> Result<State, BoxError> {
-    if config.migrate_on_start {
-        let report = db::migrate::run(config.database_url.expose_secret()).await?;
+    if config.database.migrate_on_start {
+        let report = db::migrate::run(config.database.url.expose_secret()).await?;
         tracing::info!(applied = ?report.applied, catalog = ?report.catalog, "database migrated");
     }
     let statements = StatementCounter::default();
     let pool = db::pool::build(&config, statements.clone()).await?;
     let redis = config
-        .redis_url
+        .redis
+        .url
         .as_ref()
         .map(|url| {
             Redis::new(
                 url.expose_secret(),
-                &config.redis_prefix,
-                config.redis_timeout,
+                &config.redis.prefix,
+                config.redis.timeout,
             )
         })
         .transpose()?;
@@ -112,10 +113,10 @@ async fn state(config: Config, clock: SharedClock) -> Result<State, BoxError> {
         Some(r) => Arc::new(RedisBus::start(r.clone(), hub.clone())),
         None => Arc::new(MemoryBus::new(hub.clone())),
     };
-    let cache: Option<Arc<dyn Cache>> = match (&redis, config.cache_enabled) {
+    let cache: Option<Arc<dyn Cache>> = match (&redis, config.cache.enabled) {
         (_, false) => None,
         (Some(r), true) => Some(Arc::new(RedisCache::new(r.clone()))),
-        (None, true) => Some(Arc::new(MemoryCache::new(config.cache_memory_mb << 20))),
+        (None, true) => Some(Arc::new(MemoryCache::new(config.cache.memory_mb << 20))),
     };
     Ok(State {
         reports: Arc::new(Reports::new(&config)?),
@@ -133,13 +134,13 @@ async fn state(config: Config, clock: SharedClock) -> Result<State, BoxError> {
 
 fn spawn_tasks(services: &Services) {
     let config = &services.state.config;
-    if config.reports_scheduler {
-        service::reports::spawn_scheduler(services.clone(), config.reports_scheduler_interval);
+    if config.reports.scheduler {
+        service::reports::spawn_scheduler(services.clone(), config.reports.scheduler_interval);
     }
-    service::publish::spawn_outbox_relay(services.clone(), config.outbox_relay_interval);
+    service::publish::spawn_outbox_relay(services.clone(), config.live.outbox_relay_interval);
     service::auth::spawn_revocation_listener(services);
     service::auth::spawn_key_refresher(&services.auth);
-    spawn_warm_up(services.dashboards.clone(), config.cache_warm_count);
+    spawn_warm_up(services.dashboards.clone(), config.cache.warm_count);
     spawn_stats_log(services.clone(), Duration::from_secs(60));
     crate::telemetry::spawn_metrics_upkeep();
     spawn_series_export(services.clone());
@@ -166,7 +167,7 @@ fn spawn_series_export(services: Services) {
 /// `net.core.somaxconn`.
 pub async fn bind(config: &Config) -> std::io::Result<TcpListener> {
     const ACCEPT_BACKLOG: u32 = 4096;
-    let addr = SocketAddr::new(config.host, config.port);
+    let addr = SocketAddr::new(config.server.host, config.server.port);
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -195,9 +196,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = Stop> + Send + 'static,
 ) -> std::io::Result<()> {
-    let header_timeout = app.config.http_header_timeout;
+    let header_timeout = app.config.server.header_timeout;
     let services = app.services.clone();
-    let (stopping, drain) = (app.stopping.clone(), app.config.shutdown_drain);
+    let (stopping, drain) = (app.stopping.clone(), app.config.server.shutdown_drain);
     let shutdown = async move {
         let stop = shutdown.await;
         tracing::info!(
@@ -209,7 +210,7 @@ pub async fn serve(
             tokio::time::sleep(drain).await;
         }
     };
-    if let Some(addr) = app.config.metrics_addr {
+    if let Some(addr) = app.config.telemetry.metrics_addr {
         let listener = TcpListener::bind(addr).await?;
         tracing::info!(%addr, "metrics listening");
         let router = crate::http::metrics_router(app.metrics.clone());

@@ -18,8 +18,9 @@ use crate::service::Services;
 
 /// Logs to stderr, and traces over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 pub fn init(config: &Config) -> Telemetry {
-    let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let traces = config.otel_traces.then(crate::traces::layer);
+    let filter =
+        EnvFilter::try_new(&config.telemetry.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let traces = config.telemetry.otel_traces.then(crate::traces::layer);
     // Already initialised (tests start several servers in one process): keep the first.
     let (installed, provider) = match traces {
         None => (logs_only(config, filter), None),
@@ -38,7 +39,7 @@ pub fn init(config: &Config) -> Telemetry {
 /// One global filter in front of the log formatter: what a request costs the least.
 fn logs_only(config: &Config, filter: EnvFilter) -> bool {
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match config.log_format {
+    match config.telemetry.log_format {
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
@@ -56,7 +57,7 @@ fn logs_and_traces(
     filter: EnvFilter,
     traces: Box<dyn Layer<Registry> + Send + Sync>,
 ) -> bool {
-    let logs = match config.log_format {
+    let logs = match config.telemetry.log_format {
         LogFormat::Json => fmt::layer()
             .json()
             .flatten_event(true)

@@ -30,7 +30,9 @@ async fn advisory(conn: &mut AsyncPgConnection, sql: &str) -> Result<(), BoxErro
 /// Applies pending migrations and syncs the badge catalog. Needs a multi-threaded tokio runtime
 /// (the harness blocks in place).
 pub async fn run(database_url: &str) -> Result<MigrateReport, BoxError> {
-    let mut conn = establish(database_url, 0).await?;
+    let mut conn = establish(database_url, 0)
+        .await
+        .map_err(|e| super::pool::unreachable(database_url, e))?;
     advisory(&mut conn, "SELECT pg_advisory_lock($1)").await?;
     let result = async {
         let mut harness = AsyncMigrationHarness::new(conn);

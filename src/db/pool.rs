@@ -146,8 +146,23 @@ pub async fn establish(
     Ok(conn)
 }
 
+/// The address a database URL names, without its user or password: `127.0.0.1:5432/progress_dashboard`.
+pub fn address_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.rsplit_once('@').map_or(rest, |(_, a)| a)
+}
+
+/// A connection that could not be made, in words that say to what.
+pub fn unreachable(url: &str, e: impl std::fmt::Display) -> BoxError {
+    format!(
+        "cannot connect to PostgreSQL at {} (DATABASE_URL): {e}",
+        address_of(url)
+    )
+    .into()
+}
+
 pub async fn build(config: &Config, counter: StatementCounter) -> Result<DbPool, BoxError> {
-    let timeout_ms = config.db_statement_timeout.as_millis();
+    let timeout_ms = config.database.statement_timeout.as_millis();
     let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
     // bb8 checks each connection on checkout; `Fast` makes that check free (no round trip).
     manager_config.recycling_method = RecyclingMethod::Fast;
@@ -161,14 +176,25 @@ pub async fn build(config: &Config, counter: StatementCounter) -> Result<DbPool,
         })
     });
     let manager = AsyncDieselConnectionManager::new_with_config(
-        config.database_url.expose_secret(),
+        config.database.url.expose_secret(),
         manager_config,
     );
     Ok(DbPool(
         Pool::builder()
-            .max_size(config.db_pool_size)
-            .connection_timeout(config.db_connect_timeout)
+            .max_size(config.database.pool_size)
+            .connection_timeout(config.database.connect_timeout)
             .build(manager)
             .await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_hide_credentials() {
+        assert_eq!(address_of("postgres://u:secret@db:5432/x"), "db:5432/x");
+        assert_eq!(address_of("postgres://db/x"), "db/x");
+    }
 }

@@ -4,7 +4,7 @@
 //! and stops at the first limit crossed; only a document that passes is parsed. Variables arrive
 //! as JSON (serde_json stops at 128 levels) and are measured by a loop, not by recursion.
 //!
-//! Every limit is named in its refusal, so a client knows which one it met (README, "Limits").
+//! Every limit is named in its refusal, so a client knows which one it met (docs/api.md, "Limits").
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::parser::Positioned;

@@ -2,11 +2,13 @@
 //! Resolvers load through dataloaders or call a service; they never write SQL.
 
 pub mod access;
+pub mod dashboard;
 pub mod errors;
 pub mod inputs;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod observe;
 pub mod operations;
 pub mod parsed;
 pub mod query;
@@ -55,7 +57,7 @@ fn build_schema_with(services: Option<Services>, mode: ValidationMode) -> AppSch
     if let Some(s) = services {
         let config = &s.state.config;
         // trusted documents only: the schema is not for browsing either
-        if !config.graphql_introspection || config.trusted_documents.is_some() {
+        if !config.server.introspection || config.server.trusted_documents.is_some() {
             // Suggestions ("did you mean …") would spell out the schema one field at a time.
             builder = builder.disable_introspection().disable_suggestions();
         }

@@ -7,10 +7,11 @@ use async_graphql::ResultExt as _;
 use async_graphql::{Context, Object, Result, SimpleObject};
 
 use super::access;
+use super::dashboard::Dashboard;
 use super::inputs::{RecordAnalysisInput, UpdateProgressInput};
 use super::loaders::{DashboardKey, Loaders};
 use super::reports::{EmailSubscription, SubscribeToReportsInput};
-use super::types::{Badge, Dashboard, Metrics, Opportunity, ProgressSummary};
+use super::types::{Badge, Metrics, Opportunity, ProgressSummary};
 use crate::domain::values::Subject;
 use crate::error::AppError;
 use crate::service::Services;

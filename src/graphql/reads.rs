@@ -1,8 +1,10 @@
 //! What one query read, recorded as it runs, so that its answer can be served again without
 //! running it (`http::answers`): the dashboards and the versions it saw, the catalog, every
-//! access decision it took, and until when its time-dependent fields hold. Resolvers record
-//! through the functions here; a request without a recorder (WebSocket, mutations) records
-//! nothing.
+//! access decision it took, and until when its time-dependent fields hold. The places every read
+//! passes through record here themselves: the dataloader (`loaders`: dashboards, the catalog,
+//! ids not found) and the access checks (`access`); a resolver adds only a time limit
+//! (`until`) or that its answer must not be kept (`unrepeatable`). A request without a
+//! recorder (WebSocket, mutations) records nothing.
 
 use std::sync::{Arc, Mutex};
 
@@ -69,22 +71,38 @@ impl Reads {
     }
 }
 
-pub fn check(ctx: &Context<'_>, check: Check, allowed: bool) {
-    Reads::with(ctx, |r| r.checks.push((check, allowed)));
-}
+impl Reads {
+    /// The dashboards a load returned for `asked`, each at its version, with the catalog they
+    /// were built on; an id asked for and not found makes the answer unrepeatable (absent now,
+    /// perhaps not later: nothing a stored answer could be checked against).
+    pub fn dashboards(
+        &self,
+        asked: &[AnalysisId],
+        found: &std::collections::HashMap<AnalysisId, Arc<DashboardData>>,
+    ) {
+        let mut r = self.0.lock().expect("reads lock");
+        for d in found.values() {
+            r.dashboards.push((d.analysis.id, d.analysis.version));
+            if r.catalog.is_none() {
+                r.catalog = Some(d.catalog.clone());
+            }
+        }
+        if asked.iter().any(|id| !found.contains_key(id)) {
+            r.unrepeatable = true;
+        }
+    }
 
-pub fn dashboard(ctx: &Context<'_>, d: &DashboardData) {
-    Reads::with(ctx, |r| {
-        r.dashboards.push((d.analysis.id, d.analysis.version))
-    });
-}
-
-pub fn catalog(ctx: &Context<'_>, catalog: &Catalog) {
-    Reads::with(ctx, |r| {
+    /// The catalog, as shown.
+    pub fn catalog(&self, catalog: &Catalog) {
+        let mut r = self.0.lock().expect("reads lock");
         if r.catalog.is_none() {
             r.catalog = Some(catalog.clone());
         }
-    });
+    }
+}
+
+pub fn check(ctx: &Context<'_>, check: Check, allowed: bool) {
+    Reads::with(ctx, |r| r.checks.push((check, allowed)));
 }
 
 pub fn until(ctx: &Context<'_>, at: DateTime<Utc>) {

@@ -4,7 +4,6 @@
 //! bounded in size. Responses go out as the client accepts (`negotiate`).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
 use axum::body::{Body, Bytes};
@@ -27,10 +26,11 @@ use crate::error::ErrorCode;
 use crate::error::{json_error, AppError};
 use crate::graphql::errors::{complete, is_request_error, refused};
 use crate::graphql::limits::MAX_REPLY_BYTES;
-use crate::graphql::loaders::loaders;
+use crate::graphql::loaders::recording_loaders;
+use crate::graphql::observe::{first_code, operation_of, operation_span};
 use crate::graphql::reads::Reads;
 use crate::graphql::RequestId;
-use crate::series::{self, OperationKind};
+use crate::series::OperationKind;
 
 /// GET /graphql: a WebSocket upgrade (subscriptions), or a query in the URL.
 pub async fn get(
@@ -101,7 +101,8 @@ async fn post_body(
     let Some(kind) = ResponseType::negotiate(headers) else {
         return not_acceptable(id);
     };
-    let bytes = match super::body::read_json(headers, body, app.config.max_body_bytes).await {
+    let bytes = match super::body::read_json(headers, body, app.config.limits.max_body_bytes).await
+    {
         Ok(bytes) => bytes,
         Err(e) => return json_error(e.status(), ErrorCode::InvalidInput, e.message(), id),
     };
@@ -189,57 +190,6 @@ struct RequestError<'a> {
     errors: &'a [async_graphql::ServerError],
 }
 
-/// The operation a request runs, as metric labels: its name (bounded) and kind.
-pub(crate) fn operation_of(
-    request: &mut async_graphql::Request,
-) -> (Arc<series::Operation>, OperationKind) {
-    let wanted = request.operation_name.clone();
-    let Ok(doc) = request.parsed_query() else {
-        return (series::operation(None), OperationKind::Query);
-    };
-    let found = doc.operations.iter().find(|(name, _)| match &wanted {
-        Some(w) => name.is_some_and(|n| n.as_str() == w),
-        None => true,
-    });
-    let Some((name, op)) = found else {
-        return (series::operation(None), OperationKind::Query);
-    };
-    let kind = match op.node.ty {
-        OperationType::Query => OperationKind::Query,
-        OperationType::Mutation => OperationKind::Mutation,
-        OperationType::Subscription => OperationKind::Subscription,
-    };
-    (series::operation(name.map(|n| n.as_str())), kind)
-}
-
-/// The span of one operation's execution, named by the operation (bounded as for its metrics).
-pub(crate) fn operation_span(
-    operation: &series::Operation,
-    kind: OperationKind,
-    request_id: &str,
-) -> tracing::Span {
-    tracing::debug_span!(
-        "graphql",
-        otel.name = %format_args!("{} {}", kind.label(), operation.name()),
-        graphql.operation.name = operation.name(),
-        graphql.operation.type = kind.label(),
-        request_id,
-        graphql.error.code = tracing::field::Empty,
-    )
-}
-
-/// `None` when a response has no error, else the code of its first.
-pub(crate) fn first_code(response: &async_graphql::Response) -> Option<ErrorCode> {
-    let first = response.errors.first()?;
-    let code = first.extensions.as_ref().and_then(|x| x.get("code"));
-    Some(match code {
-        Some(async_graphql::Value::String(s)) => {
-            ErrorCode::from_name(s).unwrap_or(ErrorCode::Internal)
-        }
-        _ => ErrorCode::Internal,
-    })
-}
-
 fn has_mutation(request: &mut async_graphql::Request) -> bool {
     request
         .parsed_query()
@@ -287,9 +237,10 @@ async fn run(
         return respond(body, request_error, kind, HeaderMap::new());
     }
     let reads = key.map(|_| Reads::default());
-    let mut request = request
-        .data(RequestId(id.clone()))
-        .data(loaders(app.services.dashboards.clone()));
+    let mut request = request.data(RequestId(id.clone())).data(recording_loaders(
+        app.services.dashboards.clone(),
+        reads.clone(),
+    ));
     if let Some(reads) = &reads {
         request = request.data(reads.clone());
     }

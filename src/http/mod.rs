@@ -102,10 +102,10 @@ const REQUEST_ID: &str = "x-request-id";
 const MAX_REQUEST_ID: usize = 64;
 
 pub fn router(app: App) -> Router {
-    let timeout = app.config.request_timeout;
-    let in_flight = app.config.max_requests_in_flight;
-    let cors = cors(&app.config.allowed_origins);
-    let metrics_here = app.config.metrics_addr.is_none();
+    let timeout = app.config.server.request_timeout;
+    let in_flight = app.config.limits.max_requests_in_flight;
+    let cors = cors(&app.config.server.allowed_origins);
+    let metrics_here = app.config.telemetry.metrics_addr.is_none();
     let metrics = app.metrics.clone();
     // these three count against the rate limit (`rate::limited`); the pages and probes do not
     let router = Router::new()

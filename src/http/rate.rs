@@ -49,7 +49,7 @@ where
     if !limit.enabled() {
         return handle(caller).await;
     }
-    let client = client_address(peer, headers, &app.config.trusted_proxies);
+    let client = client_address(peer, headers, &app.config.server.trusted_proxies);
     let subject = match &caller {
         Ok(Caller::Token(claims)) => Some(claims.sub.as_str()),
         _ => None,

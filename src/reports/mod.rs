@@ -70,10 +70,10 @@ fn canonical(sections: &[Section]) -> String {
 
 impl Reports {
     pub fn new(config: &Config) -> Result<Self, BoxError> {
-        let secret = match &config.report_token_secret {
+        let secret = match &config.reports.token_secret {
             Some(s) => s.expose_secret().as_bytes().to_vec(),
             // Links must survive restarts and work on every instance once mail really goes out.
-            None if config.smtp_url.is_some() => {
+            None if config.reports.smtp_url.is_some() => {
                 return Err("REPORT_TOKEN_SECRET is required when SMTP_URL is set: unsubscribe links must work after a restart and on every instance".into());
             }
             None => {
@@ -83,19 +83,20 @@ impl Reports {
         };
         Ok(Self {
             mailer: Mailer::new(
-                config.smtp_url.as_ref().map(|u| u.expose_secret()),
-                &config.reports_outbox_dir,
+                config.reports.smtp_url.as_ref().map(|u| u.expose_secret()),
+                &config.reports.outbox_dir,
             )?,
-            from: config.smtp_from.parse()?,
-            public_url: config.public_url.trim_end_matches('/').to_owned(),
-            dashboard_url: config.dashboard_url.clone(),
+            from: config.reports.smtp_from.parse()?,
+            public_url: config.server.public_url.trim_end_matches('/').to_owned(),
+            dashboard_url: config.reports.dashboard_url.clone(),
             secret,
             previous: config
-                .report_token_secret_previous
+                .reports
+                .token_secret_previous
                 .as_ref()
                 .map(|s| s.expose_secret().as_bytes().to_vec()),
-            retry_base: config.report_retry_base,
-            link_ttl: config.report_link_ttl,
+            retry_base: config.reports.retry_base,
+            link_ttl: config.reports.link_ttl,
         })
     }
 
@@ -231,9 +232,9 @@ mod tests {
         smtp: bool,
     ) -> Result<Reports, BoxError> {
         let mut config = Config::for_database("postgres://unused");
-        config.report_token_secret = secret.map(Into::into);
-        config.report_token_secret_previous = previous.map(Into::into);
-        config.smtp_url = smtp.then(|| "smtp://127.0.0.1:2525".into());
+        config.reports.token_secret = secret.map(Into::into);
+        config.reports.token_secret_previous = previous.map(Into::into);
+        config.reports.smtp_url = smtp.then(|| "smtp://127.0.0.1:2525".into());
         Reports::new(&config)
     }
 

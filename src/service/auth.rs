@@ -60,7 +60,7 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(config: &Config) -> Result<Self, AuthSetupError> {
-        let verifier = match config.auth_mode {
+        let verifier = match config.auth.mode {
             AuthMode::Open => None,
             AuthMode::Jwt => Some(verifier(config)?),
         };
@@ -207,9 +207,9 @@ fn describe(kind: &jsonwebtoken::errors::ErrorKind) -> String {
 
 fn verifier(config: &Config) -> Result<Verifier, AuthSetupError> {
     let (keys, algorithm) = match (
-        &config.auth_jwt_secret,
-        &config.auth_jwt_public_key,
-        &config.auth_jwks_url,
+        &config.auth.jwt_secret,
+        &config.auth.jwt_public_key,
+        &config.auth.jwks_url,
     ) {
         (Some(secret), None, None) => (
             Keys::Fixed(DecodingKey::from_secret(secret.expose_secret().as_bytes())),
@@ -221,7 +221,7 @@ fn verifier(config: &Config) -> Result<Verifier, AuthSetupError> {
         }
         // each key of the set names its own algorithm, checked per token
         (None, None, Some(url)) => (
-            Keys::Set(Jwks::new(url, config.auth_jwks_min_refetch)),
+            Keys::Set(Jwks::new(url, config.auth.jwks_min_refetch)),
             Algorithm::RS256,
         ),
         (None, None, None) => return Err(AuthSetupError::NoKey),
@@ -230,11 +230,11 @@ fn verifier(config: &Config) -> Result<Verifier, AuthSetupError> {
     let mut validation = Validation::new(algorithm);
     validation.set_required_spec_claims(&["exp", "sub"]);
     validation.leeway = 0;
-    match &config.auth_jwt_audience {
+    match &config.auth.jwt_audience {
         Some(aud) => validation.set_audience(&[aud]),
         None => validation.validate_aud = false,
     }
-    if let Some(iss) = &config.auth_jwt_issuer {
+    if let Some(iss) = &config.auth.jwt_issuer {
         validation.set_issuer(&[iss]);
     }
     Ok(Verifier { keys, validation })

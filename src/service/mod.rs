@@ -56,18 +56,18 @@ impl Services {
             auth: Arc::new(Authenticator::new(config)?),
             confirmation_limits: Arc::default(),
             rate_limit: Arc::new(RateLimit::new(
-                config.rate_limit_per_minute,
+                config.limits.rate_limit_per_minute,
                 state.redis.clone(),
             )),
             dashboards: Arc::new(Dashboards::new(state.pool.clone(), state.cache.clone())),
             platform: Arc::new(PlatformKpis::new(
                 state.pool.clone(),
                 state.clock.clone(),
-                config.platform_kpi_tick,
+                config.live.platform_kpi_tick,
             )),
             document_limits: Arc::new(DocumentLimits::new(
-                positive(config.reports_per_client_per_minute),
-                positive(config.reports_per_analysis_per_minute),
+                positive(config.limits.reports_per_client_per_minute),
+                positive(config.limits.reports_per_analysis_per_minute),
             )),
             state,
         })

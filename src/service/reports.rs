@@ -183,7 +183,7 @@ pub async fn send_due(
     loop {
         let claims = {
             let mut conn = services.state.pool.get().await?;
-            let lease = services.state.config.reports_claim_lease;
+            let lease = services.state.config.reports.claim_lease;
             subscriptions::claim_due(&mut conn, weekly, monthly, lease, BATCH).await?
         };
         if claims.is_empty() {

@@ -15,8 +15,8 @@ pub const SECRET: &str = "access tests secret";
 
 /// `AUTH_MODE=jwt` with the tests' secret.
 pub fn jwt_mode(c: &mut Config) {
-    c.auth_mode = AuthMode::Jwt;
-    c.auth_jwt_secret = Some(SECRET.into());
+    c.auth.mode = AuthMode::Jwt;
+    c.auth.jwt_secret = Some(SECRET.into());
 }
 
 pub async fn jwt_app() -> TestApp {
@@ -197,7 +197,7 @@ async fn report_downloads_need_a_token_and_hide_other_analyses() {
 async fn tokens_that_do_not_hold_are_refused_with_401() {
     let app = TestApp::spawn_with(|c| {
         jwt_mode(c);
-        c.auth_jwt_audience = Some("dashboard-api".into());
+        c.auth.jwt_audience = Some("dashboard-api".into());
     })
     .await;
     let q = "{ badgeCatalog { slug } }";
@@ -456,7 +456,7 @@ async fn introspection_and_suggestions_can_be_turned_off() {
         "{r}"
     );
 
-    let off = TestApp::spawn_with(|c| c.graphql_introspection = false).await;
+    let off = TestApp::spawn_with(|c| c.server.introspection = false).await;
     let r = off.gql(introspect, json!({})).await;
     assert!(r["data"]["__schema"].is_null(), "{r}");
     let r = off.gql(typo, json!({})).await;
@@ -494,7 +494,7 @@ async fn cross_origin_defaults_follow_the_auth_mode() {
 fn limited(per_minute: u32) -> impl FnOnce(&mut Config) {
     move |c| {
         jwt_mode(c);
-        c.rate_limit_per_minute = per_minute;
+        c.limits.rate_limit_per_minute = per_minute;
     }
 }
 
@@ -575,7 +575,8 @@ async fn the_rate_limit_follows_the_subject_across_addresses() {
 async fn forwarded_addresses_count_behind_trusted_proxies_only() {
     let trusting = TestApp::spawn_with(|c| {
         limited(2)(c);
-        c.trusted_proxies = vec![progress_dashboard::config::Cidr::parse("127.0.0.1").unwrap()];
+        c.server.trusted_proxies =
+            vec![progress_dashboard::config::Cidr::parse("127.0.0.1").unwrap()];
     })
     .await;
     let from = |ip| [("x-forwarded-for", ip)];

@@ -56,7 +56,7 @@ async fn a_repeated_query_is_answered_from_the_store() {
 #[tokio::test]
 async fn the_store_stays_within_its_bound() {
     let app = TestApp::spawn_with(|c| {
-        c.answer_cache_mb = 1;
+        c.cache.responses_mb = 1;
         quiet(c);
     })
     .await;
@@ -226,4 +226,75 @@ async fn time_moves_stored_answers_on() {
     app.clock
         .set(Utc.with_ymd_and_hms(2027, 3, 4, 0, 0, 0).unwrap());
     assert_eq!(streak(&read().await), 0);
+}
+
+/// A resolver written without a thought for the response cache: it reads a dashboard through the
+/// request's loaders and records nothing itself. Its answer still depends on what it read (the
+/// loader records it), so a change to that dashboard is seen on the next request.
+mod a_new_resolver {
+    use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema};
+    use axum::body::Bytes;
+    use axum::http::Method;
+    use progress_dashboard::domain::access::Caller;
+    use progress_dashboard::graphql::loaders::{recording_loaders, DashboardKey, Loaders};
+    use progress_dashboard::graphql::reads::Reads;
+    use progress_dashboard::http::answers::Answers;
+    use serde_json::json;
+
+    use crate::helpers::*;
+
+    struct NewQuery;
+
+    #[Object]
+    impl NewQuery {
+        /// Implemented opportunities of one analysis, read the ordinary way.
+        async fn implemented(&self, ctx: &Context<'_>, id: uuid::Uuid) -> usize {
+            let data = ctx
+                .data_unchecked::<Loaders>()
+                .load_one(DashboardKey(id.into()))
+                .await
+                .unwrap()
+                .unwrap();
+            data.opportunities
+                .iter()
+                .filter(|o| o.status.as_str() == "IMPLEMENTED")
+                .count()
+        }
+    }
+
+    #[tokio::test]
+    async fn what_it_read_decides_when_its_stored_answer_is_served() {
+        let app = TestApp::spawn().await;
+        let id = app.record_example().await;
+        let dashboards = app.app.services.dashboards.clone();
+        let schema = Schema::new(NewQuery, EmptyMutation, EmptySubscription);
+        let answers = Answers::new(1 << 20, &dashboards);
+        let query = format!("{{ implemented(id: \"{id}\") }}");
+        let key = answers
+            .key(&Method::POST, &Caller::Open, query.as_bytes())
+            .expect("the store is on");
+        let run = |reads: Reads| {
+            let request = async_graphql::Request::new(query.clone())
+                .data(recording_loaders(dashboards.clone(), Some(reads)));
+            schema.execute(request)
+        };
+
+        let reads = Reads::default();
+        let response = run(reads.clone()).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let recorded = reads.take();
+        assert_eq!(recorded.dashboards.len(), 1, "the loader recorded the read");
+        let body = Bytes::from(serde_json::to_vec(&response).unwrap());
+        let operation = progress_dashboard::series::operation(None);
+        answers.store(key, recorded, body.clone(), operation, &dashboards);
+        let now = progress_dashboard::clock::Clock::now(&app.clock);
+        let served = answers.serve(key, &Caller::Open, &dashboards, now).await;
+        assert_eq!(served, Some(body), "unchanged: served again");
+
+        app.advance(&id, "value_creation", "IMPLEMENTED").await;
+        let served = answers.serve(key, &Caller::Open, &dashboards, now).await;
+        assert_eq!(served, None, "the dashboard it read changed: run again");
+        let again = run(Reads::default()).await;
+        assert_eq!(again.data.into_json().unwrap(), json!({ "implemented": 1 }));
+    }
 }

@@ -44,7 +44,7 @@ async fn apollo_against_trusted_documents() {
     let trusted = app
         .spawn_sibling(|c| {
             jwt_mode(c);
-            c.trusted_documents = Some(path);
+            c.server.trusted_documents = Some(path);
         })
         .await;
     let env = [("API_TOKEN", viewer.as_str()), ("MODE", "trusted")];

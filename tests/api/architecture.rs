@@ -1,6 +1,7 @@
 //! The shape of the code, checked: the top-level modules form the layers written in `src/lib.rs`
-//! (a module imports only modules on lower lines, so the graph is acyclic), a few crates stay out
-//! of the layers that must not touch them, and no function in `src/` runs past 80 lines.
+//! (a module imports only modules on lower lines, so the graph is acyclic), the files of one
+//! layer import one another without a cycle, a few crates stay out of the layers that must not
+//! touch them, no function in `src/` runs past 80 lines and no file past 400.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -43,6 +44,7 @@ const FORBIDDEN_CRATES: &[(&str, &[&str])] = &[
 const FORBIDDEN_MODULES: &[(&str, &str)] = &[("graphql", "db"), ("http", "db")];
 
 const MAX_FUNCTION_LINES: usize = 80;
+const MAX_FILE_LINES: usize = 400;
 
 /// This crate's `src/`, or `ARCHITECTURE_SRC` (to run the checks on another tree, an old commit's
 /// say).
@@ -305,6 +307,144 @@ fn body_end(lines: &[&str], start: usize) -> Option<usize> {
     None
 }
 
+/// Files longer than the limit: `file (n lines)`.
+pub fn long_files(root: &Path, max: usize) -> Vec<String> {
+    rust_files(root)
+        .into_iter()
+        .filter_map(|file| {
+            let n = std::fs::read_to_string(&file).unwrap().lines().count();
+            let shown = file.strip_prefix(root).unwrap().display().to_string();
+            (n > max).then(|| format!("{shown} ({n} lines)"))
+        })
+        .collect()
+}
+
+/// A file's module path: `http/ws.rs` → `http::ws`, `http/mod.rs` → `http`.
+fn module_path(root: &Path, file: &Path) -> Vec<String> {
+    let rel = file.strip_prefix(root).unwrap().with_extension("");
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod" || p == "lib") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The paths a file names from `super::`, `self::` or `crate::`, one `{a, b::c}` group deep
+/// (nested groups are read as one path each), as segments after the anchor.
+fn anchored_paths(text: &str) -> Vec<(String, Vec<String>)> {
+    let code: String = code_lines(text).collect::<Vec<_>>().join(" ");
+    let mut out = Vec::new();
+    for anchor in ["super::", "self::", "crate::"] {
+        for (i, _) in code.match_indices(anchor) {
+            let before = code[..i].chars().last();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            let rest = &code[i + anchor.len()..];
+            let mut prefix = Vec::new();
+            let mut rest = rest;
+            // `super::super::x`
+            let mut anchor_name = anchor.trim_end_matches(':').to_owned();
+            while let Some(r) = rest.strip_prefix("super::") {
+                anchor_name.push_str("::super");
+                rest = r;
+            }
+            loop {
+                let seg: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if seg.is_empty() {
+                    break;
+                }
+                prefix.push(seg.clone());
+                rest = &rest[seg.len()..];
+                match rest.strip_prefix("::") {
+                    Some(r) => rest = r,
+                    None => break,
+                }
+            }
+            if let Some(group) = rest.strip_prefix('{') {
+                let inner = group.split('}').next().unwrap_or("");
+                for item in inner.split(',') {
+                    let mut path = prefix.clone();
+                    path.extend(
+                        item.split("::")
+                            .map(|s| s.trim().trim_start_matches('{').to_owned())
+                            .filter(|s| !s.is_empty()),
+                    );
+                    out.push((anchor_name.clone(), path));
+                }
+            } else {
+                out.push((anchor_name, prefix));
+            }
+        }
+    }
+    out
+}
+
+/// Every cycle of imports between files of one top-level module (a file using its own parent's
+/// or child's items is the module tree itself, not a cycle).
+pub fn file_cycles(root: &Path) -> Vec<String> {
+    let files = rust_files(root);
+    let known: BTreeSet<Vec<String>> = files.iter().map(|f| module_path(root, f)).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in &files {
+        let me = module_path(root, file);
+        let text = std::fs::read_to_string(file).unwrap();
+        for (anchor, segments) in anchored_paths(&text) {
+            let mut base = match anchor.split("::").next() {
+                Some("crate") => Vec::new(),
+                _ => me.clone(),
+            };
+            for _ in anchor.matches("super") {
+                base.pop();
+            }
+            let mut at = base;
+            for seg in segments {
+                let mut next = at.clone();
+                next.push(seg);
+                if !known.contains(&next) {
+                    break;
+                }
+                at = next;
+            }
+            let same_layer = !at.is_empty() && !me.is_empty() && at[0] == me[0];
+            let related = at.starts_with(&me) || me.starts_with(&at);
+            if same_layer && !related {
+                graph
+                    .entry(me.join("::"))
+                    .or_default()
+                    .insert(at.join("::"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    // one cycle at a time: report it, cut its first edge, look again
+    while let Some(c) = cycle(&graph) {
+        out.push(format!("file cycle: {}", c.join(" → ")));
+        if let Some(edges) = graph.get_mut(&c[0]) {
+            edges.remove(&c[1]);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_file_in_src_runs_past_400_lines() {
+    let found = long_files(&src(), MAX_FILE_LINES);
+    assert!(found.is_empty(), "split these:\n{}", found.join("\n"));
+}
+
+#[test]
+fn files_of_one_layer_import_each_other_without_a_cycle() {
+    let found = file_cycles(&src());
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
 #[test]
 fn top_level_modules_import_only_lower_layers() {
     let found = violations(&src());
@@ -349,5 +489,25 @@ fn the_checks_catch_what_they_are_for() {
     std::fs::write(dir.join("http.rs"), format!("fn long() {{\n{body}}}\n")).unwrap();
     let long = long_functions(&dir, MAX_FUNCTION_LINES);
     assert_eq!(long, ["http.rs:1 long (83 lines)"]);
+    assert_eq!(long_files(&dir, 80), ["http.rs (83 lines)"]);
+
+    // two files of one layer that import each other; a parent and its child do not count
+    std::fs::create_dir_all(dir.join("http")).unwrap();
+    std::fs::write(dir.join("http.rs"), "").unwrap();
+    std::fs::write(dir.join("http/mod.rs"), "mod a;\nmod b;\nuse self::a::X;\n").unwrap();
+    std::fs::write(dir.join("http/a.rs"), "use super::{b::Y, App};\n").unwrap();
+    std::fs::write(
+        dir.join("http/b.rs"),
+        "fn f() { crate::http::a::x(); super::App; }\n",
+    )
+    .unwrap();
+    let cycles = file_cycles(&dir);
+    assert_eq!(cycles.len(), 1, "{cycles:?}");
+    assert!(
+        cycles[0].contains("http::a") && cycles[0].contains("http::b"),
+        "{cycles:?}"
+    );
+    std::fs::write(dir.join("http/b.rs"), "fn f() { super::App; }\n").unwrap();
+    assert_eq!(file_cycles(&dir), Vec::<String>::new());
     std::fs::remove_dir_all(&dir).unwrap();
 }

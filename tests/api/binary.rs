@@ -103,3 +103,76 @@ async fn exported_operations_are_the_trusted_documents() {
         "{r}"
     );
 }
+
+/// Every command answers `--help` from the arguments alone (no configuration, no database, no
+/// file written); a bad argument is refused with exit 2 and names the value; an unreachable
+/// database is named as PostgreSQL with its address.
+#[test]
+fn every_command_has_help_and_bad_arguments_are_named() {
+    let dir = std::env::temp_dir().join(format!("pd-help-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+            .args(args)
+            .current_dir(&dir)
+            // nothing listens there: a command that tried to connect would fail
+            .env("DATABASE_URL", "postgres://user:hidden@127.0.0.1:1/nowhere")
+            .env("AUTH_MODE", "not-a-mode")
+            .output()
+            .unwrap()
+    };
+    let commands = [
+        "serve",
+        "migrate",
+        "export-schema",
+        "export-operations",
+        "seed-demo",
+        "send-reports",
+        "mint-token",
+    ];
+    let top = run(&["--help"]);
+    assert!(top.status.success());
+    let text = String::from_utf8_lossy(&top.stdout).into_owned();
+    for c in commands {
+        assert!(text.contains(c), "{c} missing from --help:\n{text}");
+        let out = run(&[c, "--help"]);
+        assert!(out.status.success(), "{c} --help failed");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            help.contains(&format!("Usage: progress-dashboard {c}")),
+            "{help}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "--help wrote a file"
+    );
+    for (args, named) in [
+        (&["seed-demo", "--count", "many"][..], "'many'"),
+        (&["mint-token", "--role", "god"][..], "'god'"),
+        (
+            &["mint-token", "--role", "admin", "--ttl", "soon"][..],
+            "'soon'",
+        ),
+        (&["send-reports"][..], "--due"),
+        (&["nonsense"][..], "'nonsense'"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(named), "{args:?}: {stderr}");
+    }
+    let unreachable = std::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+        .arg("migrate")
+        .env("DATABASE_URL", "postgres://user:hidden@127.0.0.1:1/nowhere")
+        .output()
+        .unwrap();
+    assert!(!unreachable.status.success());
+    let stderr = String::from_utf8_lossy(&unreachable.stderr);
+    assert!(
+        stderr.contains("PostgreSQL at 127.0.0.1:1/nowhere") && !stderr.contains("hidden"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -47,7 +47,7 @@ async fn playground_in_a_real_browser_offline() {
 async fn every_playground_tab_runs_as_it_opens() {
     let app = TestApp::spawn_with(|c| {
         crate::access::jwt_mode(c);
-        c.platform_kpi_tick = Some(std::time::Duration::from_millis(500));
+        c.live.platform_kpi_tick = Some(std::time::Duration::from_millis(500));
     })
     .await;
     let mut conn = app.db.conn().await;

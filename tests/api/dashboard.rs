@@ -164,7 +164,7 @@ async fn dashboards_batches_in_order_and_skips_unknown_ids() {
 async fn dashboards_statement_count_does_not_grow_with_ids() {
     // the uncached path: every call goes to PostgreSQL; no relay sweeping the outbox meanwhile
     let app = TestApp::spawn_with(|c| {
-        c.cache_enabled = false;
+        c.cache.enabled = false;
         quiet(c);
     })
     .await;

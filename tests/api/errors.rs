@@ -74,7 +74,7 @@ async fn too_many_dashboard_ids() {
 #[tokio::test]
 async fn internal_errors_do_not_leak() {
     // uncached, so that the read reaches the broken table
-    let app = TestApp::spawn_with(|c| c.cache_enabled = false).await;
+    let app = TestApp::spawn_with(|c| c.cache.enabled = false).await;
     let id = app.record_example().await;
     sql(
         &app.db,

@@ -232,8 +232,8 @@ pub fn redis_prefix() -> String {
 /// Uses the shared Redis under a fresh prefix.
 pub fn with_redis(prefix: &str) -> impl FnOnce(&mut Config) + '_ {
     move |c| {
-        c.redis_url = Some(redis_url().into());
-        c.redis_prefix = prefix.to_owned();
+        c.redis.url = Some(redis_url().into());
+        c.redis.prefix = prefix.to_owned();
     }
 }
 
@@ -251,7 +251,7 @@ pub async fn two_on_redis() -> (TestApp, TestApp) {
 
 /// No outbox relay sweeping in the background: statement counts stay the requests' own.
 pub fn quiet(c: &mut Config) {
-    c.outbox_relay_interval = std::time::Duration::from_secs(3600);
+    c.live.outbox_relay_interval = std::time::Duration::from_secs(3600);
 }
 
 /// A private Redis server (for outages): stopped on drop.

@@ -141,7 +141,7 @@ async fn deeply_nested_values_are_refused_on_every_path() {
 
 #[tokio::test]
 async fn bodies_are_bounded_and_only_json() {
-    let app = TestApp::spawn_with(|c| c.max_body_bytes = 64 * 1024).await;
+    let app = TestApp::spawn_with(|c| c.limits.max_body_bytes = 64 * 1024).await;
     // Over the limit, with a Content-Length: refused from the header, before the body is read.
     let head = "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
     let reply = exchange(
@@ -332,7 +332,7 @@ async fn closed_within(tcp: &mut TcpStream, within: Duration) -> bool {
 
 #[tokio::test]
 async fn slow_and_idle_connections_are_closed() {
-    let app = TestApp::spawn_with(|c| c.http_header_timeout = Duration::from_millis(300)).await;
+    let app = TestApp::spawn_with(|c| c.server.header_timeout = Duration::from_millis(300)).await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     // Half-sent headers.
     let mut half = TcpStream::connect(&addr).await.unwrap();
@@ -354,7 +354,7 @@ async fn slow_and_idle_connections_are_closed() {
 
 #[tokio::test]
 async fn requests_in_flight_are_bounded() {
-    let app = TestApp::spawn_with(|c| c.max_requests_in_flight = 2).await;
+    let app = TestApp::spawn_with(|c| c.limits.max_requests_in_flight = 2).await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     // Two requests held open: their bodies never come.
     let mut held = Vec::new();
@@ -404,7 +404,7 @@ async fn requests_in_flight_are_bounded() {
 
 #[tokio::test]
 async fn websocket_peers_that_stop_answering_pings_are_closed() {
-    let app = TestApp::spawn_with(|c| c.ws_ping_interval = Duration::from_millis(200)).await;
+    let app = TestApp::spawn_with(|c| c.live.ws_ping_interval = Duration::from_millis(200)).await;
     for protocol in [TRANSPORT_WS, LEGACY_WS] {
         // A client that reads (and so answers pings) stays.
         let mut live = WsClient::ready(&app.base, protocol).await;
@@ -424,8 +424,8 @@ async fn websocket_peers_that_stop_answering_pings_are_closed() {
 #[tokio::test]
 async fn websocket_connections_are_capped_per_client_and_per_instance() {
     let app = TestApp::spawn_with(|c| {
-        c.ws_max_connections_per_client = 2;
-        c.ws_max_connections = 3;
+        c.limits.ws_max_connections_per_client = 2;
+        c.limits.ws_max_connections = 3;
     })
     .await;
     let a = || Dial {
@@ -464,7 +464,8 @@ async fn websocket_connections_are_capped_per_client_and_per_instance() {
 #[tokio::test]
 async fn websocket_upgrades_only_from_allowed_origins() {
     let app =
-        TestApp::spawn_with(|c| c.allowed_origins = vec!["https://app.example.com".into()]).await;
+        TestApp::spawn_with(|c| c.server.allowed_origins = vec!["https://app.example.com".into()])
+            .await;
     let own = app.base.clone();
     let from = |origin: &str| {
         let origin = origin.to_owned();
@@ -542,8 +543,8 @@ fn aliases(count: usize) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn websocket_readers_too_slow_to_keep_up_are_dropped() {
     let app = TestApp::spawn_with(|c| {
-        c.ws_send_timeout = Duration::from_millis(300);
-        c.ws_ping_interval = Duration::from_secs(3600);
+        c.live.ws_send_timeout = Duration::from_millis(300);
+        c.live.ws_ping_interval = Duration::from_secs(3600);
     })
     .await;
     let id = record_large(&app).await;
@@ -695,8 +696,8 @@ async fn websocket_protocol_violations_close_with_their_codes() {
 #[tokio::test]
 async fn report_downloads_cannot_be_locked_by_one_client() {
     let app = TestApp::spawn_with(|c| {
-        c.reports_per_client_per_minute = 2;
-        c.reports_per_analysis_per_minute = 3;
+        c.limits.reports_per_client_per_minute = 2;
+        c.limits.reports_per_analysis_per_minute = 3;
     })
     .await;
     let id = app.record_example().await;

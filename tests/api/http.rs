@@ -37,8 +37,8 @@ async fn health_ready_and_request_ids() {
 #[tokio::test]
 async fn not_ready_without_a_database() {
     let app = TestApp::spawn_with(|c| {
-        c.database_url = "postgres://postgres@127.0.0.1:1/nowhere".into();
-        c.db_connect_timeout = std::time::Duration::from_millis(300);
+        c.database.url = "postgres://postgres@127.0.0.1:1/nowhere".into();
+        c.database.connect_timeout = std::time::Duration::from_millis(300);
     })
     .await;
     let r = app
@@ -116,9 +116,10 @@ async fn playground_has_an_example_for_every_operation() {
 #[tokio::test]
 async fn playground_examples_run() {
     use crate::ws_client::{WsClient, TRANSPORT_WS};
-    let app =
-        TestApp::spawn_with(|c| c.platform_kpi_tick = Some(std::time::Duration::from_millis(100)))
-            .await;
+    let app = TestApp::spawn_with(|c| {
+        c.live.platform_kpi_tick = Some(std::time::Duration::from_millis(100))
+    })
+    .await;
     {
         let mut conn = app.db.conn().await;
         progress_dashboard::service::seed::seed_demo(&mut conn, 0, t0())

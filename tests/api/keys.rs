@@ -81,8 +81,8 @@ async fn stats(app: &TestApp, token: &str) -> (u16, String) {
 
 fn with_public_key(name: &'static str) -> impl FnOnce(&mut Config) {
     move |c| {
-        c.auth_mode = AuthMode::Jwt;
-        c.auth_jwt_public_key = Some(fixture(name));
+        c.auth.mode = AuthMode::Jwt;
+        c.auth.jwt_public_key = Some(fixture(name));
     }
 }
 
@@ -138,9 +138,9 @@ impl Issuer {
 fn with_jwks(url: &str, min_refetch: Duration) -> impl FnOnce(&mut Config) {
     let url = url.to_owned();
     move |c| {
-        c.auth_mode = AuthMode::Jwt;
-        c.auth_jwks_url = Some(url);
-        c.auth_jwks_min_refetch = min_refetch;
+        c.auth.mode = AuthMode::Jwt;
+        c.auth.jwks_url = Some(url);
+        c.auth.jwks_min_refetch = min_refetch;
     }
 }
 

@@ -39,8 +39,8 @@ async fn ready_reports_each_dependency() {
     let mut redis = RedisServer::start();
     let url = redis.url();
     let app = TestApp::spawn_with(|c| {
-        c.redis_url = Some(url.into());
-        c.redis_prefix = format!("pd-test-ready-{}:", uuid::Uuid::new_v4().simple());
+        c.redis.url = Some(url.into());
+        c.redis.prefix = format!("pd-test-ready-{}:", uuid::Uuid::new_v4().simple());
     })
     .await;
     let (status, body) = ready(&app.base).await;

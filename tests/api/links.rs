@@ -59,9 +59,9 @@ async fn open(app: &TestApp, path: &str) -> (u16, String) {
 fn link_secrets(current: &'static str, previous: Option<&'static str>) -> impl Fn(&mut Config) {
     move |c: &mut Config| {
         jwt_mode(c);
-        c.report_token_secret = Some(current.into());
-        c.report_token_secret_previous = previous.map(Into::into);
-        c.reports_per_client_per_minute = 3;
+        c.reports.token_secret = Some(current.into());
+        c.reports.token_secret_previous = previous.map(Into::into);
+        c.limits.reports_per_client_per_minute = 3;
     }
 }
 
@@ -197,7 +197,7 @@ async fn the_render_limit_applies_to_signed_links() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_specification_report_endpoint() {
-    let app = TestApp::spawn_with(|c| c.reports_per_client_per_minute = 4).await;
+    let app = TestApp::spawn_with(|c| c.limits.reports_per_client_per_minute = 4).await;
     let id = app.record_example().await;
     let path = format!("/api/v1/dashboard/{id}/report/generate");
     let r = fetch(&app, &path).await;

@@ -187,9 +187,9 @@ async fn redis_outage_degrades_and_recovers() {
     let url = redis.url();
     let prefix = redis_prefix();
     let configure = |c: &mut progress_dashboard::config::Config| {
-        c.redis_url = Some(url.clone().into());
-        c.redis_prefix = prefix.clone();
-        c.outbox_relay_interval = Duration::from_millis(200);
+        c.redis.url = Some(url.clone().into());
+        c.redis.prefix = prefix.clone();
+        c.live.outbox_relay_interval = Duration::from_millis(200);
     };
     let a = TestApp::spawn_with(configure).await;
     let b = a.spawn_sibling(configure).await;
@@ -247,8 +247,8 @@ async fn badge_toasts_catch_up_when_the_bus_is_back() {
     let url = redis.url();
     let prefix = redis_prefix();
     let a = TestApp::spawn_with(|c| {
-        c.redis_url = Some(url.clone().into());
-        c.redis_prefix = prefix.clone();
+        c.redis.url = Some(url.clone().into());
+        c.redis.prefix = prefix.clone();
     })
     .await;
     bus_connected(&a).await;
@@ -354,7 +354,8 @@ async fn a_burst_of_misses_rebuilds_once() {
 
 #[tokio::test]
 async fn platform_kpis_are_computed_once_per_tick_for_all_listeners() {
-    let app = TestApp::spawn_with(|c| c.platform_kpi_tick = Some(Duration::from_millis(150))).await;
+    let app =
+        TestApp::spawn_with(|c| c.live.platform_kpi_tick = Some(Duration::from_millis(150))).await;
     let id = app.record_example().await;
     app.advance(&id, "value_creation", "IMPLEMENTED").await;
 
@@ -414,9 +415,9 @@ async fn platform_kpis_are_computed_once_per_tick_for_all_listeners() {
 #[tokio::test]
 async fn websocket_limits_init_deadline_and_pings() {
     let app = TestApp::spawn_with(|c| {
-        c.ws_init_timeout = Duration::from_millis(300);
-        c.ws_max_operations = 2;
-        c.ws_ping_interval = Duration::from_millis(200);
+        c.live.ws_init_timeout = Duration::from_millis(300);
+        c.limits.ws_max_operations = 2;
+        c.live.ws_ping_interval = Duration::from_millis(200);
     })
     .await;
     let id = app.record_example().await;

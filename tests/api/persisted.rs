@@ -188,7 +188,7 @@ fn manifest_file(name: &str, extra: &[(&str, &str, &str)]) -> String {
 }
 
 fn trusted(path: String) -> impl FnOnce(&mut Config) {
-    move |c| c.trusted_documents = Some(path.into())
+    move |c| c.server.trusted_documents = Some(path.into())
 }
 
 #[tokio::test]
@@ -252,7 +252,7 @@ async fn a_manifest_whose_ids_are_not_its_hashes_stops_the_server() {
     let path = std::env::temp_dir().join(format!("stale-{}.json", std::process::id()));
     std::fs::write(&path, manifest.to_string()).unwrap();
     let mut config = Config::for_database(&db.url);
-    config.trusted_documents = Some(path.clone());
+    config.server.trusted_documents = Some(path.clone());
     let clock = std::sync::Arc::new(progress_dashboard::clock::ManualClock::new(t0()));
     let error = progress_dashboard::startup::build(config, clock)
         .await

@@ -16,8 +16,8 @@ const UNSUBSCRIBE: &str = "mutation($token: String!) { unsubscribeFromReports(to
 
 fn smtp(sink: &SmtpSink) -> impl FnOnce(&mut progress_dashboard::config::Config) + '_ {
     move |c| {
-        c.smtp_url = Some(sink.url().into());
-        c.public_url = "http://reports.test".into();
+        c.reports.smtp_url = Some(sink.url().into());
+        c.server.public_url = "http://reports.test".into();
     }
 }
 
@@ -389,8 +389,8 @@ async fn smtp_down_then_up_is_retried_and_delivered_once() {
     let mut sink = SmtpSink::start().await;
     let app = Arc::new(
         TestApp::spawn_with(|c| {
-            c.smtp_url = Some(sink.url().into());
-            c.report_retry_base = Duration::from_millis(600);
+            c.reports.smtp_url = Some(sink.url().into());
+            c.reports.retry_base = Duration::from_millis(600);
         })
         .await,
     );
@@ -445,9 +445,9 @@ async fn smtp_down_then_up_is_retried_and_delivered_once() {
 async fn a_report_failed_while_smtp_was_down_is_sent_once_by_a_later_run() {
     let mut sink = SmtpSink::start().await;
     let app = TestApp::spawn_with(|c| {
-        c.smtp_url = Some(sink.url().into());
-        c.report_retry_base = Duration::from_millis(10);
-        c.reports_claim_lease = Duration::from_millis(400);
+        c.reports.smtp_url = Some(sink.url().into());
+        c.reports.retry_base = Duration::from_millis(10);
+        c.reports.claim_lease = Duration::from_millis(400);
     })
     .await;
     let id = app.record_example().await;
@@ -512,7 +512,7 @@ async fn a_report_failed_while_smtp_was_down_is_sent_once_by_a_later_run() {
 async fn without_smtp_reports_are_written_as_eml_files() {
     let dir = std::env::temp_dir().join(format!("pd-eml-{}", uuid::Uuid::new_v4().simple()));
     let dir2 = dir.clone();
-    let app = TestApp::spawn_with(move |c| c.reports_outbox_dir = dir2).await;
+    let app = TestApp::spawn_with(move |c| c.reports.outbox_dir = dir2).await;
     let id = app.record_example().await;
     insert_weekly_subscription(&app.db, &id, "file@example.com", "'2026-01-01'").await;
     assert_eq!(

@@ -354,7 +354,7 @@ async fn refusals_have_the_specification_body() {
 async fn the_rest_calls_count_against_the_rate_limit() {
     let app = TestApp::spawn_with(|c| {
         jwt_mode(c);
-        c.rate_limit_per_minute = 3;
+        c.limits.rate_limit_per_minute = 3;
     })
     .await;
     let admin = token(Role::Admin, &[]);
@@ -540,7 +540,7 @@ async fn the_docs_page_in_a_real_browser_offline() {
 async fn schemathesis_finds_nothing() {
     let app = TestApp::spawn_with(|c| {
         jwt_mode(c);
-        c.rate_limit_per_minute = 0;
+        c.limits.rate_limit_per_minute = 0;
     })
     .await;
     let mut conn = app.db.conn().await;

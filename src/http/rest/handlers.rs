@@ -12,6 +12,7 @@ use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::refusals::{ReadRefusals, WriteRefusals};
 use super::shapes::*;
 use super::{error_body, json, refuse};
 use crate::domain::access::Caller;
@@ -117,7 +118,7 @@ async fn writable<T: DeserializeOwned>(
     caller
         .write(id)
         .map_err(|d| AppError::denied(d, Some(id)))?;
-    let bytes = read_json(headers, body, app.config.max_body_bytes)
+    let bytes = read_json(headers, body, app.config.limits.max_body_bytes)
         .await
         .map_err(Failure::Body)?;
     let request = serde_json::from_slice(&bytes).map_err(|e| {
@@ -126,59 +127,6 @@ async fn writable<T: DeserializeOwned>(
         AppError::invalid_input(format!("invalid body: {detail}"))
     })?;
     Ok((caller, id, request))
-}
-
-/// The refusals every GET may answer.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // a description of responses, never built
-enum ReadRefusals {
-    #[response(status = 400, description = "Invalid analysis id")]
-    Invalid(ErrorResponse),
-    #[response(status = 401, description = "No valid bearer token")]
-    Unauthenticated(ErrorResponse),
-    #[response(
-        status = 404,
-        description = "Analysis not found (or hidden from this caller)"
-    )]
-    NotFound(ErrorResponse),
-    #[response(
-        status = 429,
-        description = "Rate limited: retry after Retry-After seconds"
-    )]
-    RateLimited(ErrorResponse),
-    #[response(
-        status = 500,
-        description = "Internal server error (quote the request_id)"
-    )]
-    Internal(ErrorResponse),
-    #[response(status = 503, description = "Busy or a dependency away: retry later")]
-    Unavailable(ErrorResponse),
-}
-
-/// The refusals every POST may answer besides its own 400 and 404.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // a description of responses, never built
-enum WriteRefusals {
-    #[response(status = 401, description = "No valid bearer token")]
-    Unauthenticated(ErrorResponse),
-    #[response(status = 403, description = "The caller may only read this analysis")]
-    Forbidden(ErrorResponse),
-    #[response(status = 413, description = "Body larger than MAX_BODY_BYTES")]
-    TooLarge(ErrorResponse),
-    #[response(status = 415, description = "Not a JSON body")]
-    NotJson(ErrorResponse),
-    #[response(
-        status = 429,
-        description = "Rate limited: retry after Retry-After seconds"
-    )]
-    RateLimited(ErrorResponse),
-    #[response(
-        status = 500,
-        description = "Internal server error (quote the request_id)"
-    )]
-    Internal(ErrorResponse),
-    #[response(status = 503, description = "Busy or a dependency away: retry later")]
-    Unavailable(ErrorResponse),
 }
 
 /// Get dashboard data: the analysis' identity, opportunities with their progress, badges and
@@ -366,45 +314,4 @@ pub async fn subscribe_reports(
         ))
     })
     .await
-}
-
-/// Generate on-demand a report of the dashboard (the specification's "PDF Report Generation"):
-/// PDF or HTML, the sections asked for (`all` by default). A rendered document is kept an hour;
-/// renders are limited per client and per analysis. Opens with the bearer token, or with the
-/// `expires` and `signature` of a signed link (GraphQL's `reportUrl`, this API's dashboard
-/// `Link` header) and no token.
-#[utoipa::path(
-    get,
-    path = "/dashboard/{analysisId}/report/generate",
-    operation_id = "generateReport",
-    tag = "Dashboard",
-    params(
-        ("analysisId" = uuid::Uuid, Path, description = "Analysis UUID"),
-        ("format" = Option<String>, Query, description = "pdf (default) or html", pattern = "^(pdf|html)?$"),
-        ("sections" = Option<String>, Query, pattern = "^((all|summary|badges|metrics|opportunities)(,(all|summary|badges|metrics|opportunities))*)?$",
-            description = "all (default), or a comma-separated list of summary, badges, metrics, opportunities"),
-        ("lang" = Option<String>, Query, description = "fr (default) or en", pattern = "^(fr|en)?$"),
-        ("expires" = Option<i64>, Query, description = "A signed link's expiry (seconds since the epoch)"),
-        ("signature" = Option<String>, Query, description = "A signed link's signature"),
-    ),
-    responses(
-        (status = 200, description = "The document",
-            content((Vec<u8> = "application/pdf"), (String = "text/html")),
-            headers(
-                ("Content-Disposition" = String, description = "attachment; filename=\"dashboard-{analysis_id}.pdf\""),
-                ("Cache-Control" = String, description = "max-age=3600 (public in open mode, private under tokens)"),
-            )),
-        (status = 403, description = "A signed link that was altered, is for another document, or expired", body = ErrorResponse),
-        ReadRefusals,
-    ),
-    security((), ("bearer" = [])),
-)]
-pub async fn generate_report(
-    state: State<App>,
-    peer: ConnectInfo<SocketAddr>,
-    raw: Path<String>,
-    params: axum::extract::Query<std::collections::HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    crate::http::documents::api_route(state, peer, raw, params, headers).await
 }

@@ -7,6 +7,8 @@
 
 pub mod handlers;
 pub mod openapi;
+mod refusals;
+pub mod report;
 pub mod shapes;
 
 use axum::body::Bytes;
@@ -37,7 +39,7 @@ pub fn routes() -> Router<App> {
         .route("/dashboard/{analysis_id}/badges", get(handlers::get_badges))
         .route(
             "/dashboard/{analysis_id}/report/generate",
-            get(handlers::generate_report),
+            get(report::generate_report),
         )
         .route(
             "/dashboard/{analysis_id}/subscribe",

@@ -29,7 +29,7 @@ use crate::http::assets;
         handlers::get_recommendations,
         handlers::get_badges,
         handlers::subscribe_reports,
-        handlers::generate_report,
+        super::report::generate_report,
     ),
     components(schemas(
         DashboardResponse, Identity, OpportunityWithProgress, ProgressSummary, Badge, Metrics,

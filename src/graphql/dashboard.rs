@@ -1,0 +1,174 @@
+//! The `Dashboard` type: one analysis' figures at one instant, each field computed from its
+//! stored facts when asked for.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_graphql::{Object, ID};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::reports::{ReportFormat, ReportSection};
+use crate::domain::badge::MAX_BADGES;
+use crate::domain::dashboard::DashboardData;
+use crate::domain::ids::BadgeId;
+use crate::domain::reports::Section;
+use crate::domain::{achievements, criteria::Facts, metrics, recommendations};
+use crate::reports::DocumentRoute;
+use crate::service::record_analysis::MAX_OPPORTUNITIES;
+
+use super::types::*;
+
+/// One analysis' dashboard: everything derived from its stored facts at one instant.
+#[derive(Clone)]
+pub struct Dashboard {
+    data: Arc<DashboardData>,
+    now: DateTime<Utc>,
+}
+
+impl Dashboard {
+    pub fn new(data: Arc<DashboardData>, now: DateTime<Utc>) -> Self {
+        Self { data, now }
+    }
+
+    pub fn metrics(&self) -> Metrics {
+        let a = &self.data.analysis;
+        metrics::metrics(&self.data.opportunities, a.hourly_rate, &a.currency).into()
+    }
+
+    pub fn progress_summary(&self) -> ProgressSummary {
+        metrics::progress_summary(&self.data.opportunities).into()
+    }
+}
+
+#[Object]
+impl Dashboard {
+    /// Equal to analysisId, so that Apollo's cache normalises it.
+    async fn id(&self) -> ID {
+        ID(self.data.analysis.id.to_string())
+    }
+
+    /// The analysis' id.
+    async fn analysis_id(&self) -> Uuid {
+        self.data.analysis.id.get()
+    }
+
+    /// The company website analysed.
+    async fn url(&self) -> &str {
+        &self.data.analysis.url
+    }
+
+    /// Who the analysis is about.
+    async fn identity(&self) -> Identity {
+        let i = &self.data.analysis.identity;
+        Identity {
+            company_name: i.company_name.clone(),
+            sector: i.sector.clone(),
+            estimated_size: i.estimated_size.clone(),
+            tier: i.tier.clone(),
+        }
+    }
+
+    /// The opportunities, in the order the analysis listed them.
+    #[graphql(complexity = "MAX_OPPORTUNITIES * child_complexity + 1")]
+    async fn opportunities(&self) -> Vec<Opportunity> {
+        self.data
+            .opportunities
+            .iter()
+            .map(Opportunity::from)
+            .collect()
+    }
+
+    /// Counts per status and completion.
+    #[graphql(name = "progressSummary")]
+    async fn gql_progress_summary(&self) -> ProgressSummary {
+        self.progress_summary()
+    }
+
+    /// Badges earned, oldest first.
+    #[graphql(complexity = "MAX_BADGES * child_complexity + 1")]
+    async fn badges(&self) -> Vec<Badge> {
+        self.data.badges.iter().map(Badge::from).collect()
+    }
+
+    /// Every active badge, earned or not, with progress towards it.
+    #[graphql(complexity = "MAX_BADGES * child_complexity + 1")]
+    async fn achievements(&self, ctx: &async_graphql::Context<'_>) -> Vec<Achievement> {
+        let d = &self.data;
+        let facts = Facts::compute(
+            d.analysis.created_at,
+            &d.opportunities,
+            &d.activity,
+            self.now,
+        );
+        super::reads::until(
+            ctx,
+            achievements::stable_until(&d.catalog, &facts, d.analysis.created_at, self.now),
+        );
+        let earned: HashSet<BadgeId> = d.badges.iter().map(|b| b.badge.id).collect();
+        achievements::achievements(&d.catalog, &earned, &facts)
+            .into_iter()
+            .map(|a| Achievement {
+                badge: a.badge.into(),
+                unlocked: a.unlocked,
+                progress_percentage: a.progress_percentage,
+                next_milestone: a.next_milestone,
+            })
+            .collect()
+    }
+
+    /// Time and money saved.
+    #[graphql(name = "metrics")]
+    async fn gql_metrics(&self) -> Metrics {
+        self.metrics()
+    }
+
+    /// NOT_STARTED opportunities, best first.
+    #[graphql(complexity = "MAX_OPPORTUNITIES * child_complexity + 1")]
+    async fn recommendations(&self) -> Vec<Recommendation> {
+        recommendations::recommendations(&self.data.opportunities)
+            .into_iter()
+            .map(|r| Recommendation {
+                opportunity: r.opportunity.into(),
+                priority_score: r.priority_score,
+                reason: r.reason,
+            })
+            .collect()
+    }
+
+    /// A link to this dashboard as a document (PDF by default), with the sections asked for (all
+    /// by default). Signed: it opens the document from a plain link or an iframe, with no
+    /// Authorization header, for at least `REPORT_LINK_TTL_SECONDS` (15 minutes by default).
+    async fn report_url(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        #[graphql(default_with = "ReportFormat::Pdf")] format: ReportFormat,
+        sections: Option<Vec<ReportSection>>,
+    ) -> async_graphql::Result<String> {
+        let reports = &ctx.data::<crate::service::Services>()?.state.reports;
+        let sections: Vec<Section> = match sections {
+            Some(s) if !s.is_empty() => s.into_iter().map(Section::from).collect(),
+            _ => Section::ALL.to_vec(),
+        };
+        let link = reports.document_link(
+            DocumentRoute::Reports,
+            self.data.analysis.id,
+            format.into(),
+            &sections,
+            self.now,
+        );
+        // a stored answer hands the link out only while it still has its whole lifetime
+        super::reads::until(ctx, link.fresh_until);
+        Ok(link.url)
+    }
+
+    /// When the analysis was made.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.data.analysis.created_at
+    }
+
+    /// When the analysis finished, if it has.
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.data.analysis.completed_at
+    }
+}

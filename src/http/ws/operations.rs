@@ -1,0 +1,218 @@
+//! Operations on a connection: begun (persisted documents), started (limits, access, shared or
+//! not), answered within the reply bound, ended.
+
+use std::sync::Arc;
+
+use async_graphql::{Request, Response};
+use axum::extract::ws::Message;
+use futures_util::stream::{AbortHandle, Abortable, BoxStream};
+use futures_util::StreamExt;
+
+use super::connection::*;
+use super::members::*;
+use super::messages::*;
+use super::*;
+use crate::error::ErrorCode;
+use crate::graphql::errors::{complete, is_request_error, refused};
+use crate::graphql::limits::MAX_REPLY_BYTES;
+use crate::graphql::loaders::loaders;
+use crate::graphql::parsed::admit;
+use crate::graphql::RequestId;
+use crate::http::persisted;
+use crate::http::shared::{self, Shared};
+use crate::series::OperationKind;
+
+impl Connection {
+    /// Ends an operation at the client's request, with nothing more sent for it.
+    pub(super) fn stop(&mut self, id: &str) -> bool {
+        match self.operations.remove(id) {
+            Some(handle) => {
+                handle.abort();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Puts the persisted document a subscribe message names in place (APQ, trusted documents),
+    /// then starts it.
+    pub(super) async fn begin(&mut self, id: String, mut request: Request) -> Step {
+        if self.session.is_some() {
+            let store = &self.app.persisted;
+            if let Err(e) = persisted::apply(store, &mut request).await {
+                let refusal = persisted::refusal(&e, &self.connection_id);
+                return Step::Send(self.refusal(&id, refusal));
+            }
+        }
+        self.start(id, request)
+    }
+
+    pub(super) fn start(&mut self, id: String, request: Request) -> Step {
+        let Some(session) = self.session.clone() else {
+            return Step::Close(4401, "Unauthorized".into());
+        };
+        if id.is_empty() || id.len() > MAX_ID {
+            return Step::Close(
+                4400,
+                invalid(&format!("an operation id has 1 to {MAX_ID} characters")),
+            );
+        }
+        if self.operations.contains_key(id.as_str()) {
+            return Step::Close(
+                4409,
+                format!("Subscriber for {} already exists", short(&id)),
+            );
+        }
+        let max = self.app.config.limits.ws_max_operations;
+        if self.operations.len() >= max {
+            let mut response = refused(
+                format!("at most {max} operations per connection"),
+                &self.connection_id,
+            );
+            set_code(&mut response, ErrorCode::RateLimited);
+            return Step::Send(self.refusal(&id, response));
+        }
+        let mut request = request;
+        if let Err(refusal) = admit(&mut request) {
+            let response = refused(refusal.0, &self.connection_id);
+            return Step::Send(self.refusal(&id, response));
+        }
+        // Shared when it may be, with a caller who may read what it follows; any other caller
+        // runs it alone and gets the answer it always got.
+        if let (Some(topic), Some(live)) = (shared::shareable(&mut request), &self.live) {
+            if live.borrow().read(topic.field.analysis).is_ok() {
+                let caller = live.subscribe();
+                return self.join(id, request, topic, caller);
+            }
+        }
+        let mut request = request
+            .data(RequestId(self.connection_id.to_string()))
+            .data(loaders(self.app.services.dashboards.clone()));
+        let id: Arc<str> = id.into();
+        let connection_id = self.connection_id.clone();
+        let tag = id.clone();
+        let end = id.clone();
+        // counted once, at its first answer; a subscription's duration is its life, not timed
+        let (series, kind) = crate::graphql::observe::operation_of(&mut request);
+        let span = crate::graphql::observe::operation_span(&series, kind, &self.connection_id);
+        let mut operation = Some((series, kind));
+        let started = std::time::Instant::now();
+        let mut execution = self
+            .app
+            .schema
+            .execute_stream_with_session_data(request, session);
+        // the operation's span is current while it runs (a subscription's: its whole life)
+        let stream = futures_util::stream::poll_fn(move |cx| {
+            let _running = span.enter();
+            execution.poll_next_unpin(cx)
+        })
+        .map(move |mut response| {
+            if let Some((series, kind)) = operation.take() {
+                let took = (kind != OperationKind::Subscription).then(|| started.elapsed());
+                series.record(kind, crate::graphql::observe::first_code(&response), took);
+            }
+            let request_error = is_request_error(&response);
+            complete(&mut response, &connection_id);
+            (
+                tag.clone(),
+                Some(Out::Own(Box::new(response), request_error)),
+            )
+        })
+        .chain(futures_util::stream::once(async move { (end, None) }));
+        self.follow(id, stream.boxed());
+        Step::Send(Vec::new())
+    }
+
+    pub(super) fn follow(&mut self, id: Arc<str>, stream: BoxStream<'static, Item>) {
+        let (handle, registration) = AbortHandle::new_pair();
+        self.operations.insert(id, handle);
+        self.running
+            .push(Abortable::new(stream, registration).boxed());
+    }
+
+    /// An operation refused before it ran: `error` (graphql-transport-ws), or its data and
+    /// completion (graphql-ws).
+    pub(super) fn refusal(&self, id: &str, response: Response) -> Vec<Message> {
+        if self.legacy() {
+            vec![
+                text(&ServerMessage::Data {
+                    id,
+                    payload: &response,
+                }),
+                text(&ServerMessage::Complete { id }),
+            ]
+        } else {
+            vec![text(&ServerMessage::Error {
+                id,
+                payload: &response.errors,
+            })]
+        }
+    }
+
+    /// The message for an operation's next item (replaced by an error when too large), or its
+    /// completion.
+    pub(super) fn reply(&mut self, id: &str, item: Option<Out>) -> Vec<Message> {
+        let (response, request_error) = match item {
+            None => {
+                self.operations.remove(id);
+                return vec![text(&ServerMessage::Complete { id })];
+            }
+            Some(Out::Own(response, request_error)) => (*response, request_error),
+            Some(Out::Shared(shared)) => match &*shared {
+                Shared::Next {
+                    json: Some(json), ..
+                } => return vec![self.sized(id, self.next_json(id, json))],
+                Shared::Next {
+                    response,
+                    request_error,
+                    ..
+                } => {
+                    let mut response = copy(response);
+                    complete(&mut response, &self.connection_id);
+                    (response, *request_error)
+                }
+                // a member ends with `None`
+                Shared::End => return Vec::new(),
+            },
+        };
+        // Refused by GraphQL (validation, variables): graphql-transport-ws says `error`, which
+        // ends the operation; nothing follows it.
+        if request_error && !self.legacy() {
+            self.stop(id);
+            return self.refusal(id, response);
+        }
+        let message = self.next(id, &response);
+        vec![self.sized(id, message)]
+    }
+
+    /// The message, or an error for it when it is over the size limit.
+    pub(super) fn sized(&self, id: &str, message: String) -> Message {
+        if message.len() <= MAX_REPLY_BYTES {
+            return Message::Text(message.into());
+        }
+        let too_large = refused(
+            format!(
+                "the reply would be {} bytes; the limit is {MAX_REPLY_BYTES} (MAX_REPLY_BYTES): ask for fewer fields",
+                message.len()
+            ),
+            &self.connection_id,
+        );
+        Message::Text(self.next(id, &too_large).into())
+    }
+
+    /// `next` (or `data`) around a response already in JSON, as `next` would write it.
+    pub(super) fn next_json(&self, id: &str, json: &str) -> String {
+        let kind = if self.legacy() { "data" } else { "next" };
+        let id = serde_json::to_string(id).unwrap_or_default();
+        format!(r#"{{"type":"{kind}","id":{id},"payload":{json}}}"#)
+    }
+
+    pub(super) fn next(&self, id: &str, payload: &Response) -> String {
+        let message = if self.legacy() {
+            ServerMessage::Data { id, payload }
+        } else {
+            ServerMessage::Next { id, payload }
+        };
+        serde_json::to_string(&message).unwrap_or_default()
+    }
+}
