@@ -22,14 +22,14 @@ use crate::error::BoxError;
 use crate::events::memory::MemoryBus;
 use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
-use crate::graphql::{self, parsed::KnownDocuments};
-use crate::http::{answers::Answers, ws::WsGate, App, Shared};
+use crate::graphql::{self, parsed::DocumentCache};
+use crate::http::{response_cache::ResponseCache, ws::WsGate, App, AppData};
 use crate::redis_link::Redis;
 use crate::reports::Reports;
 use crate::service::dashboards::Dashboards;
 use crate::service::persisted::PersistedDocuments;
 use crate::service::{self, Services};
-use crate::state::State;
+use crate::state::Resources;
 
 /// Migrates (when configured to), opens the pool, and starts the live layer's tasks.
 pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> {
@@ -48,13 +48,13 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         mail = %state.reports.mailer.describe(),
         "live layer ready"
     );
-    Ok(App::new(Shared {
+    Ok(App::new(AppData {
         schema: graphql::build_schema(Some(services.clone())),
         prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
-        known: KnownDocuments::default(),
+        known: DocumentCache::default(),
         persisted: Arc::new(persisted),
         shared: Default::default(),
-        answers: Arc::new(Answers::new(
+        response_cache: Arc::new(ResponseCache::new(
             state.config.cache.responses_mb << 20,
             &services.dashboards,
         )),
@@ -72,7 +72,7 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
 /// The trusted documents (`TRUSTED_DOCUMENTS`: a manifest that does not read, or whose ids are
 /// not its documents' hashes, stops the server here), else the automatic persisted queries'
 /// store.
-fn persisted_documents(state: &State) -> Result<PersistedDocuments, BoxError> {
+fn persisted_documents(state: &Resources) -> Result<PersistedDocuments, BoxError> {
     let trusted = match &state.config.server.trusted_documents {
         None => None,
         Some(path) => {
@@ -89,7 +89,7 @@ fn persisted_documents(state: &State) -> Result<PersistedDocuments, BoxError> {
 
 /// The shared state: the pool, Redis (when configured) for the cache and the bus, or their
 /// in-process twins, and the mailer.
-async fn state(config: Config, clock: SharedClock) -> Result<State, BoxError> {
+async fn state(config: Config, clock: SharedClock) -> Result<Resources, BoxError> {
     if config.database.migrate_on_start {
         let report = db::migrate::run(config.database.url.expose_secret()).await?;
         tracing::info!(applied = ?report.applied, catalog = ?report.catalog, "database migrated");
@@ -118,7 +118,7 @@ async fn state(config: Config, clock: SharedClock) -> Result<State, BoxError> {
         (Some(r), true) => Some(Arc::new(RedisCache::new(r.clone()))),
         (None, true) => Some(Arc::new(MemoryCache::new(config.cache.memory_mb << 20))),
     };
-    Ok(State {
+    Ok(Resources {
         reports: Arc::new(Reports::new(&config)?),
         config: Arc::new(config),
         pool,

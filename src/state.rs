@@ -15,7 +15,7 @@ use crate::reports::Reports;
 
 /// What the process shares between requests and tasks. Cheap to clone.
 #[derive(Clone)]
-pub struct State {
+pub struct Resources {
     pub config: Arc<Config>,
     pub pool: DbPool,
     pub clock: SharedClock,

@@ -61,7 +61,7 @@ pub fn is_request_error(response: &Response) -> bool {
 }
 
 /// A response refused before execution (a limit), in the contract's shape.
-pub fn refused(message: impl Into<String>, request_id: &str) -> Response {
+pub fn request_error_response(message: impl Into<String>, request_id: &str) -> Response {
     let mut response =
         Response::from_errors(vec![async_graphql::ServerError::new(message.into(), None)]);
     complete(&mut response, request_id);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use tracing::Instrument;
 
-use super::reads::Reads;
+use super::reads::ReadRecorder;
 use crate::domain::badge::BadgeDefinition;
 use crate::domain::dashboard::DashboardData;
 use crate::domain::ids::AnalysisId;
@@ -31,7 +31,7 @@ pub struct CatalogKey;
 pub struct Reader {
     store: Arc<Dashboards>,
     /// The request's recorder, when its answer may be stored.
-    reads: Option<Reads>,
+    reads: Option<ReadRecorder>,
 }
 
 pub type Loaders = DataLoader<Reader>;
@@ -42,7 +42,7 @@ pub fn loaders(store: Arc<Dashboards>) -> Loaders {
 }
 
 /// The loaders of a request whose answer may be stored: what they return is recorded in `reads`.
-pub fn recording_loaders(store: Arc<Dashboards>, reads: Option<Reads>) -> Loaders {
+pub fn recording_loaders(store: Arc<Dashboards>, reads: Option<ReadRecorder>) -> Loaders {
     // No batching delay: every read of a request goes through one `load_many` or `load_one`
     // already, and the default 1 ms timer cost a timer and a wake-up on every request.
     // A batch runs in a task of its own: it carries the span of the request that started it

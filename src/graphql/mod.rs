@@ -39,7 +39,7 @@ pub fn build_schema(services: Option<Services>) -> AppSchema {
     build_schema_with(services, ValidationMode::Strict)
 }
 
-/// The schema for requests already known to be valid (`parsed::KnownDocuments`): `Fast` still
+/// The schema for requests already known to be valid (`parsed::DocumentCache`): `Fast` still
 /// enforces the depth and complexity limits but skips the rules the request has passed before.
 pub fn build_prevalidated_schema(services: Option<Services>) -> AppSchema {
     build_schema_with(services, ValidationMode::Fast)

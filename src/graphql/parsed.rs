@@ -59,12 +59,12 @@ struct Memo {
 }
 
 #[derive(Clone)]
-pub struct KnownDocuments {
+pub struct DocumentCache {
     memo: Arc<Mutex<Memo>>,
     hasher: Hasher128,
 }
 
-impl Default for KnownDocuments {
+impl Default for DocumentCache {
     fn default() -> Self {
         Self {
             memo: Arc::new(Mutex::new(Memo {
@@ -76,7 +76,7 @@ impl Default for KnownDocuments {
     }
 }
 
-/// What [`KnownDocuments::prepare`] found out about a request.
+/// What [`DocumentCache::prepare`] found out about a request.
 pub struct Prepared {
     /// This exact request passed validation before.
     pub known_valid: bool,
@@ -110,7 +110,7 @@ fn parse_checked(query: &str) -> Result<Option<ExecutableDocument>, Refusal> {
     Ok(Some(doc))
 }
 
-impl KnownDocuments {
+impl DocumentCache {
     /// [`admit`], with the parse and the limits' verdict remembered per document, and tells
     /// whether the request is known to be valid.
     pub fn prepare(&self, request: &mut Request) -> Result<Prepared, Refusal> {
@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn parses_once_and_leaves_bad_documents_to_the_executor() {
-        let known = KnownDocuments::default();
+        let known = DocumentCache::default();
         let mut first = Request::new("{ badgeCatalog { slug } }");
         known.prepare(&mut first).unwrap();
         assert!(first.parsed_query().is_ok());
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn a_valid_request_is_known_by_its_document_operation_and_variables() {
         let query = "query Q($id: UUID!) { dashboard(analysisId: $id) { id } }";
-        let known = KnownDocuments::default();
+        let known = DocumentCache::default();
         let prepared = known.prepare(&mut request(query, Some("Q"), "a")).unwrap();
         assert!(!prepared.known_valid);
         known.record(prepared, &Response::new(async_graphql::Value::Null));
@@ -272,7 +272,7 @@ mod tests {
     #[test]
     fn a_request_refused_by_graphql_is_not_remembered() {
         let query = "query Q($id: UUID!) { dashboard(analysisId: $id) { id } }";
-        let known = KnownDocuments::default();
+        let known = DocumentCache::default();
         let prepared = known.prepare(&mut request(query, Some("Q"), "a")).unwrap();
         let refused = Response::from_errors(vec![async_graphql::ServerError::new("invalid", None)]);
         known.record(prepared, &refused);
@@ -286,7 +286,7 @@ mod tests {
 
     #[test]
     fn memory_stays_bounded_whatever_the_documents_and_variables() {
-        let known = KnownDocuments::default();
+        let known = DocumentCache::default();
         let big = "x".repeat(1 << 20);
         for i in 0..50 {
             let query = format!("query Q{i}($id: UUID!) {{ dashboard(analysisId: $id) {{ id }} }}");
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn hostile_documents_are_refused_before_parsing() {
-        let known = KnownDocuments::default();
+        let known = DocumentCache::default();
         let deep = format!("{{ a(x: {}{}) }}", "[".repeat(100_000), "]".repeat(100_000));
         let e = known.prepare(&mut Request::new(deep)).err().unwrap();
         assert!(e.0.contains("MAX_NESTING"));

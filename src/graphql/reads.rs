@@ -56,22 +56,22 @@ pub struct Recorded {
 
 /// The recorder a request carries.
 #[derive(Default, Clone)]
-pub struct Reads(Arc<Mutex<Recorded>>);
+pub struct ReadRecorder(Arc<Mutex<Recorded>>);
 
-impl Reads {
+impl ReadRecorder {
     /// What was recorded.
     pub fn take(&self) -> Recorded {
         std::mem::take(&mut *self.0.lock().expect("reads lock"))
     }
 
     fn with(ctx: &Context<'_>, f: impl FnOnce(&mut Recorded)) {
-        if let Some(reads) = ctx.data_opt::<Reads>() {
+        if let Some(reads) = ctx.data_opt::<ReadRecorder>() {
             f(&mut reads.0.lock().expect("reads lock"));
         }
     }
 }
 
-impl Reads {
+impl ReadRecorder {
     /// The dashboards a load returned for `asked`, each at its version, with the catalog they
     /// were built on; an id asked for and not found makes the answer unrepeatable (absent now,
     /// perhaps not later: nothing a stored answer could be checked against).
@@ -102,13 +102,13 @@ impl Reads {
 }
 
 pub fn check(ctx: &Context<'_>, check: Check, allowed: bool) {
-    Reads::with(ctx, |r| r.checks.push((check, allowed)));
+    ReadRecorder::with(ctx, |r| r.checks.push((check, allowed)));
 }
 
 pub fn until(ctx: &Context<'_>, at: DateTime<Utc>) {
-    Reads::with(ctx, |r| r.until = Some(r.until.map_or(at, |u| u.min(at))));
+    ReadRecorder::with(ctx, |r| r.until = Some(r.until.map_or(at, |u| u.min(at))));
 }
 
 pub fn unrepeatable(ctx: &Context<'_>) {
-    Reads::with(ctx, |r| r.unrepeatable = true);
+    ReadRecorder::with(ctx, |r| r.unrepeatable = true);
 }

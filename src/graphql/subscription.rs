@@ -15,6 +15,31 @@ use crate::error::AppError;
 use crate::service::live::{self, Audience, Lagged};
 use crate::service::Services;
 
+/// A subscription one run per instance may serve for every connection that sends the same
+/// request: its field, the argument naming the analysis it follows, and an argument that makes
+/// it a connection's own (a replay) when given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareableField {
+    pub field: &'static str,
+    pub analysis_argument: &'static str,
+    pub own_when_given: Option<&'static str>,
+}
+
+/// The shareable subscriptions, named as the schema names them (a test checks the schema still
+/// has each field and argument, so a rename cannot silently stop the sharing).
+pub const SHAREABLE: [ShareableField; 2] = [
+    ShareableField {
+        field: "kpiUpdated",
+        analysis_argument: "analysisId",
+        own_when_given: None,
+    },
+    ShareableField {
+        field: "badgeAwarded",
+        analysis_argument: "analysisId",
+        own_when_given: Some("since"),
+    },
+];
+
 /// The window (and tick) of a platform KPI stream.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 #[graphql(remote = "crate::domain::period::Period")]
@@ -148,5 +173,33 @@ impl SubscriptionRoot {
                 badges_awarded: s.figures.badges_awarded.try_into().unwrap_or(i32::MAX),
             }),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SHAREABLE;
+
+    #[test]
+    fn the_shareable_fields_are_the_schemas() {
+        let sdl = crate::graphql::sdl();
+        let subscription = sdl
+            .split("type Subscription {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}").next())
+            .expect("a Subscription type");
+        for s in SHAREABLE {
+            let line = subscription
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{}(", s.field)))
+                .unwrap_or_else(|| panic!("no {} subscription", s.field));
+            assert!(
+                line.contains(&format!("{}: UUID!", s.analysis_argument)),
+                "{line}"
+            );
+            if let Some(own) = s.own_when_given {
+                assert!(line.contains(&format!("{own}:")), "{line}");
+            }
+        }
     }
 }

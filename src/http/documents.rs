@@ -31,10 +31,10 @@ pub enum Route {
 }
 
 impl Route {
-    fn refuse(self) -> fn(AppError, &str) -> Response {
+    fn error_response(self) -> fn(AppError, &str) -> Response {
         match self {
-            Route::Reports => super::refuse,
-            Route::Api => super::rest::refuse,
+            Route::Reports => super::error_response,
+            Route::Api => super::rest::error_response,
         }
     }
 }
@@ -91,8 +91,8 @@ async fn serve(
     params: HashMap<String, String>,
     headers: HeaderMap,
 ) -> Response {
-    let refuse = route.refuse();
-    rate::limited_as(&app, peer.ip(), &headers, refuse, |caller| async {
+    let error_response = route.error_response();
+    rate::limited_as(&app, peer.ip(), &headers, error_response, |caller| async {
         let id = request_id(&headers);
         let signed = params.contains_key("signature") || params.contains_key("expires");
         let shown_to = if signed {
@@ -102,8 +102,8 @@ async fn serve(
         };
         match answer(&app, caller, peer, &raw_id, &params, signed).await {
             Ok((analysis_id, doc)) => respond(route, analysis_id, doc, shown_to.as_ref()),
-            Err(Failure::App(e)) => refuse(e, &id),
-            Err(Failure::Link(why)) => link_refused(route, why, &headers, &id),
+            Err(Failure::App(e)) => error_response(e, &id),
+            Err(Failure::Link(why)) => link_refused_response(route, why, &headers, &id),
         }
     })
     .await
@@ -191,7 +191,12 @@ fn respond(
 }
 
 /// 403: a page for a browser (the link was opened), the route's error body for a program.
-fn link_refused(route: Route, why: LinkRefusal, headers: &HeaderMap, request_id: &str) -> Response {
+fn link_refused_response(
+    route: Route,
+    why: LinkRefusal,
+    headers: &HeaderMap,
+    request_id: &str,
+) -> Response {
     let (title, fr, en) = match why {
         LinkRefusal::Expired => (
             "Lien expiré / Link expired",
@@ -209,7 +214,7 @@ fn link_refused(route: Route, why: LinkRefusal, headers: &HeaderMap, request_id:
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if !wants_html {
-        return route.refuse()(AppError::Forbidden(en.into()), request_id);
+        return route.error_response()(AppError::Forbidden(en.into()), request_id);
     }
     let html = format!(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

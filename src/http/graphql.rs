@@ -16,19 +16,19 @@ use async_graphql::Variables;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument;
 
-use super::answers::AnswerKey;
 use super::negotiate::ResponseType;
+use super::response_cache::ResponseKey;
 use super::App;
-use super::{rate, refuse, request_id, ws};
+use super::{error_response, rate, request_id, ws};
 use crate::domain::access::Caller;
 use crate::domain::persisted::PersistedError;
 use crate::error::ErrorCode;
 use crate::error::{json_error, AppError};
-use crate::graphql::errors::{complete, is_request_error, refused};
+use crate::graphql::errors::{complete, is_request_error, request_error_response};
 use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::recording_loaders;
 use crate::graphql::observe::{first_code, operation_of, operation_span};
-use crate::graphql::reads::Reads;
+use crate::graphql::reads::ReadRecorder;
 use crate::graphql::RequestId;
 use crate::series::OperationKind;
 
@@ -62,10 +62,12 @@ async fn get_query(
     };
     let caller = match caller {
         Ok(c) => c,
-        Err(e) => return refuse(e, &id),
+        Err(e) => return error_response(e, &id),
     };
     let query = uri.query().unwrap_or_default();
-    let key = app.answers.key(&Method::GET, &caller, query.as_bytes());
+    let key = app
+        .response_cache
+        .key(&Method::GET, &caller, query.as_bytes());
     if let Some(stored) = stored(app, key, &caller, kind, &id).await {
         return stored;
     }
@@ -108,9 +110,9 @@ async fn post_body(
     };
     let caller = match caller {
         Ok(c) => c,
-        Err(e) => return refuse(e, &id),
+        Err(e) => return error_response(e, &id),
     };
-    let key = app.answers.key(&Method::POST, &caller, &bytes);
+    let key = app.response_cache.key(&Method::POST, &caller, &bytes);
     if let Some(stored) = stored(app, key, &caller, kind, &id).await {
         return stored;
     }
@@ -204,7 +206,7 @@ fn has_mutation(request: &mut async_graphql::Request) -> bool {
 /// The stored answer to this exact request, when there is one that still holds for this caller.
 async fn stored(
     app: &App,
-    key: Option<AnswerKey>,
+    key: Option<ResponseKey>,
     caller: &Caller,
     kind: ResponseType,
     id: &str,
@@ -213,7 +215,7 @@ async fn stored(
     let services = &app.services;
     let now = services.state.clock.now();
     let body = app
-        .answers
+        .response_cache
         .serve(key, caller, &services.dashboards, now)
         .instrument(crate::traces::child(|| {
             tracing::debug_span!("answer", otel.name = "stored answer", request_id = id)
@@ -228,15 +230,15 @@ async fn run(
     kind: ResponseType,
     mut request: async_graphql::Request,
     id: String,
-    key: Option<AnswerKey>,
+    key: Option<ResponseKey>,
 ) -> Response {
     if let Err(e) = super::persisted::apply(&app.persisted, &mut request).await {
         // Apollo's clients answer a 200 PersistedQueryNotFound by sending the document
         let request_error = e != PersistedError::NotFound;
-        let (body, _) = encode(&super::persisted::refusal(&e, &id), true, &id);
+        let (body, _) = encode(&super::persisted::error_response(&e, &id), true, &id);
         return respond(body, request_error, kind, HeaderMap::new());
     }
-    let reads = key.map(|_| Reads::default());
+    let reads = key.map(|_| ReadRecorder::default());
     let mut request = request.data(RequestId(id.clone())).data(recording_loaders(
         app.services.dashboards.clone(),
         reads.clone(),
@@ -246,7 +248,7 @@ async fn run(
     }
     let prepared = match app.known.prepare(&mut request) {
         Ok(p) => p,
-        Err(refusal) => return reply(refused(refusal.0, &id), true, kind, &id),
+        Err(refusal) => return reply(request_error_response(refusal.0, &id), true, kind, &id),
     };
     // GET is for reads only: a link or an image tag must never change anything.
     if method == Method::GET && has_mutation(&mut request) {
@@ -281,7 +283,7 @@ async fn run(
     let (body, request_error) = encode(&response, request_error, &id);
     if let (Some(key), Some(reads), true, false) = (key, reads, keep, request_error) {
         let dashboards = &app.services.dashboards;
-        app.answers
+        app.response_cache
             .store(key, reads.take(), body.clone(), operation, dashboards);
     }
     respond(body, request_error, kind, headers)
@@ -312,7 +314,7 @@ fn encode(response: &async_graphql::Response, request_error: bool, id: &str) -> 
     .unwrap_or_default();
     let mut request_error = request_error;
     if body.len() > MAX_REPLY_BYTES {
-        let too_large = refused(
+        let too_large = request_error_response(
             format!(
                 "the reply would be {} bytes; the limit is {MAX_REPLY_BYTES} (MAX_REPLY_BYTES): ask for fewer fields or ids",
                 body.len()

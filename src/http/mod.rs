@@ -1,7 +1,6 @@
 //! The HTTP surface: `/graphql` (POST, GET, and WebSocket), the playground at `/`, `/health` and
 //! `/ready`.
 
-pub mod answers;
 pub mod assets;
 pub mod body;
 pub mod documents;
@@ -11,6 +10,7 @@ pub mod persisted;
 pub mod rate;
 pub mod reports;
 pub mod request_ids;
+pub mod response_cache;
 pub mod rest;
 pub mod serve;
 pub mod shared;
@@ -35,7 +35,7 @@ use tracing::Level;
 
 use crate::config::Config;
 use crate::error::{json_error, AppError, ErrorCode};
-use crate::graphql::parsed::KnownDocuments;
+use crate::graphql::parsed::DocumentCache;
 use crate::graphql::AppSchema;
 use crate::service::Services;
 use ws::WsGate;
@@ -58,38 +58,38 @@ pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
 /// What the handlers share, behind one `Arc`: axum clones the state for every request, and
 /// cloning the services field by field cost the cached read 2.5 % (bench/profile.sh).
 #[derive(Clone)]
-pub struct App(Arc<Shared>);
+pub struct App(Arc<AppData>);
 
 impl App {
-    pub fn new(shared: Shared) -> Self {
-        Self(Arc::new(shared))
+    pub fn new(data: AppData) -> Self {
+        Self(Arc::new(data))
     }
 }
 
 impl std::ops::Deref for App {
-    type Target = Shared;
+    type Target = AppData;
 
-    fn deref(&self) -> &Shared {
+    fn deref(&self) -> &AppData {
         &self.0
     }
 }
 
 /// The services, the schema, and the HTTP layer's own memory.
-pub struct Shared {
+pub struct AppData {
     pub services: Services,
     pub schema: AppSchema,
     /// The same schema for requests known to be valid (it skips the validation they passed).
     pub prevalidated: AppSchema,
     /// Parsed documents and the requests known to be valid, for the HTTP path.
-    pub known: KnownDocuments,
+    pub known: DocumentCache,
     /// Persisted documents: trusted ones, or those clients registered (APQ).
     pub persisted: Arc<crate::service::persisted::PersistedDocuments>,
     /// Whole answers served again while what they read is unchanged.
-    pub answers: Arc<answers::Answers>,
+    pub response_cache: Arc<response_cache::ResponseCache>,
     /// WebSocket connections held, per instance and per client address.
     pub ws_gate: Arc<WsGate>,
     /// Subscriptions run once for every connection that sent the same request.
-    pub shared: Arc<shared::SharedOps>,
+    pub shared: Arc<shared::SharedRuns>,
     pub config: Arc<Config>,
     pub metrics: MetricsRender,
     /// Turns true when the server is stopping: `/ready` answers 503, sockets close with 1001.
@@ -270,7 +270,7 @@ fn keep_safe_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::R
 }
 
 /// An application error as this request's response (its id in the body).
-pub(crate) fn refuse(e: AppError, request_id: &str) -> Response {
+pub(crate) fn error_response(e: AppError, request_id: &str) -> Response {
     crate::error::REQUEST_ID.sync_scope(request_id.to_owned(), || e.into_response())
 }
 

@@ -64,7 +64,7 @@ fn hash_of(request: &Request) -> Result<Option<String>, PersistedError> {
 
 /// A refusal in the shape Apollo's clients read: `PersistedQueryNotFound` makes them send the
 /// document with its hash.
-pub fn refusal(error: &PersistedError, request_id: &str) -> Response {
+pub fn error_response(error: &PersistedError, request_id: &str) -> Response {
     let code = match error {
         PersistedError::NotFound => ErrorCode::PersistedQueryNotFound,
         PersistedError::Only => ErrorCode::PersistedQueryOnly,

@@ -12,11 +12,11 @@ use std::net::IpAddr;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
 
-use super::{refuse, request_id, App};
+use super::{error_response, request_id, App};
 use crate::config::Cidr;
 use crate::domain::access::Caller;
 use crate::error::AppError;
-use crate::service::rate_limit::Standing;
+use crate::service::rate_limit::RateLimitStatus;
 
 /// Runs `handle` with the caller the `Authorization` header names (an error for a header that
 /// holds no valid token) unless the request is over the rate limit, and marks the answer with
@@ -26,15 +26,15 @@ where
     F: FnOnce(Result<Caller, AppError>) -> Fut,
     Fut: Future<Output = Response>,
 {
-    limited_as(app, peer, headers, refuse, handle).await
+    limited_as(app, peer, headers, error_response, handle).await
 }
 
-/// [`limited`], with the refusal rendered by `refuse` (the REST adapter's error body, say).
+/// [`limited`], with the refusal rendered by `error_response` (the REST adapter's error body, say).
 pub async fn limited_as<F, Fut>(
     app: &App,
     peer: IpAddr,
     headers: &HeaderMap,
-    refuse: fn(AppError, &str) -> Response,
+    error_response: fn(AppError, &str) -> Response,
     handle: F,
 ) -> Response
 where
@@ -63,13 +63,13 @@ where
         let e = AppError::RateLimited {
             retry_after_secs: standing.reset_secs,
         };
-        refuse(e, &request_id(headers))
+        error_response(e, &request_id(headers))
     };
     mark(&mut response, &standing);
     response
 }
 
-fn mark(response: &mut Response, standing: &Standing) {
+fn mark(response: &mut Response, standing: &RateLimitStatus) {
     let h = response.headers_mut();
     for (name, value) in [
         ("ratelimit-limit", standing.limit),

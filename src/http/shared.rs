@@ -4,8 +4,9 @@
 //! once, not 10,000 times, and a member holds a channel receiver instead of a whole execution
 //! (its parsed document, variables and futures: about 10 KiB each).
 //!
-//! Only `kpiUpdated` and `badgeAwarded` (without `since`, whose replay is the subscriber's own),
-//! alone in their operation, are shared. What depends on the caller stays per member: whether it
+//! Only the subscriptions `graphql::subscription::SHAREABLE` names (`kpiUpdated`, and
+//! `badgeAwarded` without `since`, whose replay is the subscriber's own), alone in their
+//! operation, are shared. What depends on the caller stays per member: whether it
 //! may read the analysis is checked when it joins (a caller who may not takes the unshared path,
 //! which answers as before) and again on every event, against its connection's current caller.
 //! The shared run itself reads as a caller who may read everything, and its errors are completed
@@ -24,6 +25,7 @@ use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
 use crate::events::hub::CHANNEL_CAPACITY;
 use crate::graphql::errors::is_request_error;
+use crate::graphql::subscription::SHAREABLE;
 use crate::service::live::{Audience, Members};
 
 /// A subscription that may be shared, as its request names it.
@@ -52,7 +54,7 @@ impl Topic {
 /// Whether a request is a subscription that may be shared (its document already parsed).
 pub fn shareable(request: &mut Request) -> Option<Topic> {
     let wanted = request.operation_name.clone();
-    let (arguments, pos, name) = {
+    let (shareable, arguments, pos, name) = {
         let doc = request.parsed_query().ok()?;
         let (_, operation) = doc
             .operations
@@ -69,11 +71,12 @@ pub fn shareable(request: &mut Request) -> Option<Topic> {
             return None;
         };
         let f = &field.node;
-        let followed = matches!(f.name.node.as_str(), "kpiUpdated" | "badgeAwarded");
-        if !followed || !f.directives.is_empty() {
+        let shareable = SHAREABLE.iter().find(|s| s.field == f.name.node.as_str())?;
+        if !f.directives.is_empty() {
             return None;
         }
         (
+            shareable,
             f.arguments.clone(),
             field.pos,
             f.response_key().node.clone(),
@@ -84,9 +87,12 @@ pub fn shareable(request: &mut Request) -> Option<Topic> {
         let value = value
             .node
             .into_const_with(|v| request.variables.get(&v).cloned().ok_or(()));
-        match (argument.node.as_str(), value) {
-            ("analysisId", Ok(Value::String(id))) => analysis = id.parse().ok(),
-            ("since", Ok(Value::Null)) => {}
+        let argument = argument.node.as_str();
+        match value {
+            Ok(Value::String(id)) if argument == shareable.analysis_argument => {
+                analysis = id.parse().ok()
+            }
+            Ok(Value::Null) if Some(argument) == shareable.own_when_given => {}
             _ => return None,
         }
     }
@@ -108,7 +114,7 @@ fn key(request: &Request) -> String {
 }
 
 /// What a shared run hands its members.
-pub enum Shared {
+pub enum RunItem {
     /// A response, as the run made it (errors not completed yet), whether GraphQL refused the
     /// request, and when it holds no error, its JSON, which every member sends as it is.
     Next {
@@ -122,20 +128,20 @@ pub enum Shared {
 
 struct Group {
     key: String,
-    tx: broadcast::Sender<Arc<Shared>>,
+    tx: broadcast::Sender<Arc<RunItem>>,
     members: Arc<Members>,
     run: AbortHandle,
 }
 
 /// The shared runs of this instance, by request.
 #[derive(Default)]
-pub struct SharedOps {
+pub struct SharedRuns {
     groups: Mutex<HashMap<String, Arc<Group>>>,
 }
 
 /// A member's place in a shared run; leaving as the last member stops the run.
 pub struct Membership {
-    ops: Arc<SharedOps>,
+    ops: Arc<SharedRuns>,
     group: Arc<Group>,
 }
 
@@ -150,14 +156,14 @@ impl Drop for Membership {
     }
 }
 
-impl SharedOps {
+impl SharedRuns {
     /// Joins the run of `key`'s request (a [`Topic`]'s), started with `start` (given the
     /// audience its stream serves) when there is none.
     pub fn join(
         self: &Arc<Self>,
         key: String,
         start: impl FnOnce(Audience) -> BoxStream<'static, Response>,
-    ) -> (broadcast::Receiver<Arc<Shared>>, Membership) {
+    ) -> (broadcast::Receiver<Arc<RunItem>>, Membership) {
         let mut groups = self.groups.lock().expect("shared ops lock");
         let group = match groups.get(&key) {
             Some(group) => group.clone(),
@@ -194,7 +200,7 @@ impl SharedOps {
 }
 
 /// Polls a run and hands each response to the members; at its end, later joiners start anew.
-async fn drive(ops: Arc<SharedOps>, group: Arc<Group>, mut stream: BoxStream<'static, Response>) {
+async fn drive(ops: Arc<SharedRuns>, group: Arc<Group>, mut stream: BoxStream<'static, Response>) {
     while let Some(response) = stream.next().await {
         // A response with errors is a run's last (a refused request, an unknown analysis): no
         // one may join after it, or a late joiner would see only the end and not why.
@@ -206,14 +212,14 @@ async fn drive(ops: Arc<SharedOps>, group: Arc<Group>, mut stream: BoxStream<'st
             .errors
             .is_empty()
             .then(|| serde_json::to_string(&response).unwrap_or_default().into());
-        let _ = group.tx.send(Arc::new(Shared::Next {
+        let _ = group.tx.send(Arc::new(RunItem::Next {
             response: Box::new(response),
             request_error,
             json,
         }));
     }
     unregister(&mut ops.groups.lock().expect("shared ops lock"), &group);
-    let _ = group.tx.send(Arc::new(Shared::End));
+    let _ = group.tx.send(Arc::new(RunItem::End));
 }
 
 /// Takes a run out of the registry (if it is still the one there): later joiners start anew.

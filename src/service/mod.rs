@@ -23,7 +23,7 @@ pub mod update_progress;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use crate::state::State;
+use crate::state::Resources;
 use auth::{AuthSetupError, Authenticator};
 use confirmations::ConfirmationLimits;
 use dashboards::Dashboards;
@@ -35,7 +35,7 @@ use rate_limit::RateLimit;
 /// built on it. Cheap to clone.
 #[derive(Clone)]
 pub struct Services {
-    pub state: State,
+    pub state: Resources,
     /// Read-through dashboards over the cache.
     pub dashboards: Arc<Dashboards>,
     pub platform: Arc<PlatformKpis>,
@@ -50,7 +50,7 @@ pub struct Services {
 
 impl Services {
     /// Fails when tokens cannot be checked as configured (`AUTH_MODE=jwt` without a key).
-    pub fn new(state: State) -> Result<Self, AuthSetupError> {
+    pub fn new(state: Resources) -> Result<Self, AuthSetupError> {
         let config = &state.config;
         Ok(Self {
             auth: Arc::new(Authenticator::new(config)?),

@@ -20,7 +20,7 @@ const LOCAL_KEYS: usize = 250_000;
 
 /// Where a caller stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Standing {
+pub struct RateLimitStatus {
     pub limit: u64,
     pub remaining: u64,
     /// Seconds until the whole budget is back (refused: until the next request may pass).
@@ -77,7 +77,7 @@ impl RateLimit {
 
     /// Counts one request from `client`, and from `subject` when the request carries a token, at
     /// `now` (seconds since the epoch); the tighter standing of the two.
-    pub async fn hit(&self, client: IpAddr, subject: Option<&str>, now: u64) -> Standing {
+    pub async fn hit(&self, client: IpAddr, subject: Option<&str>, now: u64) -> RateLimitStatus {
         let client = Counted::Client(client_key(client));
         let subject = subject.map(Counted::subject);
         let counted = [Some(client), subject];
@@ -100,7 +100,7 @@ impl RateLimit {
             .expect("a client is always counted")
     }
 
-    fn hit_locally(&self, counted: &Counted) -> Standing {
+    fn hit_locally(&self, counted: &Counted) -> RateLimitStatus {
         let Some(local) = &self.local else {
             return self.standing(self.per_minute, true, 0);
         };
@@ -115,8 +115,8 @@ impl RateLimit {
         }
     }
 
-    fn standing(&self, remaining: u64, allowed: bool, reset_secs: u64) -> Standing {
-        Standing {
+    fn standing(&self, remaining: u64, allowed: bool, reset_secs: u64) -> RateLimitStatus {
+        RateLimitStatus {
             limit: self.per_minute,
             remaining,
             reset_secs,

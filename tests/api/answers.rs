@@ -66,7 +66,7 @@ async fn the_store_stays_within_its_bound() {
         let query = format!("{}{}", &*DASHBOARD, " ".repeat(i));
         app.data(&query, json!({"id": id})).await;
     }
-    let held = app.app.answers.bytes();
+    let held = app.app.response_cache.bytes();
     assert!(held <= 1 << 20, "{held}");
     assert!(held > 1 << 19, "it filled up: {held}");
 }
@@ -237,8 +237,8 @@ mod a_new_resolver {
     use axum::http::Method;
     use progress_dashboard::domain::access::Caller;
     use progress_dashboard::graphql::loaders::{recording_loaders, DashboardKey, Loaders};
-    use progress_dashboard::graphql::reads::Reads;
-    use progress_dashboard::http::answers::Answers;
+    use progress_dashboard::graphql::reads::ReadRecorder;
+    use progress_dashboard::http::response_cache::ResponseCache;
     use serde_json::json;
 
     use crate::helpers::*;
@@ -268,18 +268,18 @@ mod a_new_resolver {
         let id = app.record_example().await;
         let dashboards = app.app.services.dashboards.clone();
         let schema = Schema::new(NewQuery, EmptyMutation, EmptySubscription);
-        let answers = Answers::new(1 << 20, &dashboards);
+        let answers = ResponseCache::new(1 << 20, &dashboards);
         let query = format!("{{ implemented(id: \"{id}\") }}");
         let key = answers
             .key(&Method::POST, &Caller::Open, query.as_bytes())
             .expect("the store is on");
-        let run = |reads: Reads| {
+        let run = |reads: ReadRecorder| {
             let request = async_graphql::Request::new(query.clone())
                 .data(recording_loaders(dashboards.clone(), Some(reads)));
             schema.execute(request)
         };
 
-        let reads = Reads::default();
+        let reads = ReadRecorder::default();
         let response = run(reads.clone()).await;
         assert!(response.errors.is_empty(), "{:?}", response.errors);
         let recorded = reads.take();
@@ -294,7 +294,7 @@ mod a_new_resolver {
         app.advance(&id, "value_creation", "IMPLEMENTED").await;
         let served = answers.serve(key, &Caller::Open, &dashboards, now).await;
         assert_eq!(served, None, "the dashboard it read changed: run again");
-        let again = run(Reads::default()).await;
+        let again = run(ReadRecorder::default()).await;
         assert_eq!(again.data.into_json().unwrap(), json!({ "implemented": 1 }));
     }
 }

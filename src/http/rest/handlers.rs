@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::refusals::{ReadRefusals, WriteRefusals};
 use super::shapes::*;
-use super::{error_body, json, refuse};
+use super::{error_body, error_response, json};
 use crate::domain::access::Caller;
 use crate::domain::dashboard::DashboardData;
 use crate::domain::ids::AnalysisId;
@@ -41,7 +41,7 @@ impl From<AppError> for Failure {
 impl Failure {
     fn respond(self, request_id: &str) -> Response {
         match self {
-            Self::App(e) => refuse(e, request_id),
+            Self::App(e) => error_response(e, request_id),
             Self::Body(b) => error_body(b.status(), "INVALID_INPUT", b.message(), request_id),
         }
     }
@@ -53,11 +53,17 @@ where
     F: FnOnce(Result<Caller, AppError>) -> Fut,
     Fut: std::future::Future<Output = Result<Response, Failure>>,
 {
-    rate::limited_as(app, peer.ip(), headers, refuse, |caller| async move {
-        answer(caller)
-            .await
-            .unwrap_or_else(|f| f.respond(&request_id(headers)))
-    })
+    rate::limited_as(
+        app,
+        peer.ip(),
+        headers,
+        error_response,
+        |caller| async move {
+            answer(caller)
+                .await
+                .unwrap_or_else(|f| f.respond(&request_id(headers)))
+        },
+    )
     .await
 }
 
@@ -239,7 +245,7 @@ pub async fn get_badges(
     request_body(content = ProgressUpdateRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Progress updated", body = ProgressUpdateResponse),
-        (status = 400, description = "Invalid request body, or a status change the rules refuse (INVALID_TRANSITION)", body = ErrorResponse),
+        (status = 400, description = "Invalid request body, or a status change the rules error_response (INVALID_TRANSITION)", body = ErrorResponse),
         (status = 404, description = "Analysis or opportunity not found", body = ErrorResponse),
         WriteRefusals,
     )

@@ -62,7 +62,7 @@ async fn not_found() -> Response {
 /// An application error in the specification's error body, with the specification's codes
 /// where it names them (`NOT_FOUND`, `INVALID_TRANSITION`, `INTERNAL_SERVER_ERROR`) and the
 /// contract's otherwise; internal details stay in the log.
-pub fn refuse(e: AppError, request_id: &str) -> Response {
+pub fn error_response(e: AppError, request_id: &str) -> Response {
     let (status, code, detail) = match &e {
         AppError::AnalysisNotFound(id) => (
             StatusCode::NOT_FOUND,
@@ -116,7 +116,7 @@ pub fn error_body(status: StatusCode, code: &str, detail: String, request_id: &s
 pub fn json<T: Serialize>(status: StatusCode, body: &T, request: Option<&HeaderMap>) -> Response {
     let bytes = match serde_json::to_vec(body) {
         Ok(b) => Bytes::from(b),
-        Err(e) => return refuse(AppError::internal(e), ""),
+        Err(e) => return error_response(AppError::internal(e), ""),
     };
     let Some(request) = request else {
         return (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response();

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::messages::*;
 use super::*;
 use crate::domain::access::Caller;
-use crate::http::shared::Shared;
+use crate::http::shared::RunItem;
 use crate::http::App;
 use crate::state::{CountGuard, LiveCounts};
 
@@ -27,7 +27,7 @@ pub(super) enum Out {
     /// A response of its own, completed, and whether GraphQL refused it before execution.
     Own(Box<Response>, bool),
     /// A shared run's (`shared`): its JSON as it is, or when it holds errors, completed here.
-    Shared(Arc<Shared>),
+    Shared(Arc<RunItem>),
 }
 
 pub(super) struct Connection {

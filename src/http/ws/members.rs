@@ -14,7 +14,7 @@ use crate::error::ErrorCode;
 use crate::graphql::errors::complete;
 use crate::graphql::loaders::loaders;
 use crate::graphql::RequestId;
-use crate::http::shared::{self, Followed, Shared, Topic};
+use crate::http::shared::{self, Followed, RunItem, Topic};
 use crate::series::OperationKind;
 
 impl Connection {
@@ -73,7 +73,7 @@ impl Connection {
 /// A member of a shared run, as one of its connection's operations.
 pub(super) struct Member {
     pub(super) id: Arc<str>,
-    pub(super) rx: tokio::sync::broadcast::Receiver<Arc<Shared>>,
+    pub(super) rx: tokio::sync::broadcast::Receiver<Arc<RunItem>>,
     pub(super) _membership: shared::Membership,
     /// The connection's caller, as a ping may replace it.
     pub(super) caller: watch::Receiver<Caller>,
@@ -101,8 +101,8 @@ impl Member {
         }
         let out = match self.rx.recv().await {
             Ok(shared) => match &*shared {
-                Shared::End => None,
-                Shared::Next { response, .. } => match self.denied() {
+                RunItem::End => None,
+                RunItem::Next { response, .. } => match self.denied() {
                     Some(error) => Some(self.own(error)),
                     None => {
                         self.count(|| crate::graphql::observe::first_code(response));

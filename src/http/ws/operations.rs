@@ -13,13 +13,13 @@ use super::members::*;
 use super::messages::*;
 use super::*;
 use crate::error::ErrorCode;
-use crate::graphql::errors::{complete, is_request_error, refused};
+use crate::graphql::errors::{complete, is_request_error, request_error_response};
 use crate::graphql::limits::MAX_REPLY_BYTES;
 use crate::graphql::loaders::loaders;
 use crate::graphql::parsed::admit;
 use crate::graphql::RequestId;
 use crate::http::persisted;
-use crate::http::shared::{self, Shared};
+use crate::http::shared::{self, RunItem};
 use crate::series::OperationKind;
 
 impl Connection {
@@ -40,8 +40,8 @@ impl Connection {
         if self.session.is_some() {
             let store = &self.app.persisted;
             if let Err(e) = persisted::apply(store, &mut request).await {
-                let refusal = persisted::refusal(&e, &self.connection_id);
-                return Step::Send(self.refusal(&id, refusal));
+                let refusal = persisted::error_response(&e, &self.connection_id);
+                return Step::Send(self.error_messages(&id, refusal));
             }
         }
         self.start(id, request)
@@ -65,17 +65,17 @@ impl Connection {
         }
         let max = self.app.config.limits.ws_max_operations;
         if self.operations.len() >= max {
-            let mut response = refused(
+            let mut response = request_error_response(
                 format!("at most {max} operations per connection"),
                 &self.connection_id,
             );
             set_code(&mut response, ErrorCode::RateLimited);
-            return Step::Send(self.refusal(&id, response));
+            return Step::Send(self.error_messages(&id, response));
         }
         let mut request = request;
         if let Err(refusal) = admit(&mut request) {
-            let response = refused(refusal.0, &self.connection_id);
-            return Step::Send(self.refusal(&id, response));
+            let response = request_error_response(refusal.0, &self.connection_id);
+            return Step::Send(self.error_messages(&id, response));
         }
         // Shared when it may be, with a caller who may read what it follows; any other caller
         // runs it alone and gets the answer it always got.
@@ -132,7 +132,7 @@ impl Connection {
 
     /// An operation refused before it ran: `error` (graphql-transport-ws), or its data and
     /// completion (graphql-ws).
-    pub(super) fn refusal(&self, id: &str, response: Response) -> Vec<Message> {
+    pub(super) fn error_messages(&self, id: &str, response: Response) -> Vec<Message> {
         if self.legacy() {
             vec![
                 text(&ServerMessage::Data {
@@ -159,10 +159,10 @@ impl Connection {
             }
             Some(Out::Own(response, request_error)) => (*response, request_error),
             Some(Out::Shared(shared)) => match &*shared {
-                Shared::Next {
+                RunItem::Next {
                     json: Some(json), ..
                 } => return vec![self.sized(id, self.next_json(id, json))],
-                Shared::Next {
+                RunItem::Next {
                     response,
                     request_error,
                     ..
@@ -172,14 +172,14 @@ impl Connection {
                     (response, *request_error)
                 }
                 // a member ends with `None`
-                Shared::End => return Vec::new(),
+                RunItem::End => return Vec::new(),
             },
         };
         // Refused by GraphQL (validation, variables): graphql-transport-ws says `error`, which
         // ends the operation; nothing follows it.
         if request_error && !self.legacy() {
             self.stop(id);
-            return self.refusal(id, response);
+            return self.error_messages(id, response);
         }
         let message = self.next(id, &response);
         vec![self.sized(id, message)]
@@ -190,7 +190,7 @@ impl Connection {
         if message.len() <= MAX_REPLY_BYTES {
             return Message::Text(message.into());
         }
-        let too_large = refused(
+        let too_large = request_error_response(
             format!(
                 "the reply would be {} bytes; the limit is {MAX_REPLY_BYTES} (MAX_REPLY_BYTES): ask for fewer fields",
                 message.len()

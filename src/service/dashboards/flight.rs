@@ -14,11 +14,11 @@ use crate::error::AppResult;
 /// load for themselves).
 type Flight<V> = Option<Result<Option<V>, ()>>;
 
-pub struct Flights<V> {
+pub struct SingleFlight<V> {
     inflight: Mutex<HashMap<AnalysisId, watch::Receiver<Flight<V>>>>,
 }
 
-impl<V> Default for Flights<V> {
+impl<V> Default for SingleFlight<V> {
     fn default() -> Self {
         Self {
             inflight: Mutex::default(),
@@ -28,7 +28,7 @@ impl<V> Default for Flights<V> {
 
 /// Removes a leader's keys from the in-flight map, even if its request is dropped midway.
 struct FlightGuard<'a, V> {
-    flights: &'a Flights<V>,
+    flights: &'a SingleFlight<V>,
     ids: Vec<AnalysisId>,
 }
 
@@ -41,7 +41,7 @@ impl<V> Drop for FlightGuard<'_, V> {
     }
 }
 
-impl<V: Clone> Flights<V> {
+impl<V: Clone> SingleFlight<V> {
     /// The values of `ids` (unknown ids are absent): `load` runs once for the keys nobody is
     /// loading, and again, per key, for those whose leader failed or went away.
     pub async fn load<F, Fut>(

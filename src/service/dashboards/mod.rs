@@ -16,7 +16,7 @@ use crate::cache::{ttl, Cache};
 use crate::db::{analyses, badges, dashboard, DbPool};
 use crate::domain::dashboard::DashboardData;
 use crate::error::AppResult;
-use flight::Flights;
+use flight::SingleFlight;
 pub use memo::Catalog;
 use memo::{CatalogMemo, DecodedMemo};
 use pending::PendingDeletes;
@@ -50,7 +50,7 @@ pub struct Dashboards {
     cache: Option<Arc<dyn Cache>>,
     decoded: DecodedMemo,
     catalog: CatalogMemo,
-    flights: Flights<Arc<DashboardData>>,
+    flights: SingleFlight<Arc<DashboardData>>,
     pending: Arc<PendingDeletes>,
     pub stats: CacheStats,
     pub answer_stats: AnswerStats,
@@ -72,7 +72,7 @@ impl Dashboards {
             cache,
             decoded: DecodedMemo::default(),
             catalog: CatalogMemo::default(),
-            flights: Flights::default(),
+            flights: SingleFlight::default(),
             pending,
             stats: CacheStats::default(),
             answer_stats: AnswerStats::default(),

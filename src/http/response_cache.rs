@@ -41,16 +41,16 @@ struct Answer {
     operation: Arc<Operation>,
 }
 
-pub struct Answers {
+pub struct ResponseCache {
     entries: Option<moka::sync::Cache<u128, Arc<Answer>>>,
     hasher: Hasher128,
 }
 
 /// A request's key in the store.
 #[derive(Clone, Copy)]
-pub struct AnswerKey(u128);
+pub struct ResponseKey(u128);
 
-impl Answers {
+impl ResponseCache {
     /// A store of `max_bytes`; none at all when that is zero or there is no shared cache to check
     /// versions against.
     pub fn new(max_bytes: u64, dashboards: &Dashboards) -> Self {
@@ -73,7 +73,7 @@ impl Answers {
     }
 
     /// The key of a request, or `None` when the store is off.
-    pub fn key(&self, method: &Method, caller: &Caller, request: &[u8]) -> Option<AnswerKey> {
+    pub fn key(&self, method: &Method, caller: &Caller, request: &[u8]) -> Option<ResponseKey> {
         self.entries.as_ref()?;
         let kind: &[u8] = match caller {
             Caller::Open => b"open",
@@ -84,7 +84,7 @@ impl Answers {
                 Role::Admin => b"admin",
             },
         };
-        Some(AnswerKey(self.hasher.hash(&[
+        Some(ResponseKey(self.hasher.hash(&[
             method.as_str().as_bytes(),
             kind,
             request,
@@ -94,7 +94,7 @@ impl Answers {
     /// The stored answer's body, if it may be served to `caller` at `now`.
     pub async fn serve(
         &self,
-        key: AnswerKey,
+        key: ResponseKey,
         caller: &Caller,
         dashboards: &Dashboards,
         now: DateTime<Utc>,
@@ -126,7 +126,7 @@ impl Answers {
     /// check could confirm later.
     pub fn store(
         &self,
-        key: AnswerKey,
+        key: ResponseKey,
         read: Recorded,
         body: Bytes,
         operation: Arc<Operation>,
