@@ -22,7 +22,7 @@ use crate::error::BoxError;
 use crate::events::memory::MemoryBus;
 use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
-use crate::graphql::{self, parsed::DocumentCache};
+use crate::graphql::{self, parsed::DocumentCache, pipeline::Pipeline};
 use crate::http::{response_cache::ResponseCache, ws::WsGate, App, AppData};
 use crate::redis_link::Redis;
 use crate::reports::Reports;
@@ -49,10 +49,13 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
         "live layer ready"
     );
     Ok(App::new(AppData {
-        schema: graphql::build_schema(Some(services.clone())),
-        prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
-        known: DocumentCache::default(),
-        persisted: Arc::new(persisted),
+        pipeline: Arc::new(Pipeline {
+            schema: graphql::build_schema(Some(services.clone())),
+            prevalidated: graphql::build_prevalidated_schema(Some(services.clone())),
+            documents: DocumentCache::default(),
+            persisted: Arc::new(persisted),
+            dashboards: services.dashboards.clone(),
+        }),
         shared: Default::default(),
         response_cache: Arc::new(ResponseCache::new(
             state.config.cache.responses_mb << 20,

@@ -11,6 +11,8 @@ pub mod mutation;
 pub mod observe;
 pub mod operations;
 pub mod parsed;
+pub mod persisted;
+pub mod pipeline;
 pub mod query;
 pub mod reads;
 pub mod reports;

@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::parser::types::OperationType;
 use axum::body::{Body, Bytes};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
@@ -21,15 +20,10 @@ use super::response_cache::ResponseKey;
 use super::App;
 use super::{error_response, rate, request_id, ws};
 use crate::domain::access::Caller;
-use crate::domain::persisted::PersistedError;
 use crate::error::ErrorCode;
 use crate::error::{json_error, AppError};
-use crate::graphql::errors::{complete, is_request_error, request_error_response};
-use crate::graphql::limits::MAX_REPLY_BYTES;
-use crate::graphql::loaders::recording_loaders;
-use crate::graphql::observe::{first_code, operation_of, operation_span};
+use crate::graphql::pipeline::{bounded, Incoming, Refused, Transport};
 use crate::graphql::reads::ReadRecorder;
-use crate::graphql::RequestId;
 use crate::series::OperationKind;
 
 /// GET /graphql: a WebSocket upgrade (subscriptions), or a query in the URL.
@@ -73,7 +67,7 @@ async fn get_query(
     }
     match async_graphql::http::parse_query_string(query) {
         Ok(request) if !request.query.is_empty() || names_a_document(&request) => {
-            run(app, Method::GET, kind, request.data(caller), id, key).await
+            run(app, Transport::Get, kind, request.data(caller), id, key).await
         }
         Ok(_) => malformed("a `query` parameter is required", id),
         Err(e) => malformed(e, id),
@@ -122,7 +116,7 @@ async fn post_body(
             if request.query.is_empty() && !names_a_document(&request) {
                 return malformed("missing field `query`", id);
             }
-            run(app, Method::POST, kind, request.data(caller), id, key).await
+            run(app, Transport::Post, kind, request.data(caller), id, key).await
         }
         Err(e) => malformed(e, id),
     }
@@ -192,17 +186,6 @@ struct RequestError<'a> {
     errors: &'a [async_graphql::ServerError],
 }
 
-fn has_mutation(request: &mut async_graphql::Request) -> bool {
-    request
-        .parsed_query()
-        .map(|doc| {
-            doc.operations
-                .iter()
-                .any(|(_, op)| op.node.ty == OperationType::Mutation)
-        })
-        .unwrap_or(false)
-}
-
 /// The stored answer to this exact request, when there is one that still holds for this caller.
 async fn stored(
     app: &App,
@@ -224,110 +207,73 @@ async fn stored(
     Some(respond(body, false, kind, HeaderMap::new()))
 }
 
+/// A request through the pipeline (`graphql::pipeline`), its answer kept for next time when it
+/// may be.
 async fn run(
     app: &App,
-    method: Method,
+    transport: Transport,
     kind: ResponseType,
-    mut request: async_graphql::Request,
+    request: async_graphql::Request,
     id: String,
     key: Option<ResponseKey>,
 ) -> Response {
-    if let Err(e) = super::persisted::apply(&app.persisted, &mut request).await {
-        // Apollo's clients answer a 200 PersistedQueryNotFound by sending the document
-        let request_error = e != PersistedError::NotFound;
-        let (body, _) = encode(&super::persisted::error_response(&e, &id), true, &id);
-        return respond(body, request_error, kind, HeaderMap::new());
-    }
     let reads = key.map(|_| ReadRecorder::default());
-    let mut request = request.data(RequestId(id.clone())).data(recording_loaders(
-        app.services.dashboards.clone(),
-        reads.clone(),
-    ));
-    if let Some(reads) = &reads {
-        request = request.data(reads.clone());
-    }
-    let prepared = match app.known.prepare(&mut request) {
-        Ok(p) => p,
-        Err(refusal) => return reply(request_error_response(refusal.0, &id), true, kind, &id),
+    let incoming = Incoming {
+        request,
+        request_id: id.clone(),
+        transport,
+        reads: reads.clone(),
     };
-    // GET is for reads only: a link or an image tag must never change anything.
-    if method == Method::GET && has_mutation(&mut request) {
-        return json_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::InvalidInput,
-            "Mutations must be sent with POST".into(),
-            id,
-        );
-    }
-    let schema = if prepared.known_valid {
-        &app.prevalidated
-    } else {
-        &app.schema
+    let admitted = match app.pipeline.admit(incoming).await {
+        Ok(admitted) => admitted,
+        // refused before execution: no `data` entry; the status says whether it is a request
+        // error (Apollo's clients answer a 200 PersistedQueryNotFound by sending the document)
+        Err(Refused::Response(response, request_error)) => {
+            let (body, _) = encode(&response, true, &id);
+            return respond(body, request_error, kind, HeaderMap::new());
+        }
+        Err(Refused::MutationOverGet) => {
+            return json_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::InvalidInput,
+                "Mutations must be sent with POST".into(),
+                id,
+            )
+        }
     };
-    let (operation, op_kind) = operation_of(&mut request);
-    let span = operation_span(&operation, op_kind, &id);
-    let started = std::time::Instant::now();
-    let mut response = schema.execute(request).instrument(span.clone()).await;
-    let code = first_code(&response);
-    operation.record(op_kind, code, Some(started.elapsed()));
-    if let Some(code) = code {
-        span.record("graphql.error.code", code.as_str());
-    }
-    app.known.record(prepared, &response);
-    let request_error = is_request_error(&response);
+    let executed = app.pipeline.execute(admitted).await;
+    let response = executed.response;
     let keep = response.errors.is_empty()
         && response.http_headers.is_empty()
-        && op_kind == OperationKind::Query;
-    complete(&mut response, &id);
+        && executed.kind == OperationKind::Query;
     let headers = response.http_headers.clone();
-    let (body, request_error) = encode(&response, request_error, &id);
+    let (body, request_error) = encode(&response, executed.request_error, &id);
     if let (Some(key), Some(reads), true, false) = (key, reads, keep, request_error) {
         let dashboards = &app.services.dashboards;
+        let operation = executed.operation;
         app.response_cache
             .store(key, reads.take(), body.clone(), operation, dashboards);
     }
     respond(body, request_error, kind, headers)
 }
 
-/// The response in the negotiated type, or an error in its place when it would be larger than
-/// the limit.
-fn reply(
-    response: async_graphql::Response,
-    request_error: bool,
-    kind: ResponseType,
-    id: &str,
-) -> Response {
-    let (body, request_error) = encode(&response, request_error, id);
-    respond(body, request_error, kind, response.http_headers)
-}
-
 /// The response's body, or an error in its place when it would be larger than the limit (then
 /// a request error).
 fn encode(response: &async_graphql::Response, request_error: bool, id: &str) -> (Bytes, bool) {
-    let mut body = if request_error {
-        serde_json::to_vec(&RequestError {
-            errors: &response.errors,
-        })
-    } else {
-        serde_json::to_vec(response)
-    }
-    .unwrap_or_default();
-    let mut request_error = request_error;
-    if body.len() > MAX_REPLY_BYTES {
-        let too_large = request_error_response(
-            format!(
-                "the reply would be {} bytes; the limit is {MAX_REPLY_BYTES} (MAX_REPLY_BYTES): ask for fewer fields or ids",
-                body.len()
-            ),
-            id,
-        );
-        body = serde_json::to_vec(&RequestError {
-            errors: &too_large.errors,
-        })
-        .unwrap_or_default();
-        request_error = true;
-    }
-    (Bytes::from(body), request_error)
+    let json = |response: &async_graphql::Response, request_error: bool| {
+        if request_error {
+            serde_json::to_vec(&RequestError {
+                errors: &response.errors,
+            })
+        } else {
+            serde_json::to_vec(response)
+        }
+        .unwrap_or_default()
+    };
+    let (body, too_large) = bounded(json(response, request_error), Vec::len, id, |error| {
+        json(error, true)
+    });
+    (Bytes::from(body), request_error || too_large)
 }
 
 /// A request error (refused before execution) has no `data` entry, and is a 400 as

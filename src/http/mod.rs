@@ -6,7 +6,6 @@ pub mod body;
 pub mod documents;
 pub mod graphql;
 pub mod negotiate;
-pub mod persisted;
 pub mod rate;
 pub mod reports;
 pub mod request_ids;
@@ -35,8 +34,7 @@ use tracing::Level;
 
 use crate::config::Config;
 use crate::error::{json_error, AppError, ErrorCode};
-use crate::graphql::parsed::DocumentCache;
-use crate::graphql::AppSchema;
+use crate::graphql::pipeline::Pipeline;
 use crate::service::Services;
 use ws::WsGate;
 
@@ -74,16 +72,11 @@ impl std::ops::Deref for App {
     }
 }
 
-/// The services, the schema, and the HTTP layer's own memory.
+/// The services, the GraphQL pipeline, and the HTTP layer's own memory.
 pub struct AppData {
     pub services: Services,
-    pub schema: AppSchema,
-    /// The same schema for requests known to be valid (it skips the validation they passed).
-    pub prevalidated: AppSchema,
-    /// Parsed documents and the requests known to be valid, for the HTTP path.
-    pub known: DocumentCache,
-    /// Persisted documents: trusted ones, or those clients registered (APQ).
-    pub persisted: Arc<crate::service::persisted::PersistedDocuments>,
+    /// Every GraphQL request's path: persisted documents, limits, execution, errors, the bound.
+    pub pipeline: Arc<Pipeline>,
     /// Whole answers served again while what they read is unchanged.
     pub response_cache: Arc<response_cache::ResponseCache>,
     /// WebSocket connections held, per instance and per client address.

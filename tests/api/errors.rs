@@ -105,7 +105,7 @@ async fn internal_errors_do_not_leak() {
 async fn validation_is_skipped_only_for_the_exact_request_that_passed_it() {
     let app = TestApp::spawn().await;
     let id = app.record_example().await;
-    let known = || app.app.known.valid_requests();
+    let known = || app.app.pipeline.documents.valid_requests();
     let before = known();
 
     // refused, and refused again: an invalid request is never remembered

@@ -394,7 +394,8 @@ impl Generator {
         };
         // A URL holds at most 64 KiB (http::Uri): longer documents go by POST.
         let transport = match self.rng.below(8) {
-            0 | 1 if query.len() < 8 * 1024 => Transport::Get,
+            // the whole URL, variables included, escaped (up to 3 bytes for 1)
+            0 | 1 if 3 * (query.len() + json_text(&variables).len()) < 16 * 1024 => Transport::Get,
             2 => Transport::Ws,
             _ => Transport::Post,
         };

@@ -40,6 +40,7 @@ impl Connection {
                 .data(loaders(app.services.dashboards.clone()))
                 .data(audience);
             let mut run = app
+                .pipeline
                 .schema
                 .execute_stream_with_session_data(request, Arc::new(session));
             // the run has a span of its own, the parent of what it does (its reads)

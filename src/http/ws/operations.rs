@@ -13,14 +13,9 @@ use super::members::*;
 use super::messages::*;
 use super::*;
 use crate::error::ErrorCode;
-use crate::graphql::errors::{complete, is_request_error, request_error_response};
-use crate::graphql::limits::MAX_REPLY_BYTES;
-use crate::graphql::loaders::loaders;
-use crate::graphql::parsed::admit;
-use crate::graphql::RequestId;
-use crate::http::persisted;
+use crate::graphql::errors::{complete, request_error_response};
+use crate::graphql::pipeline::{bounded, Incoming, Refused, Transport};
 use crate::http::shared::{self, RunItem};
-use crate::series::OperationKind;
 
 impl Connection {
     /// Ends an operation at the client's request, with nothing more sent for it.
@@ -34,20 +29,10 @@ impl Connection {
         }
     }
 
-    /// Puts the persisted document a subscribe message names in place (APQ, trusted documents),
-    /// then starts it.
-    pub(super) async fn begin(&mut self, id: String, mut request: Request) -> Step {
-        if self.session.is_some() {
-            let store = &self.app.persisted;
-            if let Err(e) = persisted::apply(store, &mut request).await {
-                let refusal = persisted::error_response(&e, &self.connection_id);
-                return Step::Send(self.error_messages(&id, refusal));
-            }
-        }
-        self.start(id, request)
-    }
-
-    pub(super) fn start(&mut self, id: String, request: Request) -> Step {
+    /// An operation the client begins: the connection's own checks (acknowledged, a fresh id,
+    /// the operation limit), then the pipeline's (`graphql::pipeline`: persisted documents,
+    /// limits), then a shared run when it may be one, or its own.
+    pub(super) async fn begin(&mut self, id: String, request: Request) -> Step {
         let Some(session) = self.session.clone() else {
             return Step::Close(4401, "Unauthorized".into());
         };
@@ -72,53 +57,42 @@ impl Connection {
             set_code(&mut response, ErrorCode::RateLimited);
             return Step::Send(self.error_messages(&id, response));
         }
-        let mut request = request;
-        if let Err(refusal) = admit(&mut request) {
-            let response = request_error_response(refusal.0, &self.connection_id);
-            return Step::Send(self.error_messages(&id, response));
-        }
+        let incoming = Incoming {
+            request,
+            request_id: self.connection_id.to_string(),
+            transport: Transport::WebSocket,
+            reads: None,
+        };
+        let mut admitted = match self.app.pipeline.admit(incoming).await {
+            Ok(admitted) => admitted,
+            Err(Refused::Response(response, _)) => {
+                return Step::Send(self.error_messages(&id, *response))
+            }
+            // a GET rule: never met here
+            Err(Refused::MutationOverGet) => return Step::Send(Vec::new()),
+        };
         // Shared when it may be, with a caller who may read what it follows; any other caller
         // runs it alone and gets the answer it always got.
-        if let (Some(topic), Some(live)) = (shared::shareable(&mut request), &self.live) {
+        if let (Some(topic), Some(live)) = (shared::shareable(admitted.request_mut()), &self.live) {
             if live.borrow().read(topic.field.analysis).is_ok() {
                 let caller = live.subscribe();
-                return self.join(id, request, topic, caller);
+                return self.join(id, admitted.into_request(), topic, caller);
             }
         }
-        let mut request = request
-            .data(RequestId(self.connection_id.to_string()))
-            .data(loaders(self.app.services.dashboards.clone()));
         let id: Arc<str> = id.into();
-        let connection_id = self.connection_id.clone();
         let tag = id.clone();
         let end = id.clone();
-        // counted once, at its first answer; a subscription's duration is its life, not timed
-        let (series, kind) = crate::graphql::observe::operation_of(&mut request);
-        let span = crate::graphql::observe::operation_span(&series, kind, &self.connection_id);
-        let mut operation = Some((series, kind));
-        let started = std::time::Instant::now();
-        let mut execution = self
+        let stream = self
             .app
-            .schema
-            .execute_stream_with_session_data(request, session);
-        // the operation's span is current while it runs (a subscription's: its whole life)
-        let stream = futures_util::stream::poll_fn(move |cx| {
-            let _running = span.enter();
-            execution.poll_next_unpin(cx)
-        })
-        .map(move |mut response| {
-            if let Some((series, kind)) = operation.take() {
-                let took = (kind != OperationKind::Subscription).then(|| started.elapsed());
-                series.record(kind, crate::graphql::observe::first_code(&response), took);
-            }
-            let request_error = is_request_error(&response);
-            complete(&mut response, &connection_id);
-            (
-                tag.clone(),
-                Some(Out::Own(Box::new(response), request_error)),
-            )
-        })
-        .chain(futures_util::stream::once(async move { (end, None) }));
+            .pipeline
+            .execute_stream(admitted, session)
+            .map(move |(response, request_error)| {
+                (
+                    tag.clone(),
+                    Some(Out::Own(Box::new(response), request_error)),
+                )
+            })
+            .chain(futures_util::stream::once(async move { (end, None) }));
         self.follow(id, stream.boxed());
         Step::Send(Vec::new())
     }
@@ -187,17 +161,10 @@ impl Connection {
 
     /// The message, or an error for it when it is over the size limit.
     pub(super) fn sized(&self, id: &str, message: String) -> Message {
-        if message.len() <= MAX_REPLY_BYTES {
-            return Message::Text(message.into());
-        }
-        let too_large = request_error_response(
-            format!(
-                "the reply would be {} bytes; the limit is {MAX_REPLY_BYTES} (MAX_REPLY_BYTES): ask for fewer fields",
-                message.len()
-            ),
-            &self.connection_id,
-        );
-        Message::Text(self.next(id, &too_large).into())
+        let (message, _) = bounded(message, String::len, &self.connection_id, |error| {
+            self.next(id, error)
+        });
+        Message::Text(message.into())
     }
 
     /// `next` (or `data`) around a response already in JSON, as `next` would write it.

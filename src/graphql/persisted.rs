@@ -5,10 +5,10 @@
 
 use async_graphql::{Request, Response, Value};
 
+use super::errors::complete;
+use super::limits::scan_document;
 use crate::domain::persisted::PersistedError;
 use crate::error::ErrorCode;
-use crate::graphql::errors::complete;
-use crate::graphql::limits::scan_document;
 use crate::service::persisted::{PersistedDocuments, Resolved};
 
 /// The document the request runs put in place, or why it is refused (send [`refusal`]).
