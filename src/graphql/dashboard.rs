@@ -17,17 +17,18 @@ use crate::domain::{achievements, criteria::Facts, metrics, recommendations};
 use crate::reports::DocumentRoute;
 use crate::service::record_analysis::MAX_OPPORTUNITIES;
 
+use super::reads::Now;
 use super::types::*;
 
 /// One analysis' dashboard: everything derived from its stored facts at one instant.
 #[derive(Clone)]
 pub struct Dashboard {
     data: Arc<DashboardData>,
-    now: DateTime<Utc>,
+    now: Now,
 }
 
 impl Dashboard {
-    pub fn new(data: Arc<DashboardData>, now: DateTime<Utc>) -> Self {
+    pub fn new(data: Arc<DashboardData>, now: Now) -> Self {
         Self { data, now }
     }
 
@@ -93,18 +94,13 @@ impl Dashboard {
 
     /// Every active badge, earned or not, with progress towards it.
     #[graphql(complexity = "MAX_BADGES * child_complexity + 1")]
-    async fn achievements(&self, ctx: &async_graphql::Context<'_>) -> Vec<Achievement> {
+    async fn achievements(&self) -> Vec<Achievement> {
         let d = &self.data;
-        let facts = Facts::compute(
-            d.analysis.created_at,
-            &d.opportunities,
-            &d.activity,
-            self.now,
-        );
-        super::reads::until(
-            ctx,
-            achievements::stable_until(&d.catalog, &facts, d.analysis.created_at, self.now),
-        );
+        let facts = self.now.with(|now| {
+            let facts = Facts::compute(d.analysis.created_at, &d.opportunities, &d.activity, now);
+            let until = achievements::stable_until(&d.catalog, &facts, d.analysis.created_at, now);
+            (facts, until)
+        });
         let earned: HashSet<BadgeId> = d.badges.iter().map(|b| b.badge.id).collect();
         achievements::achievements(&d.catalog, &earned, &facts)
             .into_iter()
@@ -150,16 +146,18 @@ impl Dashboard {
             Some(s) if !s.is_empty() => s.into_iter().map(Section::from).collect(),
             _ => Section::ALL.to_vec(),
         };
-        let link = reports.document_link(
-            DocumentRoute::Reports,
-            self.data.analysis.id,
-            format.into(),
-            &sections,
-            self.now,
-        );
         // a stored answer hands the link out only while it still has its whole lifetime
-        super::reads::until(ctx, link.fresh_until);
-        Ok(link.url)
+        let url = self.now.with(|now| {
+            let link = reports.document_link(
+                DocumentRoute::Reports,
+                self.data.analysis.id,
+                format.into(),
+                &sections,
+                now,
+            );
+            (link.url, link.fresh_until)
+        });
+        Ok(url)
     }
 
     /// When the analysis was made.

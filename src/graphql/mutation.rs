@@ -10,6 +10,7 @@ use super::access;
 use super::dashboard::Dashboard;
 use super::inputs::{RecordAnalysisInput, UpdateProgressInput};
 use super::loaders::{DashboardKey, Loaders};
+use super::reads::Now;
 use super::reports::{EmailSubscription, SubscribeToReportsInput};
 use super::types::{Badge, Metrics, Opportunity, ProgressSummary};
 use crate::domain::values::Subject;
@@ -65,7 +66,7 @@ impl MutationRoot {
             .map_err(|e| e.extend())?
             .ok_or_else(|| AppError::AnalysisNotFound(recorded.analysis_id).extend())?;
         Ok(RecordAnalysisPayload {
-            dashboard: Dashboard::new(data, now),
+            dashboard: Dashboard::new(data, Now::unrecorded(now)),
             duplicate: recorded.duplicate,
         })
     }
@@ -129,7 +130,7 @@ impl MutationRoot {
             .find(|o| o.opportunity_id == opportunity_id)
             .map(Opportunity::from)
             .ok_or_else(|| AppError::internal("updated opportunity missing").extend())?;
-        let dashboard = Dashboard::new(Arc::new(outcome.dashboard), now);
+        let dashboard = Dashboard::new(Arc::new(outcome.dashboard), Now::unrecorded(now));
         Ok(UpdateProgressPayload {
             opportunity,
             new_badges: outcome.new_badges.iter().map(Badge::from).collect(),

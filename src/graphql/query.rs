@@ -11,7 +11,6 @@ use super::reads;
 use super::types::BadgeDefinition;
 use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
-use crate::service::Services;
 
 /// Most ids one `dashboards` call takes.
 pub const MAX_DASHBOARD_IDS: usize = 100;
@@ -24,7 +23,7 @@ impl QueryRoot {
     async fn dashboard(&self, ctx: &Context<'_>, analysis_id: Uuid) -> Result<Dashboard> {
         let analysis_id = AnalysisId::from(analysis_id);
         access::read(ctx, analysis_id)?;
-        let now = ctx.data::<Services>()?.state.clock.now();
+        let now = reads::Now::of(ctx)?;
         let data = ctx
             .data::<Loaders>()?
             .load_one(DashboardKey(analysis_id))
@@ -54,7 +53,7 @@ impl QueryRoot {
             .map(AnalysisId::from)
             .filter(|id| access::sees(ctx, *id))
             .collect();
-        let now = ctx.data::<Services>()?.state.clock.now();
+        let now = reads::Now::of(ctx)?;
         let mut found = ctx
             .data::<Loaders>()?
             .load_many(analysis_ids.iter().copied().map(DashboardKey))
@@ -64,7 +63,7 @@ impl QueryRoot {
         let mut out = Vec::with_capacity(found.len());
         for id in &analysis_ids {
             if let Some(d) = found.remove(&DashboardKey(*id)) {
-                out.push(Dashboard::new(d, now));
+                out.push(Dashboard::new(d, now.clone()));
             }
         }
         Ok(out)

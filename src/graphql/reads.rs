@@ -2,8 +2,8 @@
 //! running it (`http::answers`): the dashboards and the versions it saw, the catalog, every
 //! access decision it took, and until when its time-dependent fields hold. The places every read
 //! passes through record here themselves: the dataloader (`loaders`: dashboards, the catalog,
-//! ids not found) and the access checks (`access`); a resolver adds only a time limit
-//! (`until`) or that its answer must not be kept (`unrepeatable`). A request without a
+//! ids not found), the access checks (`access`) and the request's instant ([`Now`], readable only
+//! with a horizon); a resolver adds only that its answer must not be kept (`unrepeatable`). A request without a
 //! recorder (WebSocket, mutations) records nothing.
 
 use std::sync::{Arc, Mutex};
@@ -101,14 +101,67 @@ impl ReadRecorder {
     }
 }
 
+/// "Now", as the resolvers are given it: the request's instant, readable only by saying until
+/// when what is computed from it holds, so that a stored answer is never served past that.
+#[derive(Clone)]
+pub struct Now {
+    at: DateTime<Utc>,
+    reads: Option<ReadRecorder>,
+}
+
+impl Now {
+    /// The request's instant from the server's clock, recording into its recorder if it has one.
+    pub fn of(ctx: &Context<'_>) -> async_graphql::Result<Self> {
+        let at = ctx.data::<crate::service::Services>()?.state.clock.now();
+        Ok(Self {
+            at,
+            reads: ctx.data_opt::<ReadRecorder>().cloned(),
+        })
+    }
+
+    /// An instant no answer is stored for (a mutation's, a subscription's).
+    pub fn unrecorded(at: DateTime<Utc>) -> Self {
+        Self { at, reads: None }
+    }
+
+    /// `f` computes a value from the instant and says until when that value holds.
+    pub fn with<T>(&self, f: impl FnOnce(DateTime<Utc>) -> (T, DateTime<Utc>)) -> T {
+        let (value, holds_until) = f(self.at);
+        if let Some(reads) = &self.reads {
+            let mut r = reads.0.lock().expect("reads lock");
+            r.until = Some(r.until.map_or(holds_until, |u| u.min(holds_until)));
+        }
+        value
+    }
+}
+
 pub fn check(ctx: &Context<'_>, check: Check, allowed: bool) {
     ReadRecorder::with(ctx, |r| r.checks.push((check, allowed)));
 }
 
-pub fn until(ctx: &Context<'_>, at: DateTime<Utc>) {
-    ReadRecorder::with(ctx, |r| r.until = Some(r.until.map_or(at, |u| u.min(at))));
-}
-
 pub fn unrepeatable(ctx: &Context<'_>) {
     ReadRecorder::with(ctx, |r| r.unrepeatable = true);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn reading_the_instant_records_until_when_it_holds() {
+        let at = Utc.with_ymd_and_hms(2026, 3, 16, 10, 0, 0).unwrap();
+        let reads = ReadRecorder::default();
+        let now = Now {
+            at,
+            reads: Some(reads.clone()),
+        };
+        let later = |m| at + chrono::Duration::minutes(m);
+        assert_eq!(now.with(|t| (t, later(30))), at);
+        now.with(|_| ((), later(5)));
+        now.with(|_| ((), later(60)));
+        assert_eq!(reads.take().until, Some(later(5)), "the earliest horizon");
+        let unrecorded = Now::unrecorded(at);
+        assert_eq!(unrecorded.with(|t| (t, later(1))), at);
+    }
 }
