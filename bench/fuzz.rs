@@ -63,7 +63,7 @@ async fn main() {
         }
         if let Err(e) = verdict {
             failures += 1;
-            internal += u64::from(e.contains("INTERNAL") || e.contains("1011"));
+            internal += u64::from(e.starts_with("INTERNAL") || e.starts_with("closed with 1011"));
             if first_failures.len() < 5 {
                 first_failures.push(e);
             }
