@@ -22,8 +22,9 @@ use crate::error::BoxError;
 use crate::events::memory::MemoryBus;
 use crate::events::redis::RedisBus;
 use crate::events::{EventBus, Hub};
+use crate::graphql::response_cache::ResponseCache;
 use crate::graphql::{self, parsed::DocumentCache, pipeline::Pipeline};
-use crate::http::{response_cache::ResponseCache, ws::WsGate, App, AppData};
+use crate::http::{ws::WsGate, App, AppData};
 use crate::redis_link::Redis;
 use crate::reports::Reports;
 use crate::service::dashboards::Dashboards;
@@ -55,12 +56,13 @@ pub async fn build(config: Config, clock: SharedClock) -> Result<App, BoxError> 
             documents: DocumentCache::default(),
             persisted: Arc::new(persisted),
             dashboards: services.dashboards.clone(),
+            response_cache: ResponseCache::new(
+                state.config.cache.responses_mb << 20,
+                &services.dashboards,
+            ),
+            clock: state.clock.clone(),
         }),
         shared: Default::default(),
-        response_cache: Arc::new(ResponseCache::new(
-            state.config.cache.responses_mb << 20,
-            &services.dashboards,
-        )),
         ws_gate: Arc::new(WsGate::new(
             state.config.limits.ws_max_connections,
             state.config.limits.ws_max_connections_per_client,

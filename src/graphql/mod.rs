@@ -16,8 +16,10 @@ pub mod pipeline;
 pub mod query;
 pub mod reads;
 pub mod reports;
+pub mod response_cache;
 pub mod stats;
 pub mod subscription;
+pub mod transport;
 pub mod types;
 
 use async_graphql::{Schema, ValidationMode};

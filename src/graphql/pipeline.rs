@@ -1,15 +1,19 @@
 //! One path for every GraphQL request, whatever carried it (POST, GET, a WebSocket `subscribe`):
-//! persisted documents put in place, the document's limits and parse (through the document cache
-//! over HTTP), GET's read-only rule, execution under the operation's span with its metrics, every
-//! error coded, and the reply bound. A transport reads its framing into an [`Incoming`] and
-//! writes out what comes back; a new limit, metric or error rule goes here, once.
+//! the response cache's check (for the exact bytes and caller), persisted documents put in place,
+//! the document's limits and parse (through the document cache over HTTP), GET's read-only rule,
+//! execution under the operation's span with its metrics, every error coded, and the reply bound
+//! (and the answer kept in the response cache when it may be). A transport reads its framing
+//! into an [`Incoming`] and writes out what comes back; a new limit, metric or error rule goes
+//! here, once.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::{Data, Request, Response};
+use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
+use serde::Serialize;
 use tracing::Instrument;
 
 use super::errors::{complete, is_request_error, request_error_response};
@@ -19,28 +23,24 @@ use super::observe::{first_code, operation_of, operation_span};
 use super::parsed::{admit, DocumentCache, Prepared};
 use super::persisted;
 use super::reads::ReadRecorder;
+use super::response_cache::{ResponseCache, ResponseKey};
+pub use super::transport::Transport;
 use super::{AppSchema, RequestId};
+use crate::clock::SharedClock;
+use crate::domain::access::Caller;
 use crate::domain::persisted::PersistedError;
 use crate::series::{Operation, OperationKind};
 use crate::service::dashboards::Dashboards;
 use crate::service::persisted::PersistedDocuments;
-
-/// What carried a request: it decides the GET rule and whether the document cache is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    Post,
-    /// Reads only: a link or an image tag must never change anything.
-    Get,
-    WebSocket,
-}
 
 /// One GraphQL request as its transport read it.
 pub struct Incoming {
     pub request: Request,
     pub request_id: String,
     pub transport: Transport,
-    /// The response cache's recorder, when the answer may be kept.
-    pub reads: Option<ReadRecorder>,
+    /// The request's key in the response cache (its exact bytes and caller), when its answer
+    /// may be kept.
+    pub key: Option<ResponseKey>,
 }
 
 /// Why a request did not run.
@@ -57,6 +57,7 @@ pub struct Admitted {
     request: Request,
     prepared: Option<Prepared>,
     request_id: String,
+    kept: Option<(ResponseKey, ReadRecorder)>,
     pub operation: Arc<Operation>,
     pub kind: OperationKind,
 }
@@ -79,6 +80,21 @@ pub struct Executed {
     pub request_error: bool,
     pub operation: Arc<Operation>,
     pub kind: OperationKind,
+    request_id: String,
+    kept: Option<(ResponseKey, ReadRecorder)>,
+}
+
+/// A reply's JSON, within the bound: a request error has no `data` entry.
+pub struct Reply {
+    pub body: Bytes,
+    pub request_error: bool,
+    pub headers: http::HeaderMap,
+}
+
+/// A response refused before execution: errors, and no `data` entry.
+#[derive(Serialize)]
+struct RequestError<'a> {
+    errors: &'a [async_graphql::ServerError],
 }
 
 /// The steps every transport's requests pass through, and what they use.
@@ -91,17 +107,50 @@ pub struct Pipeline {
     /// Persisted documents: trusted ones, or those clients registered (APQ).
     pub persisted: Arc<PersistedDocuments>,
     pub dashboards: Arc<Dashboards>,
+    /// Whole answers served again while what they read is unchanged.
+    pub response_cache: ResponseCache,
+    pub clock: SharedClock,
 }
 
 impl Pipeline {
+    /// A request's key in the response cache: its exact bytes, how it came and the caller's
+    /// kind; `None` when the cache is off.
+    pub fn response_key(
+        &self,
+        transport: Transport,
+        caller: &Caller,
+        raw: &[u8],
+    ) -> Option<ResponseKey> {
+        self.response_cache.key(transport, caller, raw)
+    }
+
+    /// The stored answer to this exact request, when there is one that still holds for this
+    /// caller: nothing is parsed or executed.
+    pub async fn stored(
+        &self,
+        key: Option<ResponseKey>,
+        caller: &Caller,
+        request_id: &str,
+    ) -> Option<Bytes> {
+        let now = self.clock.now();
+        self.response_cache
+            .serve(key?, caller, &self.dashboards, now)
+            .instrument(crate::traces::child(|| {
+                tracing::debug_span!("answer", otel.name = "stored answer", request_id)
+            }))
+            .await
+    }
+
     /// Persisted documents, per-request data, the limits and the parse, GET's rule.
     pub async fn admit(&self, incoming: Incoming) -> Result<Admitted, Refused> {
         let Incoming {
             mut request,
             request_id,
             transport,
-            reads,
+            key,
         } = incoming;
+        let kept = key.map(|key| (key, ReadRecorder::default()));
+        let reads = kept.as_ref().map(|(_, reads)| reads.clone());
         if let Err(e) = persisted::apply(&self.persisted, &mut request).await {
             let response = persisted::error_response(&e, &request_id);
             return Err(Refused::Response(
@@ -131,6 +180,7 @@ impl Pipeline {
             request,
             prepared,
             request_id,
+            kept,
             operation,
             kind,
         })
@@ -142,6 +192,7 @@ impl Pipeline {
             request,
             prepared,
             request_id,
+            kept,
             operation,
             kind,
         } = admitted;
@@ -167,6 +218,34 @@ impl Pipeline {
             request_error,
             operation,
             kind,
+            request_id,
+            kept,
+        }
+    }
+
+    /// The reply to an executed request, within the bound; a query's answer without an error is
+    /// kept in the response cache.
+    pub fn reply(&self, executed: Executed) -> Reply {
+        let Executed {
+            response,
+            request_error,
+            operation,
+            kind,
+            request_id,
+            kept,
+        } = executed;
+        let keep = response.errors.is_empty()
+            && response.http_headers.is_empty()
+            && kind == OperationKind::Query;
+        let (body, request_error) = encode(&response, request_error, &request_id);
+        if let (Some((key, reads)), true, false) = (kept, keep, request_error) {
+            self.response_cache
+                .store(key, reads.take(), body.clone(), operation, &self.dashboards);
+        }
+        Reply {
+            body,
+            request_error,
+            headers: response.http_headers,
         }
     }
 
@@ -206,6 +285,30 @@ impl Pipeline {
         })
         .boxed()
     }
+}
+
+/// A refused request's reply: its errors, no `data` entry.
+pub fn refusal_body(response: &Response, request_id: &str) -> Bytes {
+    encode(response, true, request_id).0
+}
+
+/// The response's JSON, or an error in its place when it would be larger than the limit (then
+/// a request error).
+fn encode(response: &Response, request_error: bool, request_id: &str) -> (Bytes, bool) {
+    let json = |response: &Response, request_error: bool| {
+        if request_error {
+            serde_json::to_vec(&RequestError {
+                errors: &response.errors,
+            })
+        } else {
+            serde_json::to_vec(response)
+        }
+        .unwrap_or_default()
+    };
+    let (body, too_large) = bounded(json(response, request_error), Vec::len, request_id, |e| {
+        json(e, true)
+    });
+    (Bytes::from(body), request_error || too_large)
 }
 
 /// Whether any operation of the document is a mutation.

@@ -8,23 +8,20 @@ use std::net::SocketAddr;
 use axum::body::{Body, Bytes};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use async_graphql::Variables;
-use serde::{Deserialize, Serialize};
-use tracing::Instrument;
+use serde::Deserialize;
 
 use super::negotiate::ResponseType;
-use super::response_cache::ResponseKey;
 use super::App;
 use super::{error_response, rate, request_id, ws};
 use crate::domain::access::Caller;
 use crate::error::ErrorCode;
 use crate::error::{json_error, AppError};
-use crate::graphql::pipeline::{bounded, Incoming, Refused, Transport};
-use crate::graphql::reads::ReadRecorder;
-use crate::series::OperationKind;
+use crate::graphql::pipeline::{refusal_body, Incoming, Refused, Transport};
+use crate::graphql::response_cache::ResponseKey;
 
 /// GET /graphql: a WebSocket upgrade (subscriptions), or a query in the URL.
 pub async fn get(
@@ -60,8 +57,8 @@ async fn get_query(
     };
     let query = uri.query().unwrap_or_default();
     let key = app
-        .response_cache
-        .key(&Method::GET, &caller, query.as_bytes());
+        .pipeline
+        .response_key(Transport::Get, &caller, query.as_bytes());
     if let Some(stored) = stored(app, key, &caller, kind, &id).await {
         return stored;
     }
@@ -106,7 +103,7 @@ async fn post_body(
         Ok(c) => c,
         Err(e) => return error_response(e, &id),
     };
-    let key = app.response_cache.key(&Method::POST, &caller, &bytes);
+    let key = app.pipeline.response_key(Transport::Post, &caller, &bytes);
     if let Some(stored) = stored(app, key, &caller, kind, &id).await {
         return stored;
     }
@@ -180,12 +177,6 @@ fn malformed(e: impl std::fmt::Display, id: String) -> Response {
     )
 }
 
-/// A response refused before execution: errors, and no `data` entry.
-#[derive(Serialize)]
-struct RequestError<'a> {
-    errors: &'a [async_graphql::ServerError],
-}
-
 /// The stored answer to this exact request, when there is one that still holds for this caller.
 async fn stored(
     app: &App,
@@ -194,21 +185,12 @@ async fn stored(
     kind: ResponseType,
     id: &str,
 ) -> Option<Response> {
-    let key = key?;
-    let services = &app.services;
-    let now = services.state.clock.now();
-    let body = app
-        .response_cache
-        .serve(key, caller, &services.dashboards, now)
-        .instrument(crate::traces::child(|| {
-            tracing::debug_span!("answer", otel.name = "stored answer", request_id = id)
-        }))
-        .await?;
+    let body = app.pipeline.stored(key, caller, id).await?;
     Some(respond(body, false, kind, HeaderMap::new()))
 }
 
-/// A request through the pipeline (`graphql::pipeline`), its answer kept for next time when it
-/// may be.
+/// A request through the pipeline (`graphql::pipeline`); it keeps the answer for next time when
+/// it may.
 async fn run(
     app: &App,
     transport: Transport,
@@ -217,19 +199,18 @@ async fn run(
     id: String,
     key: Option<ResponseKey>,
 ) -> Response {
-    let reads = key.map(|_| ReadRecorder::default());
     let incoming = Incoming {
         request,
         request_id: id.clone(),
         transport,
-        reads: reads.clone(),
+        key,
     };
     let admitted = match app.pipeline.admit(incoming).await {
         Ok(admitted) => admitted,
         // refused before execution: no `data` entry; the status says whether it is a request
         // error (Apollo's clients answer a 200 PersistedQueryNotFound by sending the document)
         Err(Refused::Response(response, request_error)) => {
-            let (body, _) = encode(&response, true, &id);
+            let body = refusal_body(&response, &id);
             return respond(body, request_error, kind, HeaderMap::new());
         }
         Err(Refused::MutationOverGet) => {
@@ -242,38 +223,8 @@ async fn run(
         }
     };
     let executed = app.pipeline.execute(admitted).await;
-    let response = executed.response;
-    let keep = response.errors.is_empty()
-        && response.http_headers.is_empty()
-        && executed.kind == OperationKind::Query;
-    let headers = response.http_headers.clone();
-    let (body, request_error) = encode(&response, executed.request_error, &id);
-    if let (Some(key), Some(reads), true, false) = (key, reads, keep, request_error) {
-        let dashboards = &app.services.dashboards;
-        let operation = executed.operation;
-        app.response_cache
-            .store(key, reads.take(), body.clone(), operation, dashboards);
-    }
-    respond(body, request_error, kind, headers)
-}
-
-/// The response's body, or an error in its place when it would be larger than the limit (then
-/// a request error).
-fn encode(response: &async_graphql::Response, request_error: bool, id: &str) -> (Bytes, bool) {
-    let json = |response: &async_graphql::Response, request_error: bool| {
-        if request_error {
-            serde_json::to_vec(&RequestError {
-                errors: &response.errors,
-            })
-        } else {
-            serde_json::to_vec(response)
-        }
-        .unwrap_or_default()
-    };
-    let (body, too_large) = bounded(json(response, request_error), Vec::len, id, |error| {
-        json(error, true)
-    });
-    (Bytes::from(body), request_error || too_large)
+    let reply = app.pipeline.reply(executed);
+    respond(reply.body, reply.request_error, kind, reply.headers)
 }
 
 /// A request error (refused before execution) has no `data` entry, and is a 400 as

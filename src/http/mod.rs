@@ -9,7 +9,6 @@ pub mod negotiate;
 pub mod rate;
 pub mod reports;
 pub mod request_ids;
-pub mod response_cache;
 pub mod rest;
 pub mod serve;
 pub mod shared;
@@ -77,8 +76,6 @@ pub struct AppData {
     pub services: Services,
     /// Every GraphQL request's path: persisted documents, limits, execution, errors, the bound.
     pub pipeline: Arc<Pipeline>,
-    /// Whole answers served again while what they read is unchanged.
-    pub response_cache: Arc<response_cache::ResponseCache>,
     /// WebSocket connections held, per instance and per client address.
     pub ws_gate: Arc<WsGate>,
     /// Subscriptions run once for every connection that sent the same request.

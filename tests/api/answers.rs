@@ -66,7 +66,7 @@ async fn the_store_stays_within_its_bound() {
         let query = format!("{}{}", &*DASHBOARD, " ".repeat(i));
         app.data(&query, json!({"id": id})).await;
     }
-    let held = app.app.response_cache.bytes();
+    let held = app.app.pipeline.response_cache.bytes();
     assert!(held <= 1 << 20, "{held}");
     assert!(held > 1 << 19, "it filled up: {held}");
 }
@@ -234,11 +234,11 @@ async fn time_moves_stored_answers_on() {
 mod a_new_resolver {
     use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema};
     use axum::body::Bytes;
-    use axum::http::Method;
     use progress_dashboard::domain::access::Caller;
     use progress_dashboard::graphql::loaders::{recording_loaders, DashboardKey, Loaders};
+    use progress_dashboard::graphql::pipeline::Transport;
     use progress_dashboard::graphql::reads::ReadRecorder;
-    use progress_dashboard::http::response_cache::ResponseCache;
+    use progress_dashboard::graphql::response_cache::ResponseCache;
     use serde_json::json;
 
     use crate::helpers::*;
@@ -271,7 +271,7 @@ mod a_new_resolver {
         let answers = ResponseCache::new(1 << 20, &dashboards);
         let query = format!("{{ implemented(id: \"{id}\") }}");
         let key = answers
-            .key(&Method::POST, &Caller::Open, query.as_bytes())
+            .key(Transport::Post, &Caller::Open, query.as_bytes())
             .expect("the store is on");
         let run = |reads: ReadRecorder| {
             let request = async_graphql::Request::new(query.clone())

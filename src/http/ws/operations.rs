@@ -61,7 +61,7 @@ impl Connection {
             request,
             request_id: self.connection_id.to_string(),
             transport: Transport::WebSocket,
-            reads: None,
+            key: None,
         };
         let mut admitted = match self.app.pipeline.admit(incoming).await {
             Ok(admitted) => admitted,

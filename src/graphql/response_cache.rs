@@ -16,14 +16,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::Bytes;
-use axum::http::Method;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
+use super::parsed::Hasher128;
+use super::reads::{Check, Recorded};
+use super::transport::Transport;
 use crate::domain::access::{Caller, Role};
 use crate::domain::ids::AnalysisId;
-use crate::graphql::parsed::Hasher128;
-use crate::graphql::reads::{Check, Recorded};
 use crate::series::{Operation, OperationKind};
 use crate::service::dashboards::{Catalog, Dashboards};
 
@@ -73,7 +73,12 @@ impl ResponseCache {
     }
 
     /// The key of a request, or `None` when the store is off.
-    pub fn key(&self, method: &Method, caller: &Caller, request: &[u8]) -> Option<ResponseKey> {
+    pub fn key(
+        &self,
+        transport: Transport,
+        caller: &Caller,
+        request: &[u8],
+    ) -> Option<ResponseKey> {
         self.entries.as_ref()?;
         let kind: &[u8] = match caller {
             Caller::Open => b"open",
@@ -85,7 +90,7 @@ impl ResponseCache {
             },
         };
         Some(ResponseKey(self.hasher.hash(&[
-            method.as_str().as_bytes(),
+            transport.label().as_bytes(),
             kind,
             request,
         ])))
