@@ -12,8 +12,8 @@ use futures_util::{SinkExt, StreamExt};
 
 use tokio::sync::watch;
 
-use super::messages::*;
-use super::*;
+use super::messages::{close, invalid, text, ClientMessage, ServerMessage};
+use super::MAX_MESSAGE;
 use crate::domain::access::Caller;
 use crate::http::shared::RunItem;
 use crate::http::App;

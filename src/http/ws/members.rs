@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 
 use tokio::sync::watch;
 
-use super::connection::*;
+use super::connection::{Connection, Item, Out, Step};
 use crate::domain::access::Caller;
 use crate::error::ErrorCode;
 use crate::graphql::errors::complete;

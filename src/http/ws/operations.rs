@@ -8,10 +8,10 @@ use axum::extract::ws::Message;
 use futures_util::stream::{AbortHandle, Abortable, BoxStream};
 use futures_util::StreamExt;
 
-use super::connection::*;
-use super::members::*;
-use super::messages::*;
-use super::*;
+use super::connection::{Connection, Item, Out, Step};
+use super::members::{copy, set_code};
+use super::messages::{invalid, short, text, ServerMessage};
+use super::MAX_ID;
 use crate::error::ErrorCode;
 use crate::graphql::errors::{complete, request_error_response};
 use crate::graphql::pipeline::{bounded, Incoming, Refused, Transport};

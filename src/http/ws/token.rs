@@ -8,9 +8,9 @@ use async_graphql::Data;
 
 use tokio::sync::watch;
 
-use super::connection::*;
-use super::messages::*;
-use super::*;
+use super::connection::{Connection, Step};
+use super::messages::{invalid, text, ServerMessage};
+use super::MAX_INIT_PAYLOAD;
 use crate::domain::access::Caller;
 use crate::events::Event;
 use crate::graphql::access::LiveCaller;
