@@ -190,6 +190,13 @@ pub fn outbox(pending: u64, oldest: Duration) {
     gauge!("outbox_oldest_seconds").set(oldest.as_secs_f64());
 }
 
+/// `badge_awards_total` at zero for each badge of the catalog, as [`export_all`] does for the rest.
+pub fn export_badges(slugs: &[&str]) {
+    for badge in slugs {
+        counter!("badge_awards_total", "badge" => badge.to_string()).increment(0);
+    }
+}
+
 /// One badge awarded (`badge`: its slug, from the catalog).
 pub fn badge_awarded(badge: &str) {
     counter!("badge_awards_total", "badge" => badge.to_owned()).increment(1);
@@ -234,10 +241,10 @@ pub const LIMIT_SCOPES: [&str; 5] = [
     "confirmation_caller",
 ];
 
-/// Every series that can exist, at zero, with each of its known label values (and one
-/// `badge_awards_total` per slug of `badges`): a dashboard or an alert on `rate(...)` sees a
-/// flat line from start-up, not nothing then a jump. Adding zero leaves a running total as it is.
-pub fn export_all(badges: &[&str]) {
+/// Every series that can exist, at zero, with each of its known label values: a dashboard or an
+/// alert on `rate(...)` sees a flat line from start-up, not nothing then a jump. Adding zero
+/// leaves a running total as it is.
+pub fn export_all() {
     for kind in EVENT_KINDS {
         counter!("events_published_total", "kind" => kind).increment(0);
         counter!("events_delivered_total", "kind" => kind).increment(0);
@@ -253,9 +260,6 @@ pub fn export_all(badges: &[&str]) {
     }
     for scope in LIMIT_SCOPES {
         counter!("rate_limited_total", "scope" => scope).increment(0);
-    }
-    for badge in badges {
-        counter!("badge_awards_total", "badge" => badge.to_string()).increment(0);
     }
     counter!("events_lagged_total").increment(0);
     let _ = histogram!("event_fanout_seconds");

@@ -154,12 +154,12 @@ fn spawn_tasks(services: &Services) {
 /// Every series at zero from the start, the catalog's badges included (read once here; a badge
 /// added later appears with its first award).
 fn spawn_series_export(services: Services) {
-    crate::series::export_all(&[]);
+    crate::series::export_all();
     tokio::spawn(async move {
         match services.dashboards.catalog().await {
             Ok(catalog) => {
                 let slugs: Vec<&str> = catalog.iter().map(|b| b.slug.as_str()).collect();
-                crate::series::export_all(&slugs);
+                crate::series::export_badges(&slugs);
             }
             Err(e) => tracing::warn!(error = %e, "badge series not exported at start"),
         }

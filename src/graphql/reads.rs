@@ -69,9 +69,7 @@ impl ReadRecorder {
             f(&mut reads.0.lock().expect("reads lock"));
         }
     }
-}
 
-impl ReadRecorder {
     /// The dashboards a load returned for `asked`, each at its version, with the catalog they
     /// were built on; an id asked for and not found makes the answer unrepeatable (absent now,
     /// perhaps not later: nothing a stored answer could be checked against).
@@ -83,9 +81,7 @@ impl ReadRecorder {
         let mut r = self.0.lock().expect("reads lock");
         for d in found.values() {
             r.dashboards.push((d.analysis.id, d.analysis.version));
-            if r.catalog.is_none() {
-                r.catalog = Some(d.catalog.clone());
-            }
+            r.catalog.get_or_insert_with(|| d.catalog.clone());
         }
         if asked.iter().any(|id| !found.contains_key(id)) {
             r.unrepeatable = true;
@@ -95,9 +91,7 @@ impl ReadRecorder {
     /// The catalog, as shown.
     pub fn catalog(&self, catalog: &Catalog) {
         let mut r = self.0.lock().expect("reads lock");
-        if r.catalog.is_none() {
-            r.catalog = Some(catalog.clone());
-        }
+        r.catalog.get_or_insert_with(|| catalog.clone());
     }
 }
 

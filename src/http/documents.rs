@@ -10,14 +10,13 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
-use uuid::Uuid;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 use super::{rate, request_id, App};
 use crate::domain::access::Caller;
 use crate::domain::ids::AnalysisId;
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 use crate::reports::LinkRefusal;
 use crate::service::documents;
 
@@ -60,17 +59,6 @@ pub async fn reports_route(
     serve(Route::Reports, app, peer, analysis_id, params, headers).await
 }
 
-/// GET /api/v1/dashboard/{analysis_id}/report/generate?format=pdf|html&sections=…|all
-pub async fn api_route(
-    State(app): State<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(analysis_id): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    serve(Route::Api, app, peer, analysis_id, params, headers).await
-}
-
 /// Why no document was served.
 enum Failure {
     App(AppError),
@@ -83,7 +71,8 @@ impl From<AppError> for Failure {
     }
 }
 
-async fn serve(
+/// Either route's document (`rest::report` serves the specification's under `/api/v1`).
+pub(crate) async fn serve(
     route: Route,
     app: App,
     peer: SocketAddr,
@@ -118,7 +107,7 @@ async fn answer(
     signed: bool,
 ) -> Result<(AnalysisId, documents::Document), Failure> {
     let param = |name: &str| params.get(name).map(String::as_str);
-    let analysis_id = parse_id(raw_id)?;
+    let analysis_id = super::rest::handlers::analysis_id(raw_id)?;
     let format = documents::parse_format(param("format"))?;
     let sections = documents::parse_sections(param("sections"))?;
     let lang = documents::parse_lang(param("lang"))?;
@@ -155,13 +144,6 @@ async fn answer(
     )
     .await?;
     Ok((analysis_id, doc))
-}
-
-fn parse_id(raw: &str) -> AppResult<AnalysisId> {
-    Uuid::parse_str(raw).map(AnalysisId::from).map_err(|_| {
-        let shown: String = raw.chars().take(40).collect();
-        AppError::invalid_input(format!("analysisId must be a UUID, got {shown:?}"))
-    })
 }
 
 fn respond(
@@ -216,14 +198,6 @@ fn link_refused_response(
     if !wants_html {
         return route.error_response()(AppError::Forbidden(en.into()), request_id);
     }
-    let html = format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2933}}</style></head>\
-         <body><h1>{title}</h1><p>{fr}</p><p>{en}</p></body></html>"
-    );
-    let mut response = (StatusCode::FORBIDDEN, Html(html)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    let body = format!("<p>{fr}</p><p>{en}</p>");
+    super::reports::page(StatusCode::FORBIDDEN, title, &body)
 }

@@ -9,7 +9,8 @@ use super::App;
 use crate::error::{AppError, AppResult};
 use crate::service::{confirmations, reports};
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+/// A small bilingual page (link outcomes), never kept by a cache.
+pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2933}}\

@@ -67,7 +67,8 @@ where
     .await
 }
 
-fn analysis_id(raw: &str) -> Result<AnalysisId, AppError> {
+/// The analysis id of a path segment, or INVALID_INPUT showing (the start of) what came.
+pub(crate) fn analysis_id(raw: &str) -> Result<AnalysisId, AppError> {
     uuid::Uuid::parse_str(raw)
         .map(AnalysisId::from)
         .map_err(|_| {

@@ -1,14 +1,16 @@
 //! The specification's report endpoint: the document routes' behaviour (`http::documents`) under
 //! `/api/v1`, described for the OpenAPI document.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::refusals::ReadRefusals;
 use super::shapes::ErrorResponse;
+use crate::http::documents::{self, Route};
 use crate::http::App;
 
 /// Generate on-demand a report of the dashboard (the specification's "PDF Report Generation"):
@@ -43,11 +45,11 @@ use crate::http::App;
     security((), ("bearer" = [])),
 )]
 pub async fn generate_report(
-    state: State<App>,
-    peer: ConnectInfo<SocketAddr>,
-    raw: Path<String>,
-    params: axum::extract::Query<std::collections::HashMap<String, String>>,
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(raw): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    crate::http::documents::api_route(state, peer, raw, params, headers).await
+    documents::serve(Route::Api, app, peer, raw, params, headers).await
 }
