@@ -24,6 +24,7 @@ use super::parsed::{admit, DocumentCache, Prepared};
 use super::persisted;
 use super::reads::ReadRecorder;
 use super::response_cache::{ResponseCache, ResponseKey};
+use super::topic::{self, Topic};
 pub use super::transport::Transport;
 use super::{AppSchema, RequestId};
 use crate::clock::SharedClock;
@@ -63,11 +64,6 @@ pub struct Admitted {
 }
 
 impl Admitted {
-    /// The request, parsed (to read what it asks for: a shared subscription, say).
-    pub fn request_mut(&mut self) -> &mut Request {
-        &mut self.request
-    }
-
     /// The request, to run elsewhere (a shared run).
     pub fn into_request(self) -> Request {
         self.request
@@ -247,6 +243,15 @@ impl Pipeline {
             request_error,
             headers: response.http_headers,
         }
+    }
+
+    /// What a subscription follows, when one run may serve it to every connection that sends
+    /// it (`graphql::topic`); `None` for any other operation.
+    pub fn topic(&self, admitted: &mut Admitted) -> Option<Topic> {
+        if admitted.kind != OperationKind::Subscription {
+            return None;
+        }
+        topic::of(&self.schema, &mut admitted.request)
     }
 
     /// Runs an operation as a stream (WebSocket): each response coded, the operation counted at

@@ -9,36 +9,12 @@ use uuid::Uuid;
 
 use super::access;
 use super::loaders::{DashboardKey, Loaders};
+use super::topic::Probe;
 use super::types::{Badge, Metrics, ProgressSummary};
 use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
 use crate::service::live::{self, Audience, Lagged};
 use crate::service::Services;
-
-/// A subscription one run per instance may serve for every connection that sends the same
-/// request: its field, the argument naming the analysis it follows, and an argument that makes
-/// it a connection's own (a replay) when given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShareableField {
-    pub field: &'static str,
-    pub analysis_argument: &'static str,
-    pub own_when_given: Option<&'static str>,
-}
-
-/// The shareable subscriptions, named as the schema names them (a test checks the schema still
-/// has each field and argument, so a rename cannot silently stop the sharing).
-pub const SHAREABLE: [ShareableField; 2] = [
-    ShareableField {
-        field: "kpiUpdated",
-        analysis_argument: "analysisId",
-        own_when_given: None,
-    },
-    ShareableField {
-        field: "badgeAwarded",
-        analysis_argument: "analysisId",
-        own_when_given: Some("since"),
-    },
-];
 
 /// The window (and tick) of a platform KPI stream.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -120,6 +96,11 @@ impl SubscriptionRoot {
         analysis_id: Uuid,
         since: Option<DateTime<Utc>>,
     ) -> Result<impl Stream<Item = Result<BadgeAwarded>> + use<>> {
+        // shared unless it replays: a replay is the subscriber's own
+        if let Some(probe) = Probe::of(ctx) {
+            probe.report(ctx, since.is_none().then_some(analysis_id.into()));
+            return Ok(futures_util::stream::empty().left_stream());
+        }
         ensure_exists(ctx, analysis_id.into()).await?;
         let services = ctx.data::<Services>()?;
         let awards = live::badge_awards(services, analysis_id.into(), since, audience(ctx))
@@ -132,7 +113,7 @@ impl SubscriptionRoot {
             })
             .map_err(lagged)
         });
-        Ok(access::while_readable(ctx, analysis_id.into(), awards))
+        Ok(access::while_readable(ctx, analysis_id.into(), awards).right_stream())
     }
 
     /// Metrics and progress summary of one analysis after every change to it.
@@ -141,6 +122,10 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         analysis_id: Uuid,
     ) -> Result<impl Stream<Item = Result<KpiUpdate>> + use<>> {
+        if let Some(probe) = Probe::of(ctx) {
+            probe.report(ctx, Some(analysis_id.into()));
+            return Ok(futures_util::stream::empty().left_stream());
+        }
         ensure_exists(ctx, analysis_id.into()).await?;
         let services = ctx.data::<Services>()?;
         let updates = live::kpi_updates(services, analysis_id.into(), audience(ctx)).map(|u| {
@@ -152,7 +137,7 @@ impl SubscriptionRoot {
             })
             .map_err(lagged)
         });
-        Ok(access::while_readable(ctx, analysis_id.into(), updates))
+        Ok(access::while_readable(ctx, analysis_id.into(), updates).right_stream())
     }
 
     /// Platform KPIs for the period, pushed on each period tick (computed only while someone listens; admin).
@@ -161,45 +146,22 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         period: KpiPeriod,
     ) -> Result<impl Stream<Item = PlatformKpis> + use<>> {
+        // one per connection: the tick's figures are the same, but few listen
+        if let Some(probe) = Probe::of(ctx) {
+            probe.report(ctx, None);
+            return Ok(futures_util::stream::empty().left_stream());
+        }
         access::admin(ctx)?;
         let services = ctx.data::<Services>()?;
-        Ok(
-            live::platform_kpis(services, period.into()).map(move |s| PlatformKpis {
+        Ok(live::platform_kpis(services, period.into())
+            .map(move |s| PlatformKpis {
                 period,
                 at: s.at,
                 active_dashboards: s.figures.active_dashboards.try_into().unwrap_or(i32::MAX),
                 implementation_rate: s.figures.implementation_rate,
                 hours_saved_weekly: s.figures.hours_saved_weekly,
                 badges_awarded: s.figures.badges_awarded.try_into().unwrap_or(i32::MAX),
-            }),
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SHAREABLE;
-
-    #[test]
-    fn the_shareable_fields_are_the_schemas() {
-        let sdl = crate::graphql::sdl();
-        let subscription = sdl
-            .split("type Subscription {")
-            .nth(1)
-            .and_then(|rest| rest.split("\n}").next())
-            .expect("a Subscription type");
-        for s in SHAREABLE {
-            let line = subscription
-                .lines()
-                .find(|l| l.trim_start().starts_with(&format!("{}(", s.field)))
-                .unwrap_or_else(|| panic!("no {} subscription", s.field));
-            assert!(
-                line.contains(&format!("{}: UUID!", s.analysis_argument)),
-                "{line}"
-            );
-            if let Some(own) = s.own_when_given {
-                assert!(line.contains(&format!("{own}:")), "{line}");
-            }
-        }
+            })
+            .right_stream())
     }
 }

@@ -13,8 +13,9 @@ use crate::domain::access::Caller;
 use crate::error::ErrorCode;
 use crate::graphql::errors::complete;
 use crate::graphql::loaders::loaders;
+use crate::graphql::topic::{Followed, Topic};
 use crate::graphql::RequestId;
-use crate::http::shared::{self, Followed, RunItem, Topic};
+use crate::http::shared::{self, RunItem};
 use crate::series::OperationKind;
 
 impl Connection {
@@ -27,7 +28,7 @@ impl Connection {
         topic: Topic,
         caller: watch::Receiver<Caller>,
     ) -> Step {
-        let (key, field) = topic.into_parts();
+        let Topic { key, field } = topic;
         let (series, kind) = crate::graphql::observe::operation_of(&mut request);
         let span = crate::graphql::observe::operation_span(&series, kind, &self.connection_id);
         let app = self.app.clone();

@@ -15,7 +15,7 @@ use super::MAX_ID;
 use crate::error::ErrorCode;
 use crate::graphql::errors::{complete, request_error_response};
 use crate::graphql::pipeline::{bounded, Incoming, Refused, Transport};
-use crate::http::shared::{self, RunItem};
+use crate::http::shared::RunItem;
 
 impl Connection {
     /// Ends an operation at the client's request, with nothing more sent for it.
@@ -73,7 +73,7 @@ impl Connection {
         };
         // Shared when it may be, with a caller who may read what it follows; any other caller
         // runs it alone and gets the answer it always got.
-        if let (Some(topic), Some(live)) = (shared::shareable(admitted.request_mut()), &self.live) {
+        if let (Some(topic), Some(live)) = (self.app.pipeline.topic(&mut admitted), &self.live) {
             if live.borrow().read(topic.field.analysis).is_ok() {
                 let caller = live.subscribe();
                 return self.join(id, admitted.into_request(), topic, caller);
