@@ -9,6 +9,7 @@ use super::schema::{analyses, opportunities, user_progress};
 use crate::domain::analysis::{Analysis, Category, Identity, Opportunity, OpportunitySpec};
 use crate::domain::ids::AnalysisId;
 use crate::domain::status::ProgressStatus;
+use crate::domain::zone::TimeZone;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = analyses, check_for_backend(diesel::pg::Pg))]
@@ -25,6 +26,7 @@ pub struct AnalysisRow {
     completed_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
     version: i64,
+    time_zone: String,
 }
 
 impl From<AnalysisRow> for Analysis {
@@ -43,6 +45,8 @@ impl From<AnalysisRow> for Analysis {
             created_at: r.created_at,
             completed_at: r.completed_at,
             updated_at: r.updated_at,
+            // written only once parsed: a name the zone database no longer has reads as the default
+            time_zone: TimeZone::parse(&r.time_zone).unwrap_or_default(),
             version: r.version,
         }
     }
@@ -128,6 +132,7 @@ pub struct NewAnalysis<'a> {
     pub tier: Option<&'a str>,
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    pub time_zone: &'a str,
 }
 
 /// Inserts an analysis, its opportunities (in the order given) and their NOT_STARTED progress

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::schema::{progress_activity, user_progress};
+use super::schema::{hourly_rates, progress_activity, user_progress};
 use crate::domain::ids::AnalysisId;
 use crate::domain::status::ProgressStatus;
 
@@ -65,13 +65,21 @@ pub async fn set_status(
     Ok(())
 }
 
-/// Appends a status change to the activity log.
+/// A status change as the activity log keeps it.
+pub struct StatusChange<'a> {
+    pub from: ProgressStatus,
+    pub to: ProgressStatus,
+    /// The token's subject that made it, when known.
+    pub actor: Option<&'a str>,
+}
+
+/// Appends a status change to the activity log (its local day set by the database, in the
+/// analysis' time zone).
 pub async fn log_status_change(
     conn: &mut impl super::Conn,
     analysis_id: AnalysisId,
     opportunity_id: &str,
-    from: ProgressStatus,
-    to: ProgressStatus,
+    change: StatusChange<'_>,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     let analysis_id = analysis_id.get();
@@ -80,10 +88,33 @@ pub async fn log_status_change(
             progress_activity::analysis_id.eq(analysis_id),
             progress_activity::opportunity_id.eq(opportunity_id),
             progress_activity::kind.eq("status_change"),
-            progress_activity::from_status.eq(from.as_str()),
-            progress_activity::to_status.eq(to.as_str()),
+            progress_activity::from_status.eq(change.from.as_str()),
+            progress_activity::to_status.eq(change.to.as_str()),
             progress_activity::occurred_at.eq(now),
+            progress_activity::actor.eq(change.actor),
         ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Remembers an hourly rate the analysis takes from `now` (history shows money saved with the
+/// rate known then).
+pub async fn log_rate(
+    conn: &mut impl super::Conn,
+    analysis_id: AnalysisId,
+    rate: f64,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(hourly_rates::table)
+        .values((
+            hourly_rates::analysis_id.eq(analysis_id.get()),
+            hourly_rates::set_at.eq(now),
+            hourly_rates::rate.eq(rate),
+        ))
+        .on_conflict((hourly_rates::analysis_id, hourly_rates::set_at))
+        .do_update()
+        .set(hourly_rates::rate.eq(rate))
         .execute(conn)
         .await?;
     Ok(())

@@ -34,6 +34,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         version -> Int8,
         first_implemented_at -> Nullable<Timestamptz>,
+        time_zone -> Text,
     }
 }
 
@@ -125,6 +126,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    hourly_rates (analysis_id, set_at) {
+        analysis_id -> Uuid,
+        set_at -> Timestamptz,
+        rate -> Float8,
+    }
+}
+
+diesel::table! {
     opportunities (id) {
         id -> Uuid,
         analysis_id -> Uuid,
@@ -153,6 +162,7 @@ diesel::table! {
         effort_hours -> Nullable<Float8>,
         occurred_at -> Timestamptz,
         activity_day -> Nullable<Date>,
+        actor -> Nullable<Text>,
     }
 }
 
@@ -193,6 +203,7 @@ diesel::joinable!(email_deliveries -> email_subscriptions (subscription_id));
 diesel::joinable!(email_delivery_attempts -> email_deliveries (delivery_id));
 diesel::joinable!(email_subscriptions -> analyses (analysis_id));
 diesel::joinable!(event_outbox -> analyses (analysis_id));
+diesel::joinable!(hourly_rates -> analyses (analysis_id));
 diesel::joinable!(opportunities -> analyses (analysis_id));
 diesel::joinable!(progress_activity -> analyses (analysis_id));
 diesel::joinable!(user_badges -> analyses (analysis_id));
@@ -209,6 +220,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_delivery_attempts,
     email_subscriptions,
     event_outbox,
+    hourly_rates,
     opportunities,
     progress_activity,
     revoked_sessions,

@@ -118,7 +118,7 @@ impl Caller {
         Ok(())
     }
 
-    /// The subject, for logs (never the token).
+    /// The subject, for logs (never the token) and as the activity log's actor.
     pub fn subject(&self) -> Option<&str> {
         match self {
             Caller::Token(c) => Some(&c.sub),

@@ -8,6 +8,7 @@ use super::ids::BadgeId;
 
 use super::badge::BadgeDefinition;
 use super::criteria::{Combine, ConditionProgress, Facts, Field, Operator, Threshold};
+use super::zone::TimeZone;
 
 /// One badge as an analysis sees it: earned or not, and how far along.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,20 +138,17 @@ pub fn achievements<'a>(
 }
 
 /// The first instant after `now` at which these achievements may read differently although
-/// nothing stored has changed: the next UTC midnight (streaks count UTC days), or the moment a
+/// nothing stored has changed: the next local midnight (streaks count local days), or the moment a
 /// first-implementation window's "within N days" counts down or closes. An answer computed at
 /// `now` holds until then.
 pub fn stable_until(
     catalog: &[BadgeDefinition],
     facts: &Facts,
     created_at: DateTime<Utc>,
+    zone: TimeZone,
     now: DateTime<Utc>,
 ) -> DateTime<Utc> {
-    let midnight = now
-        .date_naive()
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map_or(now, |t| t.and_utc());
+    let midnight = zone.next_midnight(now);
     if facts.first_implementation_days.is_some() {
         return midnight;
     }
@@ -173,7 +171,7 @@ pub fn stable_until(
         // `left` drops by one when the days since the analysis reach `target - left + 1`;
         // rounded down to the millisecond, so never later than that moment.
         let at_days = target - left + 1.0;
-        let at = created_at + chrono::Duration::milliseconds((at_days * 86_400_000.0) as i64);
+        let at = zone.days_after(created_at, at_days);
         until = until.min(at);
     }
     until
@@ -309,7 +307,13 @@ pub(crate) mod tests {
             days: vec![first, first.succ_opt().unwrap()],
             first_implemented_at: None,
         };
-        Facts::compute(created, &[], &activity, now)
+        Facts::compute(
+            created,
+            crate::domain::zone::TimeZone::default(),
+            &[],
+            &activity,
+            now,
+        )
     }
 
     fn said_at(
@@ -336,7 +340,13 @@ pub(crate) mod tests {
         let end = created + chrono::Duration::days(9);
         let mut changes = 0;
         while now < end {
-            let until = stable_until(&catalog, &facts_at(created, now), created, now);
+            let until = stable_until(
+                &catalog,
+                &facts_at(created, now),
+                created,
+                crate::domain::zone::TimeZone::default(),
+                now,
+            );
             assert!(until > now, "{now}");
             let answer = said_at(&catalog, created, now);
             for step in [1, 60_000, 3_600_000] {

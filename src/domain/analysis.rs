@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ids::AnalysisId;
+use super::zone::TimeZone;
 
 use super::status::ProgressStatus;
 
@@ -56,6 +57,9 @@ pub struct Analysis {
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Its days are local days there (a dashboard cached before zones had none: the default).
+    #[serde(default)]
+    pub time_zone: TimeZone,
     /// Goes up by one on every change to the analysis or its progress: caches compare on it.
     pub version: i64,
 }

@@ -41,7 +41,7 @@ impl DashboardData {
             o.status = to;
             o.implemented_at = implemented.then_some(now);
         }
-        let day = now.date_naive();
+        let day = self.analysis.time_zone.day_of(now);
         if let Err(at) = self.activity.days.binary_search(&day) {
             self.activity.days.insert(at, day);
         }

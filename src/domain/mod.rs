@@ -17,6 +17,7 @@ pub mod status;
 pub mod streak;
 pub mod text;
 pub mod values;
+pub mod zone;
 
 use thiserror::Error;
 

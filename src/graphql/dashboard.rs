@@ -97,8 +97,9 @@ impl Dashboard {
     async fn achievements(&self) -> Vec<Achievement> {
         let d = &self.data;
         let facts = self.now.with(|now| {
-            let facts = Facts::compute(d.analysis.created_at, &d.opportunities, &d.activity, now);
-            let until = achievements::stable_until(&d.catalog, &facts, d.analysis.created_at, now);
+            let (created, zone) = (d.analysis.created_at, d.analysis.time_zone);
+            let facts = Facts::compute(created, zone, &d.opportunities, &d.activity, now);
+            let until = achievements::stable_until(&d.catalog, &facts, created, zone, now);
             (facts, until)
         });
         let earned: HashSet<BadgeId> = d.badges.iter().map(|b| b.badge.id).collect();

@@ -30,6 +30,7 @@ impl From<UpdateProgressInput> for ProgressChange {
             opportunity_id: i.opportunity_id,
             status: i.status.into(),
             hourly_rate: i.hourly_rate,
+            actor: None,
         }
     }
 }
@@ -45,6 +46,8 @@ pub struct IdentityInput {
     pub estimated_size: Option<String>,
     /// The analysis tier.
     pub tier: Option<String>,
+    /// IANA time zone; default America/Toronto.
+    pub time_zone: Option<String>,
 }
 
 /// One opportunity found by the analysis.
@@ -106,6 +109,7 @@ impl From<RecordAnalysisInput> for AnalysisSpec {
                 .collect(),
             created_at: i.created_at,
             completed_at: i.completed_at,
+            time_zone: i.identity.time_zone,
             id: None,
         }
     }

@@ -120,7 +120,9 @@ impl MutationRoot {
         let services = ctx.data::<Services>()?;
         let now = services.state.clock.now();
         let opportunity_id = input.opportunity_id.trim().to_owned();
-        let outcome = update_progress::apply(services, input.into(), now)
+        let mut change = update_progress::ProgressChange::from(input);
+        change.actor = access::caller(ctx).subject().map(str::to_owned);
+        let outcome = update_progress::apply(services, change, now)
             .await
             .extend()?;
         let opportunity = outcome

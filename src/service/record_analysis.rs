@@ -10,6 +10,7 @@ use crate::db::analyses::{self, NewAnalysis};
 use crate::domain::analysis::{Identity, OpportunitySpec};
 use crate::domain::text::Kind;
 use crate::domain::values::{self, NormalizedUrl, OpportunityKey};
+use crate::domain::zone::TimeZone;
 use crate::error::{AppError, AppResult};
 use crate::service::{recent_urls, Services};
 
@@ -27,6 +28,8 @@ pub struct AnalysisSpec {
     pub opportunities: Vec<OpportunitySpec>,
     pub created_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// An IANA name; `America/Toronto` when not given.
+    pub time_zone: Option<String>,
     /// Set by callers that need a known id (demo data); otherwise a new v4 id.
     pub id: Option<AnalysisId>,
 }
@@ -51,10 +54,17 @@ struct Checked {
     opportunities: Vec<OpportunitySpec>,
     created_at: DateTime<Utc>,
     completed_at: Option<DateTime<Utc>>,
+    time_zone: TimeZone,
 }
 
 fn check(spec: AnalysisSpec, now: DateTime<Utc>) -> AppResult<Checked> {
     let normalized = NormalizedUrl::parse(&spec.url)?;
+    let time_zone = match &spec.time_zone {
+        Some(name) => {
+            TimeZone::parse(name).map_err(|e| AppError::invalid_input(format!("identity.{e}")))?
+        }
+        None => TimeZone::default(),
+    };
     let created_at = spec.created_at.unwrap_or(now);
     if created_at > now + Duration::minutes(5) {
         return Err(AppError::invalid_input(
@@ -125,6 +135,7 @@ fn check(spec: AnalysisSpec, now: DateTime<Utc>) -> AppResult<Checked> {
         opportunities,
         created_at,
         completed_at: spec.completed_at,
+        time_zone,
     })
 }
 
@@ -189,6 +200,7 @@ pub async fn record_analysis(
             tier: c.identity.tier.as_deref(),
             created_at: c.created_at,
             completed_at: c.completed_at,
+            time_zone: c.time_zone.name(),
         };
         analyses::insert(conn, &analysis, &c.opportunities).await?;
         Ok(Recorded {

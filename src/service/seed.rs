@@ -97,6 +97,7 @@ fn example(now: DateTime<Utc>) -> Plan {
             ],
             created_at: Some(created),
             completed_at: Some(created + Duration::seconds(35)),
+            time_zone: None,
         },
         steps: vec![
             (0, 3, "value_creation", InProgress, None),
@@ -114,6 +115,15 @@ const SECTORS: [&str; 8] = [
     "Manufacturier",
     "Immobilier",
     "Technologies",
+];
+/// Most users are in Québec; some elsewhere, so that the demo shows local days that differ.
+const ZONES: [&str; 6] = [
+    "America/Toronto",
+    "America/Montreal",
+    "America/Toronto",
+    "America/Vancouver",
+    "Europe/Paris",
+    "America/Halifax",
 ];
 const SIZES: [&str; 5] = ["1-10", "10-49", "50-100", "100-249", "250+"];
 const NAMES: [&str; 12] = [
@@ -211,6 +221,7 @@ fn demo(i: usize, now: DateTime<Utc>) -> Plan {
             opportunities,
             created_at: Some(created),
             completed_at: Some(created + Duration::seconds(20 + rng.below(40) as i64)),
+            time_zone: Some(ZONES[i % ZONES.len()].into()),
         },
         steps,
     }
@@ -265,6 +276,7 @@ async fn apply(conn: &mut AsyncPgConnection, plan: Plan) -> AppResult<bool> {
             opportunity_id: opportunity.into(),
             status,
             hourly_rate: rate,
+            actor: None,
         };
         let outcome = update_progress(conn, change, at).await?;
         // History, not news: nobody is listening to demo data being made.

@@ -28,6 +28,8 @@ pub struct ProgressChange {
     pub opportunity_id: String,
     pub status: ProgressStatus,
     pub hourly_rate: Option<f64>,
+    /// Who made it (a token's subject), for the activity log; `None` in open mode.
+    pub actor: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +97,7 @@ pub async fn update_progress(
         let touch = step.is_some() || rate_changed;
         let before = Facts::compute(
             data.analysis.created_at,
+            data.analysis.time_zone,
             &data.opportunities,
             &data.activity,
             now,
@@ -116,18 +119,22 @@ pub async fn update_progress(
             .map(|e| serde_json::to_value(e).expect("events serialise"))
             .collect();
         let shared: &AsyncPgConnection = conn;
-        let (mut c1, mut c2, mut c3, mut c4, mut c5, mut c6) =
-            (shared, shared, shared, shared, shared, shared);
+        let (mut c1, mut c2, mut c3, mut c4, mut c5, mut c6, mut c7) =
+            (shared, shared, shared, shared, shared, shared, shared);
         let key = key.as_str();
-        let (_, _, updated_at, _, _, outbox_ids) = futures_util::try_join!(
+        let actor = change.actor.as_deref();
+        let new_rate = rate.filter(|_| rate_changed);
+        let (_, _, updated_at, _, _, outbox_ids, _) = futures_util::try_join!(
             maybe(step.map(|(_, to)| progress::set_status(&mut c1, id, key, to, now))),
             maybe(step.map(|(from, to)| {
-                progress::log_status_change(&mut c2, id, key, from, to, now)
+                let change = progress::StatusChange { from, to, actor };
+                progress::log_status_change(&mut c2, id, key, change, now)
             })),
             maybe(touch.then(|| analyses::touch(&mut c3, id, rate, now))),
             badges::insert_awards(&mut c4, id, &judged.awards),
             badges::save_progress(&mut c5, id, &judged.progress, now),
             outbox::append(&mut c6, id, payloads),
+            maybe(new_rate.map(|r| progress::log_rate(&mut c7, id, r, now))),
         )?;
         if let Some(at) = updated_at {
             data.analysis.updated_at = at;
@@ -184,6 +191,7 @@ fn judge<'a>(
 ) -> Judged<'a> {
     let after = Facts::compute(
         data.analysis.created_at,
+        data.analysis.time_zone,
         &data.opportunities,
         &data.activity,
         now,

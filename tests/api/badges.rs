@@ -78,11 +78,13 @@ async fn quick_win_needs_the_first_implementation_within_seven_days() {
     );
 }
 
-/// Seven consecutive UTC days across a month end, the last change just after midnight.
+/// Seven consecutive local days (America/Toronto, UTC-5 in winter) across a month end, the
+/// last change just after local midnight.
 #[tokio::test]
 async fn streak_master_after_seven_consecutive_days_across_a_month_end() {
     let app = TestApp::spawn().await;
-    let start = Utc.with_ymd_and_hms(2027, 1, 28, 23, 30, 0).unwrap();
+    // 23:30 on 28 January in Toronto
+    let start = Utc.with_ymd_and_hms(2027, 1, 29, 4, 30, 0).unwrap();
     app.clock.set(start);
     let id = app.record("https://streak.example.com", EXAMPLE).await;
     let moves = [
@@ -95,10 +97,10 @@ async fn streak_master_after_seven_consecutive_days_across_a_month_end() {
         ("digital_presence", "IN_PROGRESS"),
     ];
     for (day, (opp, status)) in moves.iter().enumerate() {
-        // 23:30 on day 0, then 00:10 on each following UTC day
+        // 23:30 on day 0, then 00:10 on each following local day
         if day > 0 {
             app.clock.set(
-                Utc.with_ymd_and_hms(2027, 1, 28, 0, 10, 0).unwrap() + Duration::days(day as i64),
+                Utc.with_ymd_and_hms(2027, 1, 28, 5, 10, 0).unwrap() + Duration::days(day as i64),
             );
         }
         let earned = app.advance(&id, opp, status).await;

@@ -171,6 +171,7 @@ async fn the_state_a_change_leaves_is_the_state_stored() {
             opportunity_id: opp.into(),
             status,
             hourly_rate: rate,
+            actor: None,
         };
         let outcome = update_progress(&mut conn, change, now).await.unwrap();
         earned += outcome.new_badges.len();

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::analysis::Opportunity;
 use super::metrics::{progress_summary, time_saved};
 use super::streak::{current_streak, ActivitySummary};
+use super::zone::TimeZone;
 
 /// A fact the criteria can test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,13 +137,10 @@ pub struct Facts {
     pub days_since_analysis: f64,
 }
 
-fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    (to - from).num_seconds() as f64 / 86_400.0
-}
-
 impl Facts {
     pub fn compute(
         analysis_created_at: DateTime<Utc>,
+        zone: TimeZone,
         opportunities: &[Opportunity],
         activity: &ActivitySummary,
         now: DateTime<Utc>,
@@ -158,9 +156,9 @@ impl Facts {
             hours_saved_annual: time.implemented_annual,
             first_implementation_days: activity
                 .first_implemented_at
-                .map(|at| days_between(analysis_created_at, at)),
-            consecutive_active_days: current_streak(&activity.days, now.date_naive()).into(),
-            days_since_analysis: days_between(analysis_created_at, now),
+                .map(|at| zone.days_between(analysis_created_at, at)),
+            consecutive_active_days: current_streak(&activity.days, zone.day_of(now)).into(),
+            days_since_analysis: zone.days_between(analysis_created_at, now),
         }
     }
 

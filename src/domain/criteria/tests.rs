@@ -109,7 +109,13 @@ fn facts_from_opportunities_and_activity() {
             .collect(),
         first_implemented_at: Some(created + chrono::Duration::days(6)),
     };
-    let f = Facts::compute(created, &opps, &activity, now);
+    let f = Facts::compute(
+        created,
+        crate::domain::zone::TimeZone::default(),
+        &opps,
+        &activity,
+        now,
+    );
     assert_eq!(f.opportunities_started, 2);
     assert_eq!(f.opportunities_implemented, 1);
     assert_eq!(f.hours_saved_weekly, 5.0);

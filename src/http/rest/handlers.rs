@@ -259,7 +259,7 @@ pub async fn update_progress(
     body: Body,
 ) -> Response {
     handle(&app, peer, &headers, |caller| async {
-        let (_, analysis_id, request) =
+        let (caller, analysis_id, request) =
             writable::<ProgressUpdateRequest>(&app, caller, &raw, &headers, body).await?;
         let opportunity_id = request.opportunity_id.trim().to_owned();
         let change = update_progress::ProgressChange {
@@ -267,6 +267,7 @@ pub async fn update_progress(
             opportunity_id: opportunity_id.clone(),
             status: request.status.into(),
             hourly_rate: request.hourly_rate,
+            actor: caller.subject().map(str::to_owned),
         };
         let now = app.services.state.clock.now();
         let outcome = update_progress::apply(&app.services, change, now).await?;
