@@ -202,6 +202,13 @@ pub fn badge_awarded(badge: &str) {
     counter!("badge_awards_total", "badge" => badge.to_owned()).increment(1);
 }
 
+/// One look-up of a site's recent analysis (`recentAnalysis`, or `recordAnalysis` before it
+/// records): a hit found one, a miss did not.
+pub fn dedup_lookup(hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    counter!("dedup_lookups_total", "result" => result).increment(1);
+}
+
 /// One email (`kind`: report or confirmation; `outcome`: sent or failed).
 pub fn email_send(kind: &'static str, outcome: &'static str) {
     debug_assert!(EMAIL_KINDS.contains(&kind) && EMAIL_OUTCOMES.contains(&outcome));
@@ -245,6 +252,9 @@ pub const LIMIT_SCOPES: [&str; 5] = [
 /// alert on `rate(...)` sees a flat line from start-up, not nothing then a jump. Adding zero
 /// leaves a running total as it is.
 pub fn export_all() {
+    for result in ["hit", "miss"] {
+        counter!("dedup_lookups_total", "result" => result).increment(0);
+    }
     for kind in EVENT_KINDS {
         counter!("events_published_total", "kind" => kind).increment(0);
         counter!("events_delivered_total", "kind" => kind).increment(0);

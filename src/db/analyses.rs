@@ -251,3 +251,39 @@ pub async fn exists(conn: &mut AsyncPgConnection, id: AnalysisId) -> QueryResult
         .get_result(conn)
         .await
 }
+
+/// Gives the analysis another time zone, and moves its activity days into it: the log's day of
+/// every entry and the summary of days, as if it had always been there. The zone is parsed first
+/// (`TimeZone`); PostgreSQL's zone database has every IANA name.
+pub async fn set_time_zone(
+    conn: &mut AsyncPgConnection,
+    id: AnalysisId,
+    zone: TimeZone,
+) -> QueryResult<()> {
+    use diesel::sql_types::{Text, Uuid as SqlUuid};
+    let (id, zone) = (id.get(), zone.name());
+    diesel::update(analyses::table.find(id))
+        .set(analyses::time_zone.eq(zone))
+        .execute(conn)
+        .await?;
+    diesel::sql_query(
+        "UPDATE progress_activity SET activity_day = (occurred_at AT TIME ZONE $2)::date \
+         WHERE analysis_id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(zone)
+    .execute(conn)
+    .await?;
+    diesel::sql_query("DELETE FROM activity_days WHERE analysis_id = $1")
+        .bind::<SqlUuid, _>(id)
+        .execute(conn)
+        .await?;
+    diesel::sql_query(
+        "INSERT INTO activity_days (analysis_id, day) SELECT DISTINCT analysis_id, activity_day \
+         FROM progress_activity WHERE analysis_id = $1 AND activity_day IS NOT NULL",
+    )
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! PostgreSQL: the pool, migrations, the badge catalog sync, and the queries per table.
 //! Query functions take a connection and return `QueryResult`, so callers pick the transaction.
 
+pub mod activity;
 pub mod analyses;
 pub mod badges;
 pub mod catalog;

@@ -7,10 +7,11 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::schema::{
-    email_confirmations, email_deliveries, email_delivery_attempts, email_subscriptions,
+    analyses, email_confirmations, email_deliveries, email_delivery_attempts, email_subscriptions,
 };
 use crate::domain::ids::{AnalysisId, SubscriptionId};
 use crate::domain::reports::{Frequency, Lang, Subscription, MAX_ATTEMPTS};
+use crate::domain::zone::TimeZone;
 
 /// A row as stored; [`Subscription`] once its words are checked.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -177,22 +178,28 @@ pub struct Claim {
 /// since (a missed slot is caught up). A delivery still `sending` after `lease` (by the system
 /// clock, which stamped it: its sender died mid-send) is claimed again, and so is one that
 /// `failed` with attempts left (`MAX_ATTEMPTS`).
+///
+/// Slots are local: only subscriptions to analyses in `zone` are claimed, at that zone's slots.
 pub async fn claim_due(
     conn: &mut AsyncPgConnection,
-    weekly_slot: DateTime<Utc>,
-    monthly_slot: DateTime<Utc>,
+    now: DateTime<Utc>,
+    zone: TimeZone,
     lease: std::time::Duration,
     limit: i64,
 ) -> QueryResult<Vec<Claim>> {
+    let weekly_slot = Frequency::Weekly.latest_slot(now, zone);
+    let monthly_slot = Frequency::Monthly.latest_slot(now, zone);
     let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     let cutoff = Utc::now()
         .checked_sub_signed(lease)
         .unwrap_or(DateTime::<Utc>::MIN_UTC);
     conn.transaction::<_, diesel::result::Error, _>(async move |conn| {
-        let mut claims = claim(conn, Frequency::Weekly, weekly_slot, cutoff, limit).await?;
+        let weekly = (Frequency::Weekly, weekly_slot);
+        let mut claims = claim(conn, weekly, zone, cutoff, limit).await?;
         let left = limit - claims.len() as i64;
         if left > 0 {
-            claims.extend(claim(conn, Frequency::Monthly, monthly_slot, cutoff, left).await?);
+            let monthly = (Frequency::Monthly, monthly_slot);
+            claims.extend(claim(conn, monthly, zone, cutoff, left).await?);
         }
         Ok(claims)
     })
@@ -202,18 +209,22 @@ pub async fn claim_due(
 /// Claims up to `limit` due reports of one frequency, inside the caller's transaction.
 async fn claim(
     conn: &mut AsyncPgConnection,
-    frequency: Frequency,
-    slot: DateTime<Utc>,
+    (frequency, slot): (Frequency, DateTime<Utc>),
+    zone: TimeZone,
     stale_before: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Claim>> {
-    let key = frequency.period_key(slot);
+    let key = frequency.period_key(slot, zone);
+    let in_zone = analyses::table
+        .filter(analyses::time_zone.eq(zone.name()))
+        .select(analyses::id);
 
     let due: Vec<Row> = email_subscriptions::table
         .filter(email_subscriptions::active.eq(true))
         .filter(email_subscriptions::confirmed_at.is_not_null())
         .filter(email_subscriptions::frequency.eq(frequency.as_str()))
         .filter(email_subscriptions::created_at.le(slot))
+        .filter(email_subscriptions::analysis_id.eq_any(in_zone))
         .filter(
             email_subscriptions::last_sent_at
                 .is_null()
@@ -368,4 +379,57 @@ pub async fn finish(
         Ok(())
     })
     .await
+}
+
+/// The time zones of the analyses with a confirmed, active subscription: the scheduler claims
+/// each zone's reports at its own local slots.
+pub async fn zones(conn: &mut AsyncPgConnection) -> QueryResult<Vec<TimeZone>> {
+    let names: Vec<String> = analyses::table
+        .filter(
+            analyses::id.eq_any(
+                email_subscriptions::table
+                    .filter(email_subscriptions::active.eq(true))
+                    .filter(email_subscriptions::confirmed_at.is_not_null())
+                    .select(email_subscriptions::analysis_id),
+            ),
+        )
+        .select(analyses::time_zone)
+        .distinct()
+        .load(conn)
+        .await?;
+    // names are written only once parsed
+    Ok(names
+        .iter()
+        .filter_map(|n| TimeZone::parse(n).ok())
+        .collect())
+}
+
+/// The analysis' subscriptions, oldest first.
+pub async fn of_analysis(
+    conn: &mut AsyncPgConnection,
+    analysis_id: AnalysisId,
+) -> QueryResult<Vec<Subscription>> {
+    email_subscriptions::table
+        .filter(email_subscriptions::analysis_id.eq(analysis_id.get()))
+        .order((email_subscriptions::created_at, email_subscriptions::id))
+        .select(Row::as_select())
+        .load(conn)
+        .await?
+        .into_iter()
+        .map(Subscription::try_from)
+        .collect()
+}
+
+/// The analysis a subscription reports on, if it exists.
+pub async fn analysis_of(
+    conn: &mut AsyncPgConnection,
+    id: SubscriptionId,
+) -> QueryResult<Option<AnalysisId>> {
+    let analysis: Option<Uuid> = email_subscriptions::table
+        .find(id.get())
+        .select(email_subscriptions::analysis_id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(analysis.map(AnalysisId::from))
 }

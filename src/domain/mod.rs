@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod badge;
 pub mod criteria;
 pub mod dashboard;
+pub mod history;
 pub mod ids;
 pub mod metrics;
 pub mod period;

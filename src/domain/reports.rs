@@ -2,9 +2,10 @@
 //! document's sections and formats.
 
 use super::ids::{AnalysisId, SubscriptionId};
-use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::zone::TimeZone;
 use super::RuleError;
 
 /// An email address, trimmed and lower-cased; only built by parsing.
@@ -60,6 +61,14 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// An address as shown to anyone but its owner: its first character, then `***@` and the
+/// domain (`u***@example.com`).
+pub fn mask(email: &str) -> String {
+    let (local, domain) = email.rsplit_once('@').unwrap_or((email, ""));
+    let first: String = local.chars().take(1).collect();
+    format!("{first}***@{domain}")
 }
 
 /// A subscription to email reports.
@@ -193,40 +202,37 @@ impl Frequency {
         }
     }
 
-    /// The latest scheduled send time at or before `now`.
-    pub fn latest_slot(self, now: DateTime<Utc>) -> DateTime<Utc> {
+    /// The latest scheduled send time at or before `now`, at 09:00 local time in `zone`
+    /// (weekly: Monday; monthly: the 1st).
+    pub fn latest_slot(self, now: DateTime<Utc>, zone: TimeZone) -> DateTime<Utc> {
         let nine = NaiveTime::from_hms_opt(9, 0, 0).expect("valid time");
-        let at = |d: chrono::NaiveDate| Utc.from_utc_datetime(&d.and_time(nine));
-        let today = now.date_naive();
-        match self {
+        let at = |d: chrono::NaiveDate| zone.at(d, nine);
+        let today = zone.day_of(now);
+        let (this, previous) = match self {
             Self::Weekly => {
-                let back = today.weekday().days_since(Weekday::Mon) as i64;
-                let monday = at(today - Duration::days(back));
-                if monday <= now {
-                    monday
-                } else {
-                    monday - Duration::days(7)
-                }
+                let monday = TimeZone::monday_of(today);
+                (monday, monday - Duration::days(7))
             }
             Self::Monthly => {
-                let first = at(today.with_day(1).expect("day 1 exists"));
-                if first <= now {
-                    first
-                } else {
-                    let prev = (today.with_day(1).expect("day 1") - Duration::days(1))
-                        .with_day(1)
-                        .expect("day 1");
-                    at(prev)
-                }
+                let first = today.with_day(1).expect("day 1 exists");
+                let previous = (first - Duration::days(1)).with_day(1).expect("day 1");
+                (first, previous)
             }
+        };
+        if at(this) <= now {
+            at(this)
+        } else {
+            at(previous)
         }
     }
 
-    /// The period a slot opens, as a stable key: `weekly:2026-11-16`, `monthly:2026-11`.
-    pub fn period_key(self, slot: DateTime<Utc>) -> String {
+    /// The period a slot opens, as a stable key of its local day: `weekly:2026-11-16`,
+    /// `monthly:2026-11`.
+    pub fn period_key(self, slot: DateTime<Utc>, zone: TimeZone) -> String {
+        let day = zone.day_of(slot);
         match self {
-            Self::Weekly => format!("weekly:{}", slot.format("%Y-%m-%d")),
-            Self::Monthly => format!("monthly:{}", slot.format("%Y-%m")),
+            Self::Weekly => format!("weekly:{}", day.format("%Y-%m-%d")),
+            Self::Monthly => format!("monthly:{}", day.format("%Y-%m")),
         }
     }
 }
@@ -237,6 +243,45 @@ mod tests {
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    fn utc() -> TimeZone {
+        TimeZone::parse("UTC").unwrap()
+    }
+
+    #[test]
+    fn slots_are_at_nine_local_time() {
+        let toronto = TimeZone::default();
+        let paris = TimeZone::parse("Europe/Paris").unwrap();
+        let w = Frequency::Weekly;
+        // Monday 7 December 2026, 09:00 in Toronto (EST) is 14:00 UTC; in Paris (CET) 08:00 UTC
+        assert_eq!(
+            w.latest_slot(t("2026-12-07T14:00:00Z"), toronto),
+            t("2026-12-07T14:00:00Z")
+        );
+        assert_eq!(
+            w.latest_slot(t("2026-12-07T13:59:00Z"), toronto),
+            t("2026-11-30T14:00:00Z")
+        );
+        assert_eq!(
+            w.latest_slot(t("2026-12-07T08:00:00Z"), paris),
+            t("2026-12-07T08:00:00Z")
+        );
+        // in summer (EDT) 13:00 UTC
+        let m = Frequency::Monthly;
+        assert_eq!(
+            m.latest_slot(t("2026-07-01T13:00:00Z"), toronto),
+            t("2026-07-01T13:00:00Z")
+        );
+        assert_eq!(
+            m.period_key(t("2026-07-01T13:00:00Z"), toronto),
+            "monthly:2026-07"
+        );
+        // the 1st at 09:00 in Paris is still the 31st in Toronto's terms: its own key
+        assert_eq!(
+            m.period_key(t("2026-08-01T07:00:00Z"), paris),
+            "monthly:2026-08"
+        );
     }
 
     #[test]
@@ -263,44 +308,50 @@ mod tests {
     fn weekly_slots_are_mondays_at_nine() {
         let w = Frequency::Weekly;
         assert_eq!(
-            w.latest_slot(t("2026-11-23T09:00:00Z")),
+            w.latest_slot(t("2026-11-23T09:00:00Z"), utc()),
             t("2026-11-23T09:00:00Z")
         ); // Monday 09:00
         assert_eq!(
-            w.latest_slot(t("2026-11-23T08:59:59Z")),
+            w.latest_slot(t("2026-11-23T08:59:59Z"), utc()),
             t("2026-11-16T09:00:00Z")
         );
         assert_eq!(
-            w.latest_slot(t("2026-11-22T12:00:00Z")),
+            w.latest_slot(t("2026-11-22T12:00:00Z"), utc()),
             t("2026-11-16T09:00:00Z")
         ); // Sunday
            // across a month and a year end
         assert_eq!(
-            w.latest_slot(t("2027-01-02T10:00:00Z")),
+            w.latest_slot(t("2027-01-02T10:00:00Z"), utc()),
             t("2026-12-28T09:00:00Z")
         );
-        assert_eq!(w.period_key(t("2026-12-28T09:00:00Z")), "weekly:2026-12-28");
+        assert_eq!(
+            w.period_key(t("2026-12-28T09:00:00Z"), utc()),
+            "weekly:2026-12-28"
+        );
     }
 
     #[test]
     fn monthly_slots_are_the_first_at_nine() {
         let m = Frequency::Monthly;
         assert_eq!(
-            m.latest_slot(t("2026-03-01T09:00:00Z")),
+            m.latest_slot(t("2026-03-01T09:00:00Z"), utc()),
             t("2026-03-01T09:00:00Z")
         );
         assert_eq!(
-            m.latest_slot(t("2026-03-01T08:00:00Z")),
+            m.latest_slot(t("2026-03-01T08:00:00Z"), utc()),
             t("2026-02-01T09:00:00Z")
         );
         assert_eq!(
-            m.latest_slot(t("2026-01-01T08:00:00Z")),
+            m.latest_slot(t("2026-01-01T08:00:00Z"), utc()),
             t("2025-12-01T09:00:00Z")
         );
         assert_eq!(
-            m.latest_slot(t("2028-02-29T23:00:00Z")),
+            m.latest_slot(t("2028-02-29T23:00:00Z"), utc()),
             t("2028-02-01T09:00:00Z")
         );
-        assert_eq!(m.period_key(t("2026-02-01T09:00:00Z")), "monthly:2026-02");
+        assert_eq!(
+            m.period_key(t("2026-02-01T09:00:00Z"), utc()),
+            "monthly:2026-02"
+        );
     }
 }

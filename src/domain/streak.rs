@@ -1,11 +1,11 @@
-//! Activity streaks in UTC days, from the activity log.
+//! Activity streaks in local days (the analysis' time zone), from the activity log.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// Facts about an analysis' activity log that the badge rules need.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActivitySummary {
-    /// Distinct UTC days with at least one accepted change, ascending.
+    /// Distinct local days with at least one accepted change, ascending.
     pub days: Vec<NaiveDate>,
     /// The first time any opportunity became IMPLEMENTED (kept even if later undone).
     pub first_implemented_at: Option<DateTime<Utc>>,
@@ -36,9 +36,39 @@ pub fn current_streak(days: &[NaiveDate], today: NaiveDate) -> u32 {
     streak
 }
 
+/// The longest run of consecutive active days. `days` must be ascending.
+pub fn longest_streak(days: &[NaiveDate]) -> u32 {
+    let (mut longest, mut run) = (0, 0);
+    let mut previous: Option<NaiveDate> = None;
+    for &day in days {
+        run = match previous {
+            Some(p) if p == day => run,
+            Some(p) if p.succ_opt() == Some(day) => run + 1,
+            _ => 1,
+        };
+        longest = longest.max(run);
+        previous = Some(day);
+    }
+    longest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_longest_run_anywhere_in_the_log() {
+        let days = [
+            d("2026-02-27"),
+            d("2026-02-28"),
+            d("2026-03-01"),
+            d("2026-03-01"),
+            d("2026-03-05"),
+        ];
+        assert_eq!(longest_streak(&days), 3);
+        assert_eq!(longest_streak(&[]), 0);
+        assert_eq!(longest_streak(&days[4..]), 1);
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use async_graphql::{Object, ID};
+use async_graphql::ResultExt as _;
+use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -13,11 +14,18 @@ use crate::domain::badge::MAX_BADGES;
 use crate::domain::dashboard::DashboardData;
 use crate::domain::ids::BadgeId;
 use crate::domain::reports::Section;
-use crate::domain::{achievements, criteria::Facts, metrics, recommendations};
+use crate::domain::{achievements, criteria::Facts, history, metrics, recommendations};
 use crate::reports::DocumentRoute;
+use crate::service::history as history_service;
 use crate::service::record_analysis::MAX_OPPORTUNITIES;
+use crate::service::{reports, Services};
 
-use super::reads::Now;
+use super::access;
+use super::reads::{self, Now};
+use super::reports::EmailSubscription;
+use super::timeline::{
+    self, ActivityConnection, HistoryGranularity, ProgressDelta, ProgressPoint, Streak,
+};
 use super::types::*;
 
 /// One analysis' dashboard: everything derived from its stored facts at one instant.
@@ -138,11 +146,11 @@ impl Dashboard {
     /// Authorization header, for at least `REPORT_LINK_TTL_SECONDS` (15 minutes by default).
     async fn report_url(
         &self,
-        ctx: &async_graphql::Context<'_>,
+        ctx: &Context<'_>,
         #[graphql(default_with = "ReportFormat::Pdf")] format: ReportFormat,
         sections: Option<Vec<ReportSection>>,
-    ) -> async_graphql::Result<String> {
-        let reports = &ctx.data::<crate::service::Services>()?.state.reports;
+    ) -> Result<String> {
+        let reports = &ctx.data::<Services>()?.state.reports;
         let sections: Vec<Section> = match sections {
             Some(s) if !s.is_empty() => s.into_iter().map(Section::from).collect(),
             _ => Section::ALL.to_vec(),
@@ -169,5 +177,91 @@ impl Dashboard {
     /// When the analysis finished, if it has.
     async fn completed_at(&self) -> Option<DateTime<Utc>> {
         self.data.analysis.completed_at
+    }
+
+    /// IANA time zone (e.g. America/Toronto): days, streaks, history buckets and report times follow it.
+    async fn time_zone(&self) -> &'static str {
+        self.data.analysis.time_zone.name()
+    }
+
+    /// One point per bucket from `from` (default: creation) to `to` (default: now), oldest first; at most 400.
+    #[graphql(complexity = "history::MAX_POINTS * child_complexity + 1")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "HistoryGranularity::Day")] granularity: HistoryGranularity,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<ProgressPoint>> {
+        let zone = self.data.analysis.time_zone;
+        // up to now, a new bucket begins at the next boundary; a given `to` does not move
+        let to = to.unwrap_or_else(|| {
+            self.now
+                .with(|now| (now, history::holds_until(zone, granularity.into(), now)))
+        });
+        let from = from.unwrap_or(self.data.analysis.created_at);
+        let log = self.log(ctx).await?;
+        timeline::points(&self.data, &log, granularity, from, to).extend()
+    }
+
+    /// The figures at `since` and now, and the badges earned in between.
+    async fn progress_since(
+        &self,
+        ctx: &Context<'_>,
+        since: DateTime<Utc>,
+    ) -> Result<ProgressDelta> {
+        // the answer shows the instant itself: it holds for no later request
+        let now = self.now.with(|now| (now, now));
+        let log = self.log(ctx).await?;
+        Ok(timeline::delta(&self.data, &log, since, now))
+    }
+
+    /// Status changes, newest first (1..100 a page).
+    #[graphql(complexity = "first.clamp(0, 100) as usize * child_complexity + 1")]
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> Result<ActivityConnection> {
+        let after = timeline::after(after.as_deref()).extend()?;
+        let services = ctx.data::<Services>()?;
+        let id = self.data.analysis.id;
+        let page = history_service::activity(services, id, first, after)
+            .await
+            .extend()?;
+        Ok(timeline::connection(&self.data, page, first))
+    }
+
+    /// Consecutive local days with activity.
+    async fn streak(&self) -> Streak {
+        let zone = self.data.analysis.time_zone;
+        let now = self.now.with(|now| (now, zone.next_midnight(now)));
+        timeline::streak(&self.data, now)
+    }
+
+    /// Report subscriptions of this analysis, addresses masked (owner).
+    async fn report_subscriptions(&self, ctx: &Context<'_>) -> Result<Vec<EmailSubscription>> {
+        let id = self.data.analysis.id;
+        access::write(ctx, id)?;
+        // subscriptions change without the dashboard: an answer holding them is not kept
+        reads::unrepeatable(ctx);
+        let services = ctx.data::<Services>()?;
+        let subscriptions = reports::of_analysis(services, id).await.extend()?;
+        Ok(subscriptions
+            .into_iter()
+            .map(EmailSubscription::masked)
+            .collect())
+    }
+}
+
+impl Dashboard {
+    /// What history is replayed from; it changes only with the dashboard's version, which the
+    /// loader recorded.
+    async fn log(&self, ctx: &Context<'_>) -> Result<history::Log> {
+        let services = ctx.data::<Services>()?;
+        history_service::log(services, self.data.analysis.id)
+            .await
+            .extend()
     }
 }

@@ -19,6 +19,7 @@ pub mod reports;
 pub mod response_cache;
 pub mod stats;
 pub mod subscription;
+pub mod timeline;
 pub mod topic;
 pub mod transport;
 pub mod types;

@@ -16,7 +16,7 @@ use super::types::{Badge, Metrics, Opportunity, ProgressSummary};
 use crate::domain::values::Subject;
 use crate::error::AppError;
 use crate::service::Services;
-use crate::service::{auth, record_analysis, reports, update_progress};
+use crate::service::{auth, history, record_analysis, reports, update_progress};
 
 /// The result of `recordAnalysis`.
 #[derive(SimpleObject)]
@@ -89,6 +89,45 @@ impl MutationRoot {
         .await
         .extend()?;
         Ok(EmailSubscription::for_subscriber(sub))
+    }
+
+    /// Sets the analysis' time zone (owner): days, streaks, history and report times follow it.
+    async fn set_time_zone(
+        &self,
+        ctx: &Context<'_>,
+        analysis_id: uuid::Uuid,
+        time_zone: String,
+    ) -> Result<Dashboard> {
+        let id = analysis_id.into();
+        access::write(ctx, id)?;
+        let services = ctx.data::<Services>()?;
+        let now = services.state.clock.now();
+        let data = history::set_time_zone(services, id, &time_zone, now)
+            .await
+            .extend()?;
+        Ok(Dashboard::new(Arc::new(data), Now::unrecorded(now)))
+    }
+
+    /// Ends one of the analysis' report subscriptions (owner).
+    async fn cancel_report_subscription(
+        &self,
+        ctx: &Context<'_>,
+        id: async_graphql::ID,
+    ) -> Result<bool> {
+        let services = ctx.data::<Services>()?;
+        // an id that is not one, or one of an analysis the caller may not see: not found alike
+        let not_found = || AppError::invalid_input("no such report subscription").extend();
+        let id = id.parse::<uuid::Uuid>().map_err(|_| not_found())?.into();
+        let analysis = reports::analysis_of(services, id)
+            .await
+            .extend()?
+            .ok_or_else(not_found)?;
+        if !access::sees(ctx, analysis) {
+            return Err(not_found());
+        }
+        access::write(ctx, analysis)?;
+        reports::cancel(services, id).await.extend()?;
+        Ok(true)
     }
 
     /// Refuses the subject's tokens issued before now, on every instance, and closes its open sockets (admin).

@@ -69,6 +69,28 @@ impl QueryRoot {
         Ok(out)
     }
 
+    /// The analysis recorded for this normalised URL in the last 7 days, or null; records nothing (admin).
+    async fn recent_analysis(&self, ctx: &Context<'_>, url: String) -> Result<Option<Dashboard>> {
+        access::admin(ctx)?;
+        // a new analysis of the site, or the window closing, changes the answer
+        reads::unrepeatable(ctx);
+        let services = ctx.data::<crate::service::Services>()?;
+        let now = reads::Now::unrecorded(services.state.clock.now());
+        let at = now.with(|t| (t, t));
+        let Some(id) = crate::service::history::recent_analysis(services, &url, at)
+            .await
+            .map_err(|e| e.extend())?
+        else {
+            return Ok(None);
+        };
+        let data = ctx
+            .data::<Loaders>()?
+            .load_one(DashboardKey(id))
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(data.map(|d| Dashboard::new(d, now)))
+    }
+
     /// Cache and live figures of the instance that answers (admin).
     async fn service_stats(&self, ctx: &Context<'_>) -> Result<super::stats::ServiceStats> {
         access::admin(ctx)?;

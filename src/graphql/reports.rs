@@ -92,6 +92,15 @@ pub struct EmailSubscription {
 }
 
 impl EmailSubscription {
+    /// As anyone else sees it: the address masked (u***@example.com).
+    pub fn masked(s: Subscription) -> Self {
+        let email = crate::domain::reports::mask(&s.email);
+        Self {
+            email,
+            ..Self::for_subscriber(s)
+        }
+    }
+
     /// As the request that made it sees it: the address in full.
     pub fn for_subscriber(s: Subscription) -> Self {
         Self {

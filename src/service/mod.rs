@@ -7,6 +7,7 @@ pub mod auth;
 pub mod confirmations;
 pub mod dashboards;
 pub mod documents;
+pub mod history;
 pub mod jwks;
 pub mod limiter;
 pub mod live;

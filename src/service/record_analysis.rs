@@ -154,6 +154,7 @@ pub async fn record(
     if let Some(existing) = known {
         // validate the rest anyway: a bad request is refused even when the site is known
         check(spec, now)?;
+        crate::series::dedup_lookup(true);
         return Ok(Recorded {
             analysis_id: existing,
             duplicate: true,
@@ -164,6 +165,7 @@ pub async fn record(
         let mut conn = services.state.pool.get().await?;
         record_analysis(&mut conn, spec, now).await?
     };
+    crate::series::dedup_lookup(recorded.duplicate);
     if let (false, Some(c)) = (recorded.duplicate, cache) {
         recent_urls::remember(c, normalized.as_str(), recorded.analysis_id, created_at).await;
     }

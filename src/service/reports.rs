@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use tracing::Instrument;
 
 use crate::db::subscriptions::{self, Claim};
-use crate::domain::ids::AnalysisId;
+use crate::domain::ids::{AnalysisId, SubscriptionId};
 use crate::domain::reports::ATTEMPTS_PER_RUN;
 use crate::domain::reports::{Email, Frequency, Lang, Subscription};
 use crate::domain::values::HourlyRate;
@@ -95,6 +95,26 @@ pub async fn unsubscribe(services: &Services, token: &str) -> AppResult<()> {
     Ok(())
 }
 
+/// The analysis' report subscriptions, oldest first.
+pub async fn of_analysis(services: &Services, id: AnalysisId) -> AppResult<Vec<Subscription>> {
+    let mut conn = services.state.pool.get().await?;
+    Ok(subscriptions::of_analysis(&mut conn, id).await?)
+}
+
+/// The analysis a subscription reports on (`None`: no such subscription).
+pub async fn analysis_of(services: &Services, id: SubscriptionId) -> AppResult<Option<AnalysisId>> {
+    let mut conn = services.state.pool.get().await?;
+    Ok(subscriptions::analysis_of(&mut conn, id).await?)
+}
+
+/// Ends a subscription (its owner's choice): no report goes to it any more.
+pub async fn cancel(services: &Services, id: SubscriptionId) -> AppResult<()> {
+    let mut conn = services.state.pool.get().await?;
+    subscriptions::deactivate(&mut conn, id).await?;
+    tracing::info!(subscription = %id, "report subscription ended by its owner");
+    Ok(())
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SendSummary {
     pub claimed: usize,
@@ -175,19 +195,24 @@ pub async fn send_due(
     now: DateTime<Utc>,
     progress: impl Fn(SendSummary) + Send + Sync,
 ) -> AppResult<SendSummary> {
-    let weekly = Frequency::Weekly.latest_slot(now);
-    let monthly = Frequency::Monthly.latest_slot(now);
+    let zones = {
+        let mut conn = services.state.pool.get().await?;
+        subscriptions::zones(&mut conn).await?
+    };
     let sent = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
     let mut claimed = 0;
-    loop {
+    let mut zones = zones.into_iter();
+    let mut zone = zones.next();
+    while let Some(z) = zone {
         let claims = {
             let mut conn = services.state.pool.get().await?;
             let lease = services.state.config.reports.claim_lease;
-            subscriptions::claim_due(&mut conn, weekly, monthly, lease, BATCH).await?
+            subscriptions::claim_due(&mut conn, now, z, lease, BATCH).await?
         };
         if claims.is_empty() {
-            break;
+            zone = zones.next();
+            continue;
         }
         claimed += claims.len();
         futures_util::stream::iter(claims)

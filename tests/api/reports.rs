@@ -309,7 +309,8 @@ async fn subscriptions_refuse_bad_input() {
     );
 }
 
-/// Monthly reports go out on the 1st at 09:00 UTC, across a month and a year end.
+/// Monthly reports go out on the 1st at 09:00 local time (Toronto, UTC-5 in winter), across a
+/// month and a year end.
 #[tokio::test]
 async fn monthly_due_selection_across_month_ends() {
     let sink = SmtpSink::start().await;
@@ -324,8 +325,8 @@ async fn monthly_due_selection_across_month_ends() {
     let at = |y, m, d, h, min| Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
     for (now, due) in [
         (at(2026, 12, 31, 23, 59), 0),
-        (at(2027, 1, 1, 8, 59), 0),
-        (at(2027, 1, 1, 9, 0), 1),
+        (at(2027, 1, 1, 13, 59), 0),
+        (at(2027, 1, 1, 14, 0), 1),
         (at(2027, 1, 31, 12, 0), 0),
         (at(2027, 2, 3, 12, 0), 1), // the 1st was missed: caught up
         (at(2027, 2, 28, 12, 0), 0),
@@ -488,8 +489,10 @@ async fn a_report_failed_while_smtp_was_down_is_sent_once_by_a_later_run() {
     // out of attempts: left failed for good; one attempt short: tried again
     for (email, attempts, expected) in [("spent@example.com", 9, 0), ("short@example.com", 8, 1)] {
         insert_weekly_subscription(&app.db, &id, email, "'2026-01-01'").await;
-        let key = progress_dashboard::domain::reports::Frequency::Weekly
-            .period_key(progress_dashboard::domain::reports::Frequency::Weekly.latest_slot(t0()));
+        let key = progress_dashboard::domain::reports::Frequency::Weekly.period_key(
+            progress_dashboard::domain::reports::Frequency::Weekly.latest_slot(t0(), toronto()),
+            toronto(),
+        );
         sql(
             &app.db,
             &format!(
@@ -911,8 +914,10 @@ async fn a_claim_left_sending_is_taken_over_after_its_lease() {
     // created long before the test clock's week (t0)
     insert_weekly_subscription(&app.db, &id, "ops@example.com", "'2026-01-01T00:00:00Z'").await;
     let now = app_now(&app);
-    let key = progress_dashboard::domain::reports::Frequency::Weekly
-        .period_key(progress_dashboard::domain::reports::Frequency::Weekly.latest_slot(now));
+    let key = progress_dashboard::domain::reports::Frequency::Weekly.period_key(
+        progress_dashboard::domain::reports::Frequency::Weekly.latest_slot(now, toronto()),
+        toronto(),
+    );
     // as a killed sender leaves it: claimed a minute ago, one attempt, never finished
     sql(
         &app.db,
@@ -949,4 +954,9 @@ async fn a_claim_left_sending_is_taken_over_after_its_lease() {
     );
     // and never again for that period
     assert_eq!(send_due(s, now, |_| {}).await.unwrap().claimed, 0);
+}
+
+/// The example analysis' time zone, where its report slots are.
+fn toronto() -> progress_dashboard::domain::zone::TimeZone {
+    progress_dashboard::domain::zone::TimeZone::default()
 }

@@ -5,9 +5,14 @@ use std::collections::HashMap;
 use async_graphql::parser::parse_schema;
 use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
 
-/// Contract parts not delivered yet (none now: the whole contract is served).
+/// Contract parts not delivered yet: the analysis' language (one language per reader), the
+/// platform's history.
 const LATER_TYPES: &[&str] = &[];
-const LATER_FIELDS: &[&str] = &[];
+const LATER_FIELDS: &[&str] = &[
+    "Dashboard.language",
+    "IdentityInput.language",
+    "Query.platformKpiHistory",
+];
 
 /// type name -> (member name -> signature); members are fields (with arguments) or enum values.
 fn members(sdl: &str) -> HashMap<String, HashMap<String, String>> {

@@ -1,0 +1,86 @@
+//! Progress over time: the log history is replayed from, a page of the activity log, the
+//! analysis' time zone, and the look-up the analysis pipeline makes before it pays for an
+//! analysis.
+
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+
+use crate::db::activity::{self, Page};
+use crate::db::{analyses, dashboard};
+use crate::domain::dashboard::DashboardData;
+use crate::domain::history::Log;
+use crate::domain::ids::AnalysisId;
+use crate::domain::values::NormalizedUrl;
+use crate::domain::zone::TimeZone;
+use crate::error::{AppError, AppResult};
+use crate::service::record_analysis::DUPLICATE_WINDOW;
+use crate::service::{publish, Services};
+
+/// At most this many entries in one page of the activity log.
+pub const MAX_PAGE: i32 = 100;
+
+/// The status changes and hourly rates of one analysis, oldest first.
+pub async fn log(services: &Services, id: AnalysisId) -> AppResult<Log> {
+    let mut conn = services.state.pool.get().await?;
+    Ok(activity::log(&mut conn, id).await?)
+}
+
+/// Up to `first` status changes before the cursor `after` (an entry's id), newest first.
+pub async fn activity(
+    services: &Services,
+    id: AnalysisId,
+    first: i32,
+    after: Option<i64>,
+) -> AppResult<Page> {
+    if !(1..=MAX_PAGE).contains(&first) {
+        return Err(AppError::invalid_input(format!(
+            "first must be between 1 and {MAX_PAGE}, got {first}"
+        )));
+    }
+    let mut conn = services.state.pool.get().await?;
+    Ok(activity::page(&mut conn, id, after, i64::from(first)).await?)
+}
+
+/// Sets the analysis' time zone (days, streaks, history and report times follow it), and
+/// returns its dashboard as the change left it.
+pub async fn set_time_zone(
+    services: &Services,
+    id: AnalysisId,
+    name: &str,
+    now: DateTime<Utc>,
+) -> AppResult<DashboardData> {
+    let zone = TimeZone::parse(name)?;
+    let data = {
+        let mut conn = services.state.pool.get().await?;
+        conn.transaction::<_, AppError, _>(async move |conn| {
+            analyses::lock(conn, id)
+                .await?
+                .ok_or(AppError::AnalysisNotFound(id))?;
+            analyses::set_time_zone(conn, id, zone).await?;
+            analyses::touch(conn, id, None, now).await?;
+            let shared: &diesel_async::AsyncPgConnection = conn;
+            dashboard::load_many(shared, &[id])
+                .await?
+                .remove(&id)
+                .ok_or(AppError::AnalysisNotFound(id))
+        })
+        .await?
+    };
+    publish::changed(services, &data, Vec::new(), Vec::new()).await;
+    Ok(data)
+}
+
+/// The analysis recorded for this URL (normalised) in the last 7 days, if any: records nothing.
+pub async fn recent_analysis(
+    services: &Services,
+    url: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<AnalysisId>> {
+    let normalized = NormalizedUrl::parse(url)?;
+    let found = {
+        let mut conn = services.state.pool.get().await?;
+        analyses::find_recent_by_url(&mut conn, normalized.as_str(), now - DUPLICATE_WINDOW).await?
+    };
+    crate::series::dedup_lookup(found.is_some());
+    Ok(found)
+}
