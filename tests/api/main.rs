@@ -14,6 +14,7 @@ mod errors;
 mod fuzz;
 mod fuzz_gen;
 mod helpers;
+mod history;
 mod hostile;
 mod http;
 mod keys;

@@ -14,7 +14,7 @@ const SUBSCRIBE: &str = "mutation($input: SubscribeToReportsInput!) {
   subscribeToReports(input: $input) { id analysisId email frequency active createdAt } }";
 const UNSUBSCRIBE: &str = "mutation($token: String!) { unsubscribeFromReports(token: $token) }";
 
-fn smtp(sink: &SmtpSink) -> impl FnOnce(&mut progress_dashboard::config::Config) + '_ {
+pub fn smtp(sink: &SmtpSink) -> impl FnOnce(&mut progress_dashboard::config::Config) + '_ {
     move |c| {
         c.reports.smtp_url = Some(sink.url().into());
         c.server.public_url = "http://reports.test".into();
