@@ -7,7 +7,7 @@ use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
 
 use super::prepared::{prepared, sql, Statement};
-use crate::domain::history::{Change, Log};
+use crate::domain::history::{Change, Entry, Log, Page};
 use crate::domain::ids::AnalysisId;
 use crate::domain::status::ProgressStatus;
 
@@ -58,26 +58,6 @@ pub async fn log(conn: &mut impl super::Conn, id: AnalysisId) -> QueryResult<Log
         }
     }
     Ok(log)
-}
-
-/// One status change as the activity connection shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub opportunity_id: String,
-    pub from: ProgressStatus,
-    pub to: ProgressStatus,
-    pub actor: Option<String>,
-}
-
-/// A page of the log, newest first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page {
-    /// Up to `first + 1` entries: one more than asked says there is a next page.
-    pub entries: Vec<Entry>,
-    /// Status changes in the whole log.
-    pub total: i64,
 }
 
 /// Up to `first + 1` status changes older than entry `before` (the newest when `None`), newest

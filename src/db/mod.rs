@@ -6,6 +6,7 @@ pub mod analyses;
 pub mod badges;
 pub mod catalog;
 pub mod dashboard;
+pub mod deliveries;
 pub mod migrate;
 pub mod outbox;
 pub mod platform;

@@ -32,6 +32,26 @@ pub struct Log {
     pub rates: Vec<(DateTime<Utc>, f64)>,
 }
 
+/// One status change as the activity log shows it (newest first, a page at a time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub opportunity_id: String,
+    pub from: ProgressStatus,
+    pub to: ProgressStatus,
+    pub actor: Option<String>,
+}
+
+/// A page of the log, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// Up to `first + 1` entries: one more than asked says there is a next page.
+    pub entries: Vec<Entry>,
+    /// Status changes in the whole log.
+    pub total: i64,
+}
+
 /// Calendar buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Granularity {

@@ -5,9 +5,8 @@ use async_graphql::{Enum, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::types::{Badge, Metrics, ProgressSummary};
-use crate::db::activity::{Entry, Page};
 use crate::domain::dashboard::DashboardData;
-use crate::domain::history::{self, Figures, Granularity};
+use crate::domain::history::{self, Entry, Figures, Granularity, Page};
 use crate::domain::streak;
 use crate::error::AppError;
 

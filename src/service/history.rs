@@ -5,10 +5,10 @@
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
 
-use crate::db::activity::{self, Page};
+use crate::db::activity;
 use crate::db::{analyses, dashboard};
 use crate::domain::dashboard::DashboardData;
-use crate::domain::history::Log;
+use crate::domain::history::{Log, Page};
 use crate::domain::ids::AnalysisId;
 use crate::domain::values::NormalizedUrl;
 use crate::domain::zone::TimeZone;

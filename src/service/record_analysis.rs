@@ -57,14 +57,16 @@ struct Checked {
     time_zone: TimeZone,
 }
 
+/// The zone named, or the default (`America/Toronto`).
+fn time_zone(name: Option<&str>) -> AppResult<TimeZone> {
+    name.map_or(Ok(TimeZone::default()), |name| {
+        TimeZone::parse(name).map_err(|e| AppError::invalid_input(format!("identity.{e}")))
+    })
+}
+
 fn check(spec: AnalysisSpec, now: DateTime<Utc>) -> AppResult<Checked> {
     let normalized = NormalizedUrl::parse(&spec.url)?;
-    let time_zone = match &spec.time_zone {
-        Some(name) => {
-            TimeZone::parse(name).map_err(|e| AppError::invalid_input(format!("identity.{e}")))?
-        }
-        None => TimeZone::default(),
-    };
+    let time_zone = time_zone(spec.time_zone.as_deref())?;
     let created_at = spec.created_at.unwrap_or(now);
     if created_at > now + Duration::minutes(5) {
         return Err(AppError::invalid_input(

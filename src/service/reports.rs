@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use tracing::Instrument;
 
-use crate::db::subscriptions::{self, Claim};
+use crate::db::deliveries::{self, Claim};
+use crate::db::subscriptions;
 use crate::domain::ids::{AnalysisId, SubscriptionId};
 use crate::domain::reports::ATTEMPTS_PER_RUN;
 use crate::domain::reports::{Email, Frequency, Lang, Subscription};
@@ -164,7 +165,7 @@ async fn deliver(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppR
         let error = result.as_ref().err().map(|e| e.to_string());
         {
             let mut conn = services.state.pool.get().await?;
-            subscriptions::record_attempt(&mut conn, claim.delivery_id, attempt, error.as_deref())
+            deliveries::record_attempt(&mut conn, claim.delivery_id, attempt, error.as_deref())
                 .await?;
         }
         match error {
@@ -182,7 +183,7 @@ async fn deliver(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppR
         }
     }
     let mut conn = services.state.pool.get().await?;
-    subscriptions::finish(&mut conn, claim, sent, services.state.clock.now()).await?;
+    deliveries::finish(&mut conn, claim, sent, services.state.clock.now()).await?;
     if sent {
         tracing::info!(subscription = %claim.subscription.id, period = %claim.period_key, "report sent");
     }
@@ -197,7 +198,7 @@ pub async fn send_due(
 ) -> AppResult<SendSummary> {
     let zones = {
         let mut conn = services.state.pool.get().await?;
-        subscriptions::zones(&mut conn).await?
+        deliveries::zones(&mut conn).await?
     };
     let sent = AtomicUsize::new(0);
     let failed = AtomicUsize::new(0);
@@ -208,7 +209,7 @@ pub async fn send_due(
         let claims = {
             let mut conn = services.state.pool.get().await?;
             let lease = services.state.config.reports.claim_lease;
-            subscriptions::claim_due(&mut conn, now, z, lease, BATCH).await?
+            deliveries::claim_due(&mut conn, now, z, lease, BATCH).await?
         };
         if claims.is_empty() {
             zone = zones.next();
@@ -231,7 +232,7 @@ pub async fn send_due(
                         Err(e) => {
                             tracing::error!(subscription = %claim.subscription.id, error = %e, "report failed");
                             if let Ok(mut conn) = services.state.pool.get().await {
-                                let _ = subscriptions::finish(&mut conn, &claim, false, now).await;
+                                let _ = deliveries::finish(&mut conn, &claim, false, now).await;
                             }
                             failed.fetch_add(1, Ordering::Relaxed)
                         }

@@ -175,8 +175,9 @@ fn demo(i: usize, now: DateTime<Utc>) -> Plan {
         NAMES[i % NAMES.len()],
         i + 1
     );
+    // two to six months ago, so that history has months to show
     let created =
-        now - Duration::days(8 + rng.below(50) as i64) - Duration::hours(rng.below(12) as i64);
+        now - Duration::days(60 + rng.below(120) as i64) - Duration::hours(rng.below(12) as i64);
     let ids = ["digital_presence", "value_creation", "business_management"];
     let mut opportunities: Vec<_> = ids
         .iter()
@@ -235,13 +236,14 @@ fn demo_steps(i: usize, ids: [&'static str; 3], rate: Option<f64>) -> Vec<Step> 
         1 => vec![(1, 4, ids[0], InProgress, None)],
         2 => vec![
             (0, 5, ids[1], InProgress, rate),
-            (3, 2, ids[1], Implemented, None),
-            (4, 1, ids[2], InProgress, None),
+            (12, 2, ids[1], Implemented, None),
+            (30, 1, ids[2], InProgress, None),
         ],
         3 => vec![
-            (2, 1, ids[0], InProgress, rate),
-            (5, 3, ids[0], Implemented, None),
-            (9, 2, ids[1], Implemented, None),
+            (2, 1, ids[0], InProgress, None),
+            (20, 3, ids[0], Implemented, rate),
+            (41, 2, ids[1], Implemented, None),
+            (55, 4, ids[2], InProgress, None),
         ],
         // seven moves on seven consecutive days, ending with everything implemented
         _ => vec![

@@ -184,7 +184,7 @@ fn achievement(data: &Value, slug: &str) -> Value {
         .clone()
 }
 
-/// A stored answer holds until the UTC day ends (a streak ends with it), or until a time window
+/// A stored answer holds until the local day ends (Toronto's: a streak ends with it), or until a time window
 /// counts down (at the analysis' time of day), not a moment longer.
 #[tokio::test]
 async fn time_moves_stored_answers_on() {
@@ -214,17 +214,18 @@ async fn time_moves_stored_answers_on() {
         "Implement an opportunity within 5 days"
     );
 
-    // the streak: 2 days to 23:59:59 on the 3rd (it ends yesterday), none a second later
+    // the streak: 2 days to 23:59:59 on the 3rd in Toronto (it ends yesterday), none a second
+    // later (05:00 UTC: EST is UTC-5)
     let streak = |d: &Value| achievement(d, "streak_master")["progressPercentage"].clone();
     app.clock
-        .set(Utc.with_ymd_and_hms(2027, 3, 3, 23, 59, 59).unwrap());
+        .set(Utc.with_ymd_and_hms(2027, 3, 4, 4, 59, 59).unwrap());
     let late = read().await;
     assert_eq!(streak(&late), 28);
     let (hits, _) = answered(&app);
     assert_eq!(read().await, late);
     assert_eq!(answered(&app).0, hits + 1, "stored");
     app.clock
-        .set(Utc.with_ymd_and_hms(2027, 3, 4, 0, 0, 0).unwrap());
+        .set(Utc.with_ymd_and_hms(2027, 3, 4, 5, 0, 0).unwrap());
     assert_eq!(streak(&read().await), 0);
 }
 

@@ -115,6 +115,16 @@ async fn every_series_counts_what_the_scenario_did() {
         .unwrap_or_else(|| panic!("{recorded}"))
         .to_owned();
 
+    // the look-up before an analysis: a hit, then a miss (the record above was one too)
+    for url in [
+        "https://www.metrics.example.com/",
+        "https://unknown.example.com",
+    ] {
+        let look = json!({"query": "query($u: String!) { recentAnalysis(url: $u) { analysisId } }", "variables": {"u": url}});
+        let r = post(&base, look).await;
+        assert!(r.get("errors").is_none(), "{r}");
+    }
+
     let mut ws = WsClient::ready(&base, TRANSPORT_WS).await;
     ws.subscribe("t", BADGES, json!({"id": id})).await;
     eventually_async("the subscription is live", || async {
@@ -228,7 +238,7 @@ async fn every_series_counts_what_the_scenario_did() {
             "http_requests_total",
             &[("route", "/graphql"), ("status", "200")]
         ),
-        Some(8.0)
+        Some(10.0)
     );
     assert_eq!(
         v(
@@ -255,6 +265,8 @@ async fn every_series_counts_what_the_scenario_did() {
     );
     assert_eq!(smtp.count(), 1);
     assert_eq!(v("badge_awards_total", &[]), Some(awarded as f64));
+    assert_eq!(v("dedup_lookups_total", &[("result", "hit")]), Some(1.0));
+    assert_eq!(v("dedup_lookups_total", &[("result", "miss")]), Some(2.0));
     assert_eq!(
         v("events_published_total", &[("kind", "badge_awarded")]),
         Some(awarded as f64)
@@ -379,6 +391,8 @@ async fn a_fresh_server_exports_every_series_at_zero() {
     ] {
         zero("badge_awards_total", &[("badge", badge)]);
     }
+    zero("dedup_lookups_total", &[("result", "hit")]);
+    zero("dedup_lookups_total", &[("result", "miss")]);
     zero("events_lagged_total", &[]);
     zero("event_fanout_seconds_count", &[]);
     zero("subscription_shared_runs", &[]);
