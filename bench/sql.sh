@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The uncached path: SQL statements per request, as PostgreSQL itself counts them
-# (pg_stat_statements), for the dashboard of analyses with 3 and with 30 opportunities and for
-# `dashboards` with 1, 10 and 100 ids. Our cache is off, background sweeps are slowed out of the
+# (pg_stat_statements), for the dashboard of analyses with 3 and with 30 opportunities, for
+# `dashboards` with 1, 10 and 100 ids, and for the daily history of an analysis with a year of
+# activity (three changes a day; the rule: one prepared statement under 5 ms). Our cache is off, background sweeps are slowed out of the
 # way, and each case is run N times between two reads of the statistics of the bench database.
 #   bash bench/sql.sh            # N = 200
 #   bash bench/sql.sh --smoke    # N = 20
@@ -70,8 +71,33 @@ count_case() {
         | python3 -c 'import json,sys; rows=json.load(sys.stdin); n=int(sys.argv[2]); total=sum(r["calls"] for r in rows); print(json.dumps({"case": sys.argv[1], "requests": n, "statements": total, "per_request": round(total / n, 2), "exec_ms_per_request": round(sum(r["exec_ms"] for r in rows) / n, 3), "plans_per_request": round(sum(r["plans"] for r in rows) / n, 2), "plan_ms_per_request": round(sum(r["plan_ms"] for r in rows) / n, 3), "by_statement": [{"per_request": round(r["calls"] / n, 2), "plans_per_request": round(r["plans"] / n, 2), "plan_ms_per_request": round(r["plan_ms"] / n, 3), "exec_ms_per_request": round(r["exec_ms"] / n, 3), "query": r["query"]} for r in rows]}))' "$label" "$n"
 }
 
+# An analysis made a year ago with a change every eight hours since (three a day), written
+# straight into the log (a repeat run finds it), and an hourly rate set half way.
+record_year() {
+    local id created
+    created=$(date -u -d '-365 days' +%Y-%m-%dT%H:%M:%SZ)
+    id=$(gql '{"query":"mutation($i: RecordAnalysisInput!) { recordAnalysis(input: $i) { dashboard { id } } }","variables":{"i":{"url":"https://sql-bench-history.example.com","identity":{"companyName":"SQL bench history"},"createdAt":"'"$created"'","opportunities":[{"opportunityId":"o0","category":"VALUE_CREATION","hoursPerWeek":2,"hoursPerYear":104,"complexityLevel":2},{"opportunityId":"o1","category":"VALUE_CREATION","hoursPerWeek":3,"hoursPerYear":156,"complexityLevel":3},{"opportunityId":"o2","category":"VALUE_CREATION","hoursPerWeek":4,"hoursPerYear":208,"complexityLevel":4}]}}}' \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["recordAnalysis"]["dashboard"]["id"])')
+    psql "$DATABASE_URL" -qc "
+        INSERT INTO progress_activity (analysis_id, opportunity_id, kind, from_status, to_status, occurred_at)
+        SELECT '$id', 'o' || (g % 3), 'status_change',
+               CASE WHEN (g / 3) % 2 = 0 THEN 'NOT_STARTED' ELSE 'IMPLEMENTED' END,
+               CASE WHEN (g / 3) % 2 = 0 THEN 'IMPLEMENTED' ELSE 'NOT_STARTED' END,
+               a.created_at + g * interval '8 hours'
+          FROM analyses a, generate_series(1, 1090) g
+         WHERE a.id = '$id' AND NOT EXISTS (SELECT 1 FROM progress_activity WHERE analysis_id = '$id');
+        INSERT INTO hourly_rates (analysis_id, set_at, rate)
+        SELECT id, created_at + interval '180 days', 60 FROM analyses WHERE id = '$id'
+        ON CONFLICT DO NOTHING" >/dev/null
+    echo "$id"
+}
+history_body() {
+    echo '{"query":"{ dashboard(analysisId: \"'"$1"'\") { history(granularity: DAY) { at implemented hoursSavedWeekly moneySavedAnnual badgesEarned changes } } }"}'
+}
+
 three=$(record 3)
 thirty=$(record 30)
+year=$(record_year)
 cases=()
 cases+=("$(count_case "dashboard, 3 opportunities" "$(dashboard_body "$three")" 1)")
 cases+=("$(count_case "dashboard, 30 opportunities" "$(dashboard_body "$thirty")" 1)")
@@ -79,6 +105,7 @@ for k in 1 10 100; do
     label="dashboards, $k ids"; [ $k = 1 ] && label="dashboards, 1 id"
     cases+=("$(count_case "$label" "$(dashboards_body $k)" $k)")
 done
+cases+=("$(count_case "history, a year of daily activity (366 points)" "$(history_body "$year")" 1)")
 
 python3 - "$bench_out/sql.json" "${cases[@]}" <<'PY'
 import json, sys
@@ -87,7 +114,7 @@ print("\n| uncached request | statements per request (pg_stat_statements) | plan
 print("|---|---|---|---|---|---|")
 for c in cases:
     print(f"| {c['case']} | {c['per_request']:g} | {c['plans_per_request']:g} | {c['plan_ms_per_request']:.3f} | {c['exec_ms_per_request']:.3f} | {c['requests']} |")
-for c in (cases[0], cases[-1]):
+for c in (cases[0], cases[-2], cases[-1]):
     print(f"\nThe statements of '{c['case']}', per request (calls, plans, planning ms, execution ms):")
     for s in c["by_statement"]:
         print(f"  {s['per_request']:g}  {s['plans_per_request']:g}  {s['plan_ms_per_request']:.3f}  {s['exec_ms_per_request']:.3f}  {s['query'][:100]}")
