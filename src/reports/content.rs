@@ -124,6 +124,10 @@ pub struct ReportContent {
     pub opportunities: Vec<OpportunityLine>,
     /// Hours per week by opportunity, coloured by status (the document's chart).
     pub chart: Vec<ChartBar>,
+    /// Implemented hours per week, week by week (`with_history`).
+    pub weeks: Vec<super::change::WeekBar>,
+    /// What changed since the previous report (`with_history`, for an email).
+    pub change: Option<super::change::Change>,
     pub dashboard_url: String,
     pub unsubscribe_url: String,
     pub why: String,
@@ -272,6 +276,8 @@ impl ReportContent {
                 .map(|o| OpportunityLine::new(o, lang))
                 .collect(),
             chart: chart(&data.opportunities, lang),
+            weeks: Vec::new(),
+            change: None,
             dashboard_url: String::new(),
             unsubscribe_url: String::new(),
             why: String::new(),

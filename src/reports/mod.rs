@@ -1,6 +1,7 @@
 //! Reports: the weekly and monthly emails and the downloadable PDF/HTML document, fed by the same
 //! content and wording.
 
+pub mod change;
 pub mod content;
 pub mod mailer;
 pub mod render;

@@ -117,9 +117,11 @@ pub async fn document(
         .remove(&analysis_id)
         .ok_or(AppError::AnalysisNotFound(analysis_id))?;
     let version = data.analysis.version;
+    // its date and its weekly chart move on with the local day, whatever the version
+    let day = data.analysis.time_zone.day_of(now);
     let key = services.dashboards.cache().map(|c| {
         c.key(&format!(
-            "report:{analysis_id}:{}:{}:{}:{version}",
+            "report:{analysis_id}:{}:{}:{}:{version}:{day}",
             format.as_str(),
             lang.as_str(),
             sections
@@ -144,7 +146,10 @@ pub async fn document(
         }
     }
     services.document_limits.check(client, analysis_id)?;
-    let content = ReportContent::new(&data, lang, now, None, None).with_sections(&sections);
+    let log = crate::service::history::log(services, analysis_id).await?;
+    let content = ReportContent::new(&data, lang, now, None, None)
+        .with_history(&data, &log, None, now)
+        .with_sections(&sections);
     let bytes = match format {
         DocumentFormat::Html => render::html_document(&content)
             .map_err(AppError::Internal)?

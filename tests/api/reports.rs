@@ -960,3 +960,73 @@ async fn a_claim_left_sending_is_taken_over_after_its_lease() {
 fn toronto() -> progress_dashboard::domain::zone::TimeZone {
     progress_dashboard::domain::zone::TimeZone::default()
 }
+
+/// A report says what changed since the one before (the subscription, for the first):
+/// opportunities moved, weekly hours gained, badges earned, the streak; and the document shows
+/// implemented hours per week, week by week.
+#[tokio::test]
+async fn a_report_says_what_changed_since_the_last() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn_with(smtp(&sink)).await;
+    let id = app.record_example().await;
+    let input = json!({"analysisId": id, "email": "change@example.com", "frequency": "WEEKLY"});
+    app.data(SUBSCRIBE, json!({"input": input})).await;
+    confirm_from_mail(&app, &sink, "change@example.com").await;
+    let s = &app.app.services;
+    let hour = chrono::Duration::hours(1);
+    let day = chrono::Duration::days(1);
+
+    app.clock.set(t0() + hour);
+    app.advance(&id, "value_creation", "IMPLEMENTED").await; // +8 h a week
+    app.clock.set(t0() + day);
+    app.advance(&id, "digital_presence", "IN_PROGRESS").await;
+    app.clock.set(t0() + day * 7);
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().sent, 1);
+    let (_, text, html) = parse_mail(&sink.mails.lock().unwrap().last().unwrap().data);
+    let since = text
+        .split("Depuis le dernier rapport:")
+        .nth(1)
+        .expect(&text);
+    for line in [
+        "2 opportunité(s) ont changé de statut",
+        "+8 h/semaine économisées en plus",
+        "2 badge(s) gagné(s)", // first_step, quick_win
+        "0 jour(s) d'activité d'affilée",
+    ] {
+        assert!(since.contains(line), "{line}: {since}");
+    }
+    assert!(html.contains("id=\"changes\""), "{html}");
+
+    // the next report counts from the one before
+    app.clock.set(t0() + day * 13);
+    app.advance(&id, "digital_presence", "IMPLEMENTED").await; // +5, time_saver
+    app.clock.set(t0() + day * 14);
+    assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().sent, 1);
+    let (_, text, _) = parse_mail(&sink.mails.lock().unwrap().last().unwrap().data);
+    let since = text
+        .split("Depuis le dernier rapport:")
+        .nth(1)
+        .expect(&text);
+    for line in [
+        "1 opportunité(s) ont changé de statut",
+        "+5 h/semaine économisées en plus",
+        "1 badge(s) gagné(s)",
+        "1 jour(s) d'activité d'affilée", // the 29th, local, was yesterday
+    ] {
+        assert!(since.contains(line), "{line}: {since}");
+    }
+
+    // the document: a bar per week since the analysis began, the last at 13 hours
+    let r = get(&app, &format!("/reports/{id}?format=html")).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let weeks = html.split("id=\"weeks\"").nth(1).expect("the weekly chart");
+    let weeks = weeks.split("<h3>").next().unwrap_or(weeks);
+    // the weeks of the 16th, 23rd and 30th of March (the slash escaped, as HTML may)
+    assert_eq!(weeks.matches("class=\"track\"").count(), 3, "{weeks}");
+    assert!(
+        weeks.contains("16&#x2f;03") && weeks.contains("30&#x2f;03"),
+        "{weeks}"
+    );
+    assert!(weeks.trim_end().ends_with("13 h</div></div>"), "{weeks}");
+}
