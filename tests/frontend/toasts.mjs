@@ -35,9 +35,22 @@ try {
   assert.match(await page.locator("#summary").innerText(), /1 of 3 implemented/);
   console.log("toast: Victoire Rapide");
 
+  // the dashboard around the toasts: time saved, the streak, the weekly history, the badges
+  assert.match(await page.locator("#hours").innerText(), /^2 h of 15 h per week/);
+  assert.match(await page.locator("#streak").innerText(), /^1 day$/);
+  const weeks = page.locator('#history [data-testid="week"]');
+  assert.ok((await weeks.count()) >= 1, "a bar per week");
+  assert.equal(await weeks.last().getAttribute("data-hours"), "2");
+  const earned = page.locator('[data-testid="badge-quick_win"]');
+  assert.equal(await earned.getAttribute("data-unlocked"), "true");
+  const locked = page.locator('[data-testid="badge-time_saver"]');
+  assert.equal(await locked.getAttribute("data-unlocked"), "false");
+  assert.match(await locked.innerText(), /20 %/);
+  console.log("dashboard: hours, streak, history, badges");
+
   // the refused move is not even offered
   assert.equal(await page.locator('[data-testid="move-business_management-IN_PROGRESS"]').isDisabled(), true);
-  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT });
+  if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
   assert.deepEqual(errors, []);
   console.log("toast page ok");
 } finally {
