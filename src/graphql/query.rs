@@ -8,6 +8,7 @@ use super::access;
 use super::dashboard::Dashboard;
 use super::loaders::{CatalogKey, DashboardKey, Loaders};
 use super::reads;
+use super::subscription::{KpiPeriod, PlatformKpis};
 use super::types::BadgeDefinition;
 use crate::domain::ids::AnalysisId;
 use crate::error::AppError;
@@ -89,6 +90,29 @@ impl QueryRoot {
             .await
             .map_err(|e| e.extend())?;
         Ok(data.map(|d| Dashboard::new(d, now)))
+    }
+
+    /// Platform KPIs for every period ending in [from, to], oldest first, at most 1,000 (admin).
+    #[graphql(complexity = "1_000 * child_complexity + 1")]
+    async fn platform_kpi_history(
+        &self,
+        ctx: &Context<'_>,
+        period: KpiPeriod,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<PlatformKpis>> {
+        access::admin(ctx)?;
+        // the platform moves with every analysis: never served again
+        reads::unrepeatable(ctx);
+        let services = ctx.data::<crate::service::Services>()?;
+        let points =
+            crate::service::platform::history(&services.state.pool, period.into(), from, to)
+                .await
+                .map_err(|e| e.extend())?;
+        Ok(points
+            .iter()
+            .map(|p| PlatformKpis::new(period, p))
+            .collect())
     }
 
     /// Cache and live figures of the instance that answers (admin).

@@ -64,6 +64,19 @@ pub struct PlatformKpis {
     pub badges_awarded: i32,
 }
 
+impl PlatformKpis {
+    pub fn new(period: KpiPeriod, s: &crate::service::platform::PlatformSnapshot) -> Self {
+        Self {
+            period,
+            at: s.at,
+            active_dashboards: s.figures.active_dashboards.try_into().unwrap_or(i32::MAX),
+            implementation_rate: s.figures.implementation_rate,
+            hours_saved_weekly: s.figures.hours_saved_weekly,
+            badges_awarded: s.figures.badges_awarded.try_into().unwrap_or(i32::MAX),
+        }
+    }
+}
+
 fn lagged(l: Lagged) -> async_graphql::Error {
     AppError::SubscriberLagged(l.0).extend()
 }
@@ -154,14 +167,7 @@ impl SubscriptionRoot {
         access::admin(ctx)?;
         let services = ctx.data::<Services>()?;
         Ok(live::platform_kpis(services, period.into())
-            .map(move |s| PlatformKpis {
-                period,
-                at: s.at,
-                active_dashboards: s.figures.active_dashboards.try_into().unwrap_or(i32::MAX),
-                implementation_rate: s.figures.implementation_rate,
-                hours_saved_weekly: s.figures.hours_saved_weekly,
-                badges_awarded: s.figures.badges_awarded.try_into().unwrap_or(i32::MAX),
-            })
+            .map(move |s| PlatformKpis::new(period, &s))
             .right_stream())
     }
 }

@@ -140,3 +140,38 @@ impl PlatformKpis {
         self.computations[period.index()].load(Ordering::Relaxed)
     }
 }
+
+/// At most this many points in one platform history.
+pub const MAX_HISTORY_POINTS: i64 = 1_000;
+
+/// The platform figures of every period ending in `from..=to`, oldest first, computed from the
+/// log for the range (no listener needed, nothing stored).
+pub async fn history(
+    pool: &DbPool,
+    period: Period,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> crate::error::AppResult<Vec<PlatformSnapshot>> {
+    use crate::error::AppError;
+    if from > to {
+        return Err(AppError::invalid_input("from must not be after to"));
+    }
+    let Some((first, last, count)) = period.ends_within(from, to) else {
+        return Ok(Vec::new());
+    };
+    if count > MAX_HISTORY_POINTS {
+        return Err(AppError::invalid_input(format!(
+            "a platform history has at most {MAX_HISTORY_POINTS} points; from..to holds {count}: narrow the range or use a longer period"
+        )));
+    }
+    let mut conn = pool.get().await?;
+    let points = crate::db::platform::history(&mut conn, first, last, period.unit()).await?;
+    Ok(points
+        .into_iter()
+        .map(|p| PlatformSnapshot {
+            period,
+            at: p.at,
+            figures: p.figures,
+        })
+        .collect())
+}

@@ -667,3 +667,77 @@ async fn weekly_reports_go_out_at_nine_local_in_each_zone() {
         "{to:?}"
     );
 }
+
+/// The platform's history over a range nobody listened to: computed from the log for the
+/// range, each period ending on the hour, what happened in (end - 1 h, end].
+#[tokio::test]
+async fn platform_history_over_a_range_with_no_listener() {
+    let app = TestApp::spawn().await;
+    // recorded at 10:00 (t0), a move at 10:05 (two badges), another at 11:05
+    let id = app.record_example().await;
+    app.clock.set(t0() + Duration::minutes(5));
+    app.advance(&id, "digital_presence", "IMPLEMENTED").await;
+    app.clock.set(t0() + Duration::minutes(65));
+    app.advance(&id, "value_creation", "IN_PROGRESS").await;
+    app.clock.set(t0() + Duration::hours(5));
+    let listeners = app.app.services.platform.subscribers();
+    assert!(listeners.iter().all(|(_, n)| *n == 0), "no listener");
+    assert_eq!(app.app.services.platform.computations(), 0, "nothing computed live");
+    let q = "query($p: KpiPeriod!, $from: DateTime!, $to: DateTime!) {
+      platformKpiHistory(period: $p, from: $from, to: $to) {
+        period at activeDashboards implementationRate hoursSavedWeekly badgesAwarded } }";
+    let h = app
+        .data(
+            q,
+            json!({"p": "HOUR", "from": t0(), "to": t0() + Duration::minutes(190)}),
+        )
+        .await["platformKpiHistory"]
+        .clone();
+    let rows: Vec<(String, i64, f64, f64, i64)> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["at"].as_str().unwrap().to_owned(),
+                p["activeDashboards"].as_i64().unwrap(),
+                p["implementationRate"].as_f64().unwrap(),
+                p["hoursSavedWeekly"].as_f64().unwrap(),
+                p["badgesAwarded"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let at = |h: &str| format!("2026-03-16T{h}:00:00+00:00");
+    assert_eq!(
+        rows,
+        [
+            (at("10"), 0, 0.0, 0.0, 0),
+            (at("11"), 1, 33.3, 5.0, 2),
+            (at("12"), 1, 33.3, 5.0, 0),
+            (at("13"), 0, 33.3, 5.0, 0),
+        ]
+    );
+    assert_eq!(h[0]["period"], "HOUR");
+    for (vars, says) in [
+        (
+            json!({"p": "MINUTE", "from": t0(), "to": t0() + Duration::days(1)}),
+            "at most 1000 points",
+        ),
+        (
+            json!({"p": "HOUR", "from": t0(), "to": t0() - Duration::hours(1)}),
+            "from must not be after to",
+        ),
+    ] {
+        let e = app.error(q, vars).await;
+        assert_eq!(e["extensions"]["code"], "INVALID_INPUT", "{e}");
+        assert!(e["message"].as_str().unwrap().contains(says), "{e}");
+    }
+    // a range holding no period end: no point
+    let none = app
+        .data(
+            q,
+            json!({"p": "DAY", "from": t0(), "to": t0() + Duration::hours(2)}),
+        )
+        .await;
+    assert_eq!(none["platformKpiHistory"], json!([]));
+}
