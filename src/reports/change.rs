@@ -7,9 +7,10 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::content::{hours, Lang, ReportContent};
+use super::numbers::hours;
 use crate::domain::dashboard::DashboardData;
 use crate::domain::history::{self, Granularity, Log};
+use crate::domain::reports::Lang;
 use crate::domain::streak::current_streak;
 
 /// Weeks the progress chart shows, the current one last.
@@ -39,24 +40,8 @@ pub struct WeekBar {
     pub width: u32,
 }
 
-impl ReportContent {
-    /// With the progress chart (the last [`CHART_WEEKS`] weeks, from the analysis' creation at
-    /// the earliest) and, given the previous report's instant, what changed since.
-    pub fn with_history(
-        mut self,
-        data: &DashboardData,
-        log: &Log,
-        since: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let lang = Lang::parse(self.lang).unwrap_or_default();
-        self.weeks = weeks(data, log, now, lang);
-        self.change = since.map(|since| change(data, log, since, now, lang));
-        self
-    }
-}
-
-fn weeks(data: &DashboardData, log: &Log, now: DateTime<Utc>, lang: Lang) -> Vec<WeekBar> {
+/// The last [`CHART_WEEKS`] weeks (from the analysis' creation at the earliest).
+pub fn weeks(data: &DashboardData, log: &Log, now: DateTime<Utc>, lang: Lang) -> Vec<WeekBar> {
     let from = (now - Duration::weeks(CHART_WEEKS - 1)).max(data.analysis.created_at);
     let Ok(points) = history::history(data, log, Granularity::Week, from.min(now), now) else {
         return Vec::new();
@@ -87,7 +72,8 @@ fn week_label(monday: chrono::NaiveDate, lang: Lang) -> String {
     }
 }
 
-fn change(
+/// What changed over (since, now].
+pub fn since(
     data: &DashboardData,
     log: &Log,
     since: DateTime<Utc>,

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use super::numbers::{amount, hours};
 use crate::domain::analysis::Opportunity;
 use crate::domain::badge::EarnedBadge;
 use crate::domain::dashboard::DashboardData;
@@ -134,41 +135,6 @@ pub struct ReportContent {
     pub generated_on: String,
     /// The sections shown, by name (the templates test them).
     pub sections: Vec<&'static str>,
-}
-
-/// 13000 → "13 000" (fr, narrow no-break space) or "13,000" (en).
-pub fn amount(value: i64, lang: Lang) -> String {
-    let digits = value.unsigned_abs().to_string();
-    let sep = match lang {
-        Lang::Fr => "\u{202f}",
-        Lang::En => ",",
-    };
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push_str(sep);
-        }
-        out.push(c);
-    }
-    if value < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
-/// 8.0 → "8", 2.5 → "2,5" (fr) or "2.5" (en); never "-0".
-pub fn hours(value: f64, lang: Lang) -> String {
-    let rounded = crate::domain::metrics::hundredths(value);
-    let s = if rounded.fract() == 0.0 {
-        format!("{rounded:.0}")
-    } else {
-        format!("{rounded}")
-    };
-    match lang {
-        Lang::Fr => s.replace('.', ","),
-        Lang::En => s,
-    }
 }
 
 fn date(at: DateTime<Utc>, lang: Lang) -> String {
@@ -301,6 +267,21 @@ impl ReportContent {
         self.why = self.t[why].clone();
         self.dashboard_url = dashboard_url;
         self.unsubscribe_url = unsubscribe_url;
+        self
+    }
+
+    /// With the progress chart (implemented hours per week, week by week) and, given the
+    /// previous report's instant, what changed since (`change`).
+    pub fn with_history(
+        mut self,
+        data: &DashboardData,
+        log: &crate::domain::history::Log,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let lang = Lang::parse(self.lang).unwrap_or_default();
+        self.weeks = super::change::weeks(data, log, now, lang);
+        self.change = since.map(|since| super::change::since(data, log, since, now, lang));
         self
     }
 

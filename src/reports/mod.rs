@@ -4,6 +4,7 @@
 pub mod change;
 pub mod content;
 pub mod mailer;
+pub mod numbers;
 pub mod render;
 pub mod token;
 

@@ -682,7 +682,11 @@ async fn platform_history_over_a_range_with_no_listener() {
     app.clock.set(t0() + Duration::hours(5));
     let listeners = app.app.services.platform.subscribers();
     assert!(listeners.iter().all(|(_, n)| *n == 0), "no listener");
-    assert_eq!(app.app.services.platform.computations(), 0, "nothing computed live");
+    assert_eq!(
+        app.app.services.platform.computations(),
+        0,
+        "nothing computed live"
+    );
     let q = "query($p: KpiPeriod!, $from: DateTime!, $to: DateTime!) {
       platformKpiHistory(period: $p, from: $from, to: $to) {
         period at activeDashboards implementationRate hoursSavedWeekly badgesAwarded } }";
