@@ -240,9 +240,10 @@ fn bucket_starts(
             "a history has at most {MAX_POINTS} points; from..to holds {count}: narrow the range or use a larger granularity"
         )));
     }
+    // counted, not compared: a bucket past the calendar's end saturates instead of overflowing
     let mut starts = Vec::with_capacity(count as usize);
     let mut day = first;
-    while day <= last {
+    for _ in 0..count {
         starts.push(day);
         day = next(granularity, day);
     }

@@ -45,7 +45,7 @@ impl Period {
         };
         let first = match floor(from) {
             f if f == from.timestamp_micros() => f,
-            f => f + step,
+            f => f.checked_add(step)?,
         };
         let last = floor(to);
         if last < first {

@@ -41,9 +41,20 @@ impl TimeZone {
         self.0.name()
     }
 
+    /// An instant in local time; one within a day of the calendar's ends is taken a day in
+    /// (chrono panics on a local time past them, and a client may send such an instant).
+    fn local(self, at: DateTime<Utc>) -> chrono::DateTime<Tz> {
+        let margin = chrono::Duration::days(2);
+        let at = at.clamp(
+            DateTime::<Utc>::MIN_UTC + margin,
+            DateTime::<Utc>::MAX_UTC - margin,
+        );
+        at.with_timezone(&self.0)
+    }
+
     /// The local day of an instant.
     pub fn day_of(self, at: DateTime<Utc>) -> NaiveDate {
-        at.with_timezone(&self.0).date_naive()
+        self.local(at).date_naive()
     }
 
     /// The instant a local day begins: its midnight, or where a DST change skips midnight, the
@@ -61,22 +72,28 @@ impl TimeZone {
             if let Some(t) = self.0.from_local_datetime(&local).earliest() {
                 return t.with_timezone(&Utc);
             }
-            local += chrono::Duration::minutes(15);
+            match local.checked_add_signed(chrono::Duration::minutes(15)) {
+                Some(next) => local = next,
+                None => break,
+            }
         }
+        // only at the calendar's ends: the same wall time in UTC
         Utc.from_utc_datetime(&day.and_time(time))
     }
 
     /// Days from one instant to another as a wall clock there reads them (a DST change does not
     /// make a day 23 or 25 hours long), fractional.
     pub fn days_between(self, from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-        let local = |t: DateTime<Utc>| t.with_timezone(&self.0).naive_local();
+        let local = |t: DateTime<Utc>| self.local(t).naive_local();
         (local(to) - local(from)).num_milliseconds() as f64 / 86_400_000.0
     }
 
     /// The instant `days` local days after `from` (the inverse of [`Self::days_between`]).
     pub fn days_after(self, from: DateTime<Utc>, days: f64) -> DateTime<Utc> {
-        let local = from.with_timezone(&self.0).naive_local()
-            + chrono::Duration::milliseconds((days * 86_400_000.0) as i64);
+        let start = self.local(from).naive_local();
+        let local = start
+            .checked_add_signed(chrono::Duration::milliseconds((days * 86_400_000.0) as i64))
+            .unwrap_or(start);
         self.at(local.date(), local.time())
     }
 
@@ -152,6 +169,24 @@ mod tests {
         );
         assert_eq!(TimeZone::monday_of(d("2026-12-06")), d("2026-11-30"));
         assert_eq!(TimeZone::monday_of(d("2026-12-07")), d("2026-12-07"));
+    }
+
+    #[test]
+    fn the_calendars_ends_do_not_panic() {
+        for zone in [
+            TimeZone::default(),
+            TimeZone::parse("Pacific/Kiritimati").unwrap(),
+        ] {
+            for at in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+                let day = zone.day_of(at);
+                let _ = zone.start_of(day);
+                let _ = zone.next_midnight(at);
+                let _ = zone.days_between(DateTime::<Utc>::MIN_UTC, at);
+                let _ = zone.days_after(at, 1e9);
+            }
+            let _ = zone.start_of(NaiveDate::MAX);
+            let _ = zone.start_of(NaiveDate::MIN);
+        }
     }
 
     #[test]

@@ -156,6 +156,16 @@ pub async fn history(
     if from > to {
         return Err(AppError::invalid_input("from must not be after to"));
     }
+    // the database's calendar is narrower than the API's: refused here, not by it
+    let earliest = DateTime::<Utc>::UNIX_EPOCH;
+    let latest = "9999-12-31T23:59:59Z"
+        .parse::<DateTime<Utc>>()
+        .expect("a valid instant");
+    if from < earliest || to > latest {
+        return Err(AppError::invalid_input(
+            "from and to must be between 1970-01-01 and 9999-12-31",
+        ));
+    }
     let Some((first, last, count)) = period.ends_within(from, to) else {
         return Ok(Vec::new());
     };

@@ -268,6 +268,25 @@ async fn history_is_bounded_and_progress_since_creation_starts_from_zero() {
         assert_eq!(e["extensions"]["code"], "INVALID_INPUT", "{e}");
         assert!(e["message"].as_str().unwrap().contains(says), "{e}");
     }
+    // the calendar's ends: refused by count, or answered, never a hang
+    for (g, from, to) in [
+        ("WEEK", "+262142-12-01T00:00:00Z", "+262142-12-31T00:00:00Z"),
+        (
+            "MONTH",
+            "-262143-01-01T00:00:00Z",
+            "+262142-12-31T00:00:00Z",
+        ),
+        ("DAY", "1970-01-01T00:00:00Z", "+262142-12-31T00:00:00Z"),
+    ] {
+        let r = app
+            .gql(HISTORY, json!({"id": id, "g": g, "from": from, "to": to}))
+            .await;
+        let refused = r["errors"][0]["extensions"]["code"].as_str();
+        assert!(
+            r["data"]["dashboard"]["history"].is_array() || refused == Some("INVALID_INPUT"),
+            "{g} {from}..{to}: {r}"
+        );
+    }
     // a year of days is 366 points at most: within the bound
     let year = json!({"id": id, "g": "DAY", "from": "2025-03-09T12:00:00Z"});
     let points = app.data(HISTORY, year).await["dashboard"]["history"].clone();
