@@ -313,6 +313,14 @@ const FIELDS: &[&str] = &[
     "__type",
     "updateProgress",
     "recordAnalysis",
+    "timeZone",
+    "history",
+    "progressSince",
+    "activity",
+    "streak",
+    "recentAnalysis",
+    "platformKpiHistory",
+    "setTimeZone",
     "subscribeToReports",
     "badgeAwarded",
     "kpiUpdated",
@@ -510,7 +518,38 @@ impl Generator {
     /// variables have the input's shape), with hostile text in its string positions.
     fn typed(&mut self) -> (String, Value) {
         let analysis = IDS[0];
-        match self.rng.below(7) {
+        match self.rng.below(12) {
+            7 => (
+                "mutation($id: UUID!, $tz: String!) { setTimeZone(analysisId: $id, timeZone: $tz) { timeZone streak { current } } }".into(),
+                json!({ "id": analysis, "tz": self.text("America/Toronto") }),
+            ),
+            8 => (
+                "query($id: UUID!, $after: String, $first: Int!) { dashboard(analysisId: $id) { activity(first: $first, after: $after) { totalCount edges { cursor } } } }".into(),
+                json!({ "id": analysis, "after": self.text("activity:1"), "first": self.rng.pick(&[-1, 0, 1, 100, 101, i32::MAX]) }),
+            ),
+            9 => (
+                "query($url: String!) { recentAnalysis(url: $url) { analysisId } }".into(),
+                json!({ "url": self.text("https://www.example.com/") }),
+            ),
+            10 => (
+                "mutation($id: ID!) { cancelReportSubscription(id: $id) }".into(),
+                json!({ "id": self.text("00000000-0000-4000-8000-000000000000") }),
+            ),
+            11 => {
+                let instants = [
+                    "2026-03-16T10:00:00Z",
+                    "+262142-12-31T23:59:59Z",
+                    "-262143-01-01T00:00:00Z",
+                    "1970-01-01T00:00:00Z",
+                    "2026-03-08T07:00:00Z",
+                ];
+                let (from, to) = (self.rng.pick(&instants), self.rng.pick(&instants));
+                let g = self.rng.pick(&["DAY", "WEEK", "MONTH"]);
+                (
+                    "query($id: UUID!, $g: HistoryGranularity!, $from: DateTime, $to: DateTime, $p: KpiPeriod!) { dashboard(analysisId: $id) { history(granularity: $g, from: $from, to: $to) { at changes } progressSince(since: $from) { badgesEarned { badgeType } } } platformKpiHistory(period: $p, from: $from, to: $to) { at } }".into(),
+                    json!({ "id": analysis, "g": g, "from": from, "to": to, "p": self.rng.pick(&["MINUTE", "HOUR", "DAY"]) }),
+                )
+            }
             0 => (
                 "mutation($input: UpdateProgressInput!) { updateProgress(input: $input) { opportunity { opportunityId status } newBadges { badgeType } } }".into(),
                 json!({ "input": {
