@@ -37,6 +37,11 @@ const SUMMARIES_DISAGREE: &str = "
            <> ARRAY(SELECT DISTINCT activity_day FROM progress_activity
                      WHERE analysis_id = a.id AND activity_day IS NOT NULL ORDER BY 1)";
 
+/// Log entries whose day is not the local day in their analysis' zone.
+const NOT_LOCAL_DAYS: &str = "
+    SELECT count(*) FROM progress_activity p JOIN analyses a ON a.id = p.analysis_id
+     WHERE p.activity_day <> (p.occurred_at AT TIME ZONE a.time_zone)::date";
+
 /// Every migration up, data in, every migration down, and up again: the schema comes back the
 /// same, and the catalog is synced again.
 #[test]
@@ -70,9 +75,33 @@ fn migrations_go_up_down_and_up_again_with_data() {
         // newest migration's backfill
         assert!(db.count("SELECT count(*) FROM activity_days").await > 0);
         assert_eq!(db.count(SUMMARIES_DISAGREE).await, 0);
+        // the log's day is the local day of each analysis' zone (the demo has several)
+        assert!(
+            db.count("SELECT count(DISTINCT time_zone) FROM analyses")
+                .await
+                > 1
+        );
+        assert_eq!(db.count(NOT_LOCAL_DAYS).await, 0);
         migrate::revert_last(&db.url).await.unwrap();
+        // down: UTC days again, kept by the generated column
+        assert_eq!(
+            db.count("SELECT count(*) FROM progress_activity WHERE activity_day <> (occurred_at AT TIME ZONE 'UTC')::date").await,
+            0
+        );
+        assert_eq!(db.count(SUMMARIES_DISAGREE).await, 0);
         migrate::run(&db.url).await.unwrap();
         assert_eq!(db.count(SUMMARIES_DISAGREE).await, 0);
+        // up again: every existing analysis in Toronto, its days recomputed there
+        assert_eq!(
+            db.count("SELECT count(*) FROM analyses WHERE time_zone <> 'America/Toronto'")
+                .await,
+            0
+        );
+        assert_eq!(db.count(NOT_LOCAL_DAYS).await, 0);
+        assert!(
+            db.count("SELECT count(*) FROM progress_activity WHERE activity_day <> (occurred_at AT TIME ZONE 'UTC')::date").await > 0,
+            "some evening moves are on another day in Toronto than in UTC"
+        );
         assert!(db.count("SELECT count(*) FROM activity_days").await > 0);
 
         let reverted = migrate::revert_all(&db.url).await.unwrap();
