@@ -27,6 +27,7 @@ pub struct AnalysisRow {
     updated_at: DateTime<Utc>,
     version: i64,
     time_zone: String,
+    language: String,
 }
 
 impl From<AnalysisRow> for Analysis {
@@ -47,6 +48,8 @@ impl From<AnalysisRow> for Analysis {
             updated_at: r.updated_at,
             // written only once parsed: a name the zone database no longer has reads as the default
             time_zone: TimeZone::parse(&r.time_zone).unwrap_or_default(),
+            // the column's check allows only ours
+            language: crate::domain::reports::Lang::parse(&r.language).unwrap_or_default(),
             version: r.version,
         }
     }
@@ -133,6 +136,7 @@ pub struct NewAnalysis<'a> {
     pub created_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
     pub time_zone: &'a str,
+    pub language: &'a str,
 }
 
 /// Inserts an analysis, its opportunities (in the order given) and their NOT_STARTED progress
@@ -285,5 +289,18 @@ pub async fn set_time_zone(
     .bind::<SqlUuid, _>(id)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Sets the analysis' language.
+pub async fn set_language(
+    conn: &mut AsyncPgConnection,
+    id: AnalysisId,
+    language: crate::domain::reports::Lang,
+) -> QueryResult<()> {
+    diesel::update(analyses::table.find(id.get()))
+        .set(analyses::language.eq(language.as_str()))
+        .execute(conn)
+        .await?;
     Ok(())
 }

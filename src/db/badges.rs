@@ -10,6 +10,7 @@ use crate::domain::achievements::Achievement;
 use crate::domain::badge::{BadgeCategory, BadgeDefinition, EarnedBadge, Rarity};
 use crate::domain::criteria::UnlockCriteria;
 use crate::domain::ids::AnalysisId;
+use crate::domain::reports::Lang;
 
 #[derive(Debug, Clone, Queryable, Selectable, serde::Deserialize)]
 #[diesel(table_name = badge_metadata, check_for_backend(diesel::pg::Pg))]
@@ -200,9 +201,10 @@ pub async fn save_progress(
         .iter()
         .map(|a| serde_json::to_value(&a.details).unwrap_or_default())
         .collect();
-    let milestones: Vec<Option<&str>> = achievements
+    // kept in the default language (the API writes them in the reader's)
+    let milestones: Vec<Option<String>> = achievements
         .iter()
-        .map(|a| a.next_milestone.as_deref())
+        .map(|a| a.next_milestone.as_ref().map(|m| m.render(Lang::default())))
         .collect();
     prepared::<SaveProgress, _>((
         (sql::<SqlUuid>(), analysis_id.get()),

@@ -35,6 +35,7 @@ diesel::table! {
         version -> Int8,
         first_implemented_at -> Nullable<Timestamptz>,
         time_zone -> Text,
+        language -> Text,
     }
 }
 

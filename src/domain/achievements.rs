@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use super::ids::BadgeId;
+use super::messages::Message;
 
 use super::badge::BadgeDefinition;
 use super::criteria::{Combine, ConditionProgress, Facts, Field, Operator, Threshold};
@@ -18,70 +19,50 @@ pub struct Achievement<'a> {
     /// 0..=100; 100 only once unlocked.
     pub progress_percentage: i32,
     /// What to do next, in words; `None` once unlocked.
-    pub next_milestone: Option<String>,
+    pub next_milestone: Option<Message>,
     /// Per-condition detail, as stored in `achievement_progress.details`.
     pub details: Vec<ConditionProgress>,
 }
 
-/// "1 day", "3 days": at least 1, rounded up.
-fn count(n: f64, one: &str, many: &str) -> String {
-    let n = n.ceil().max(1.0) as i64;
-    format!("{n} {}", if n == 1 { one } else { many })
+/// At least 1, rounded up: what is left, counted.
+fn left(n: f64) -> f64 {
+    n.ceil().max(1.0)
 }
 
-/// "1 more opportunity", "2 more opportunities".
-fn more(n: f64, one: &str, many: &str) -> String {
-    count(n, &format!("more {one}"), &format!("more {many}"))
-}
-
-/// The next step for one unmet condition, e.g. "Implement 2 more opportunities".
-fn milestone(p: &ConditionProgress, facts: &Facts) -> String {
+/// The next step for one unmet condition, e.g. "Implement 2 more opportunities", in words the
+/// reader's language gives it.
+fn milestone(p: &ConditionProgress, facts: &Facts) -> Message {
     let actual = p.actual.unwrap_or(0.0);
     let Some(target) = p.target else {
-        return "Record an analysis with at least one opportunity".into();
+        return Message::new("milestone-record");
     };
     let missing = target - actual + if p.operator == Operator::Gt { 1.0 } else { 0.0 };
+    let more = |id| Message::new(id).number("count", left(missing));
     match (p.field, p.operator) {
         (Field::FirstImplementationDays, Operator::Lte | Operator::Lt) => {
-            let left = (target - facts.days_since_analysis).ceil();
-            if p.actual.is_some() || left <= 0.0 {
-                format!("The {target}-day window for a first implementation has passed")
+            let days = (target - facts.days_since_analysis).ceil();
+            if p.actual.is_some() || days <= 0.0 {
+                Message::new("milestone-window-passed").number("target", target)
             } else {
-                format!(
-                    "Implement an opportunity within {}",
-                    count(left, "day", "days")
-                )
+                Message::new("milestone-within").number("count", left(days))
             }
         }
         (Field::FirstImplementationDays, _) => {
-            format!("Make the first implementation {target} days after the analysis")
+            Message::new("milestone-after").number("target", target)
         }
-        (Field::OpportunitiesStarted, _) => {
-            format!("Start {}", more(missing, "opportunity", "opportunities"))
-        }
-        (Field::OpportunitiesInProgress, _) => format!(
-            "Put {} in progress",
-            more(missing, "opportunity", "opportunities")
-        ),
+        (Field::OpportunitiesStarted, _) => more("milestone-start"),
+        (Field::OpportunitiesInProgress, _) => more("milestone-in-progress"),
         (Field::OpportunitiesImplemented | Field::OpportunitiesCompleted, _) => {
-            format!(
-                "Implement {}",
-                more(missing, "opportunity", "opportunities")
-            )
+            more("milestone-implement")
         }
         (Field::HoursSavedWeekly, _) => {
-            format!("Save {:.1} more hours per week", missing.max(0.1))
+            Message::new("milestone-hours-weekly").decimal("hours", missing.max(0.1), 1)
         }
-        (Field::HoursSavedAnnual, _) => {
-            format!("Save {} per year", more(missing, "hour", "hours"))
+        (Field::HoursSavedAnnual, _) => more("milestone-hours-annual"),
+        (Field::ConsecutiveActiveDays, _) => more("milestone-days"),
+        (Field::OpportunitiesTotal, _) => {
+            Message::new("milestone-total").number("count", left(target))
         }
-        (Field::ConsecutiveActiveDays, _) => {
-            format!("Make progress on {} in a row", more(missing, "day", "days"))
-        }
-        (Field::OpportunitiesTotal, _) => format!(
-            "Reach {} in the analysis",
-            count(target, "opportunity", "opportunities")
-        ),
     }
 }
 
@@ -192,6 +173,12 @@ pub fn newly_earned<'a>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::domain::reports::Lang;
+
+    /// A milestone as an English reader reads it.
+    fn words(m: &Option<Message>) -> Option<String> {
+        m.as_ref().map(|m| m.render(Lang::En))
+    }
     use crate::domain::badge::{BadgeCategory, Rarity};
     use crate::domain::criteria::tests::facts;
     use crate::domain::criteria::UnlockCriteria;
@@ -223,12 +210,12 @@ pub(crate) mod tests {
         let a = achievement(&b, false, &f);
         assert_eq!(a.progress_percentage, 33);
         assert_eq!(
-            a.next_milestone.as_deref(),
+            words(&a.next_milestone).as_deref(),
             Some("Implement 2 more opportunities")
         );
         f.opportunities_implemented = 2;
         assert_eq!(
-            achievement(&b, false, &f).next_milestone.as_deref(),
+            words(&achievement(&b, false, &f).next_milestone).as_deref(),
             Some("Implement 1 more opportunity")
         );
     }
@@ -253,13 +240,13 @@ pub(crate) mod tests {
         let a = achievement(&hours, false, &f);
         assert_eq!(a.progress_percentage, 70);
         assert_eq!(
-            a.next_milestone.as_deref(),
+            words(&a.next_milestone).as_deref(),
             Some("Save 3.0 more hours per week")
         );
         let a = achievement(&streak, false, &f);
         assert_eq!(a.progress_percentage, 85);
         assert_eq!(
-            a.next_milestone.as_deref(),
+            words(&a.next_milestone).as_deref(),
             Some("Make progress on 1 more day in a row")
         );
     }
@@ -273,13 +260,14 @@ pub(crate) mod tests {
         let a = achievement(&b, false, &f);
         assert_eq!(a.progress_percentage, 0);
         assert_eq!(
-            a.next_milestone.as_deref(),
+            words(&a.next_milestone).as_deref(),
             Some("Implement an opportunity within 5 days")
         );
         f.days_since_analysis = 9.0;
         assert!(achievement(&b, false, &f)
             .next_milestone
             .unwrap()
+            .render(Lang::En)
             .contains("has passed"));
     }
 
@@ -323,7 +311,7 @@ pub(crate) mod tests {
     ) -> Vec<(i32, Option<String>)> {
         achievements(catalog, &HashSet::new(), &facts_at(created, now))
             .into_iter()
-            .map(|a| (a.progress_percentage, a.next_milestone))
+            .map(|a| (a.progress_percentage, words(&a.next_milestone)))
             .collect()
     }
 

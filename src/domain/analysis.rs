@@ -60,6 +60,9 @@ pub struct Analysis {
     /// Its days are local days there (a dashboard cached before zones had none: the default).
     #[serde(default)]
     pub time_zone: TimeZone,
+    /// Its readers' language, unless a request asks for another.
+    #[serde(default)]
+    pub language: super::reports::Lang,
     /// Goes up by one on every change to the analysis or its progress: caches compare on it.
     pub version: i64,
 }

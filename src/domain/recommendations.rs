@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 
 use super::analysis::Opportunity;
+use super::messages::Message;
 use super::status::ProgressStatus;
 
 /// Complexity at or below which an opportunity counts as a quick win.
@@ -14,7 +15,7 @@ const HIGH_IMPACT_MIN_HOURS: f64 = 5.0;
 pub struct Recommendation<'a> {
     pub opportunity: &'a Opportunity,
     pub priority_score: f64,
-    pub reason: String,
+    pub reason: Message,
 }
 
 /// hours per week saved per point of complexity, to two decimals.
@@ -23,37 +24,21 @@ pub fn priority_score(o: &Opportunity) -> f64 {
     (o.hours_per_week / complexity * 100.0).round() / 100.0
 }
 
-fn plural(n: f64) -> &'static str {
-    if n == 1.0 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-fn reason(o: &Opportunity) -> String {
+/// Why an opportunity is recommended, as a sentence to write in the reader's language.
+fn reason(o: &Opportunity) -> Message {
     let hours = o.hours_per_week;
     let quick = o.complexity_level <= QUICK_WIN_MAX_COMPLEXITY;
     let high = hours >= HIGH_IMPACT_MIN_HOURS;
-    let saves = format!("saves {hours} hour{} per week", plural(hours));
-    match (quick, high) {
-        (true, true) => format!(
-            "Quick win with high impact: low complexity ({}/10) and {saves}",
-            o.complexity_level
-        ),
-        (true, false) => format!(
-            "Quick win: low complexity ({}/10), {saves}",
-            o.complexity_level
-        ),
-        (false, true) => format!(
-            "High impact: {saves} at complexity {}/10",
-            o.complexity_level
-        ),
-        (false, false) => format!(
-            "Steady gain: {saves} at complexity {}/10",
-            o.complexity_level
-        ),
-    }
+    let id = match (quick, high) {
+        (true, true) => "reason-quick-high",
+        (true, false) => "reason-quick",
+        (false, true) => "reason-high",
+        (false, false) => "reason-steady",
+    };
+    Message::new(id)
+        .number("complexity", f64::from(o.complexity_level))
+        .hours("hours", hours)
+        .number("count", hours)
 }
 
 /// NOT_STARTED opportunities by priority score, highest first; ties go to the lower complexity,
@@ -90,6 +75,7 @@ pub fn recommendations(opportunities: &[Opportunity]) -> Vec<Recommendation<'_>>
 mod tests {
     use super::*;
     use crate::domain::metrics::tests::opp;
+    use crate::domain::reports::Lang;
     use ProgressStatus::*;
 
     #[test]
@@ -112,15 +98,24 @@ mod tests {
         );
         assert_eq!(recs[0].priority_score, 1.6);
         assert_eq!(recs[1].priority_score, 0.71);
+        let reason = |i: usize, lang| recs[i].reason.render(lang);
         assert!(
-            recs[0].reason.starts_with("High impact"),
+            reason(0, Lang::En).starts_with("High impact"),
             "{}",
-            recs[0].reason
+            reason(0, Lang::En)
         );
         assert!(
-            recs[2].reason.starts_with("Quick win"),
+            reason(2, Lang::En).starts_with("Quick win"),
             "{}",
-            recs[2].reason
+            reason(2, Lang::En)
+        );
+        assert_eq!(
+            reason(2, Lang::Fr),
+            "Gain rapide : faible complexité (3/10), 2 heures économisées par semaine"
+        );
+        assert_eq!(
+            reason(0, Lang::En),
+            "High impact: saves 8 hours per week at complexity 5/10"
         );
     }
 

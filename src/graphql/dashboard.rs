@@ -21,8 +21,10 @@ use crate::service::record_analysis::MAX_OPPORTUNITIES;
 use crate::service::{reports, Services};
 
 use super::access;
+use super::language::reader;
 use super::reads::{self, Now};
 use super::reports::EmailSubscription;
+use super::reports::ReportLanguage;
 use super::timeline::{
     self, ActivityConnection, HistoryGranularity, ProgressDelta, ProgressPoint, Streak,
 };
@@ -102,8 +104,9 @@ impl Dashboard {
 
     /// Every active badge, earned or not, with progress towards it.
     #[graphql(complexity = "MAX_BADGES * child_complexity + 1")]
-    async fn achievements(&self) -> Vec<Achievement> {
+    async fn achievements(&self, ctx: &Context<'_>) -> Vec<Achievement> {
         let d = &self.data;
+        let lang = reader(ctx, &d.analysis);
         let facts = self.now.with(|now| {
             let (created, zone) = (d.analysis.created_at, d.analysis.time_zone);
             let facts = Facts::compute(created, zone, &d.opportunities, &d.activity, now);
@@ -117,7 +120,7 @@ impl Dashboard {
                 badge: a.badge.into(),
                 unlocked: a.unlocked,
                 progress_percentage: a.progress_percentage,
-                next_milestone: a.next_milestone,
+                next_milestone: a.next_milestone.map(|m| m.render(lang)),
             })
             .collect()
     }
@@ -130,13 +133,14 @@ impl Dashboard {
 
     /// NOT_STARTED opportunities, best first.
     #[graphql(complexity = "MAX_OPPORTUNITIES * child_complexity + 1")]
-    async fn recommendations(&self) -> Vec<Recommendation> {
+    async fn recommendations(&self, ctx: &Context<'_>) -> Vec<Recommendation> {
+        let lang = reader(ctx, &self.data.analysis);
         recommendations::recommendations(&self.data.opportunities)
             .into_iter()
             .map(|r| Recommendation {
                 opportunity: r.opportunity.into(),
                 priority_score: r.priority_score,
-                reason: r.reason,
+                reason: r.reason.render(lang),
             })
             .collect()
     }
@@ -177,6 +181,11 @@ impl Dashboard {
     /// When the analysis finished, if it has.
     async fn completed_at(&self) -> Option<DateTime<Utc>> {
         self.data.analysis.completed_at
+    }
+
+    /// The analysis' language (FR by default); composed sentences follow the request's language, else this.
+    async fn language(&self) -> ReportLanguage {
+        self.data.analysis.language.into()
     }
 
     /// IANA time zone (e.g. America/Toronto): days, streaks, history buckets and report times follow it.

@@ -48,6 +48,8 @@ pub struct IdentityInput {
     pub tier: Option<String>,
     /// IANA time zone; default America/Toronto.
     pub time_zone: Option<String>,
+    /// Default FR.
+    pub language: Option<super::reports::ReportLanguage>,
 }
 
 /// One opportunity found by the analysis.
@@ -110,6 +112,7 @@ impl From<RecordAnalysisInput> for AnalysisSpec {
             created_at: i.created_at,
             completed_at: i.completed_at,
             time_zone: i.identity.time_zone,
+            language: i.identity.language.map(Into::into),
             id: None,
         }
     }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod dashboard;
 pub mod errors;
 pub mod inputs;
+pub mod language;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;

@@ -14,9 +14,11 @@ use super::reads::Now;
 use super::reports::{EmailSubscription, SubscribeToReportsInput};
 use super::types::{Badge, Metrics, Opportunity, ProgressSummary};
 use crate::domain::values::Subject;
+use crate::domain::zone::TimeZone;
 use crate::error::AppError;
+use crate::service::settings::{self, Setting};
 use crate::service::Services;
-use crate::service::{auth, history, record_analysis, reports, update_progress};
+use crate::service::{auth, record_analysis, reports, update_progress};
 
 /// The result of `recordAnalysis`.
 #[derive(SimpleObject)]
@@ -102,9 +104,26 @@ impl MutationRoot {
         access::write(ctx, id)?;
         let services = ctx.data::<Services>()?;
         let now = services.state.clock.now();
-        let data = history::set_time_zone(services, id, &time_zone, now)
+        let zone = TimeZone::parse(&time_zone).map_err(|e| AppError::from(e).extend())?;
+        let data = settings::set(services, id, Setting::TimeZone(zone), now)
             .await
             .extend()?;
+        Ok(Dashboard::new(Arc::new(data), Now::unrecorded(now)))
+    }
+
+    /// Sets the analysis' language (owner): composed sentences, reports and pages are written in it unless a request asks for another.
+    async fn set_language(
+        &self,
+        ctx: &Context<'_>,
+        analysis_id: uuid::Uuid,
+        language: super::reports::ReportLanguage,
+    ) -> Result<Dashboard> {
+        let id = analysis_id.into();
+        access::write(ctx, id)?;
+        let services = ctx.data::<Services>()?;
+        let now = services.state.clock.now();
+        let setting = Setting::Language(language.into());
+        let data = settings::set(services, id, setting, now).await.extend()?;
         Ok(Dashboard::new(Arc::new(data), Now::unrecorded(now)))
     }
 

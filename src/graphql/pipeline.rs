@@ -109,15 +109,16 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// A request's key in the response cache: its exact bytes, how it came and the caller's
-    /// kind; `None` when the cache is off.
+    /// A request's key in the response cache: its exact bytes, how it came, the caller's kind
+    /// and the language it asks for (sentences are written in it); `None` when the cache is off.
     pub fn response_key(
         &self,
         transport: Transport,
         caller: &Caller,
+        lang: Option<crate::domain::reports::Lang>,
         raw: &[u8],
     ) -> Option<ResponseKey> {
-        self.response_cache.key(transport, caller, raw)
+        self.response_cache.key(transport, caller, lang, raw)
     }
 
     /// The stored answer to this exact request, when there is one that still holds for this

@@ -77,6 +77,7 @@ impl ResponseCache {
         &self,
         transport: Transport,
         caller: &Caller,
+        lang: Option<crate::domain::reports::Lang>,
         request: &[u8],
     ) -> Option<ResponseKey> {
         self.entries.as_ref()?;
@@ -89,9 +90,11 @@ impl ResponseCache {
                 Role::Admin => b"admin",
             },
         };
+        let lang = lang.map_or("-", |l| l.as_str());
         Some(ResponseKey(self.hasher.hash(&[
             transport.label().as_bytes(),
             kind,
+            lang.as_bytes(),
             request,
         ])))
     }

@@ -3,6 +3,8 @@
 //! document passes the limits (`graphql::limits`) before it is parsed, and every reply is
 //! bounded in size. Responses go out as the client accepts (`negotiate`).
 
+use crate::graphql::language::RequestLanguage;
+use crate::http::negotiate::reader;
 use std::net::SocketAddr;
 
 use axum::body::{Body, Bytes};
@@ -56,15 +58,17 @@ async fn get_query(
         Err(e) => return error_response(e, &id),
     };
     let query = uri.query().unwrap_or_default();
+    let lang = reader(headers);
     let key = app
         .pipeline
-        .response_key(Transport::Get, &caller, query.as_bytes());
+        .response_key(Transport::Get, &caller, lang, query.as_bytes());
     if let Some(stored) = stored(app, key, &caller, kind, &id).await {
         return stored;
     }
     match async_graphql::http::parse_query_string(query) {
         Ok(request) if !request.query.is_empty() || names_a_document(&request) => {
-            run(app, Transport::Get, kind, request.data(caller), id, key).await
+            let request = request.data(caller).data(RequestLanguage(lang));
+            run(app, Transport::Get, kind, request, id, key).await
         }
         Ok(_) => malformed("a `query` parameter is required", id),
         Err(e) => malformed(e, id),
@@ -103,7 +107,10 @@ async fn post_body(
         Ok(c) => c,
         Err(e) => return error_response(e, &id),
     };
-    let key = app.pipeline.response_key(Transport::Post, &caller, &bytes);
+    let lang = reader(headers);
+    let key = app
+        .pipeline
+        .response_key(Transport::Post, &caller, lang, &bytes);
     if let Some(stored) = stored(app, key, &caller, kind, &id).await {
         return stored;
     }
@@ -113,7 +120,8 @@ async fn post_body(
             if request.query.is_empty() && !names_a_document(&request) {
                 return malformed("missing field `query`", id);
             }
-            run(app, Transport::Post, kind, request.data(caller), id, key).await
+            let request = request.data(caller).data(RequestLanguage(lang));
+            run(app, Transport::Post, kind, request, id, key).await
         }
         Err(e) => malformed(e, id),
     }

@@ -62,3 +62,11 @@ impl ResponseType {
         best.map(|(_, k)| k)
     }
 }
+
+/// The language a request asks for (`Accept-Language`), if it is one of ours.
+pub fn reader(headers: &axum::http::HeaderMap) -> Option<crate::domain::reports::Lang> {
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::domain::reports::Lang::negotiate)
+}

@@ -233,7 +233,7 @@ impl ReportContent {
                 .map(|r| Step {
                     title: title_of(r.opportunity),
                     hours_per_week: hours(r.opportunity.hours_per_week, lang),
-                    reason: r.reason,
+                    reason: r.reason.render(lang),
                 })
                 .collect(),
             opportunities: data

@@ -1,5 +1,6 @@
 //! Numbers as a reader of each language writes them.
 
+pub use crate::domain::messages::hours;
 use crate::domain::reports::Lang;
 
 /// 13000 → "13 000" (fr, narrow no-break space) or "13,000" (en).
@@ -20,19 +21,5 @@ pub fn amount(value: i64, lang: Lang) -> String {
         format!("-{out}")
     } else {
         out
-    }
-}
-
-/// 8.0 → "8", 2.5 → "2,5" (fr) or "2.5" (en); never "-0".
-pub fn hours(value: f64, lang: Lang) -> String {
-    let rounded = crate::domain::metrics::hundredths(value);
-    let s = if rounded.fract() == 0.0 {
-        format!("{rounded:.0}")
-    } else {
-        format!("{rounded}")
-    };
-    match lang {
-        Lang::Fr => s.replace('.', ","),
-        Lang::En => s,
     }
 }

@@ -1,20 +1,16 @@
-//! Progress over time: the log history is replayed from, a page of the activity log, the
-//! analysis' time zone, and the look-up the analysis pipeline makes before it pays for an
-//! analysis.
+//! Progress over time: the log history is replayed from, a page of the activity log, and the
+//! look-up the analysis pipeline makes before it pays for an analysis.
 
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 
 use crate::db::activity;
-use crate::db::{analyses, dashboard};
-use crate::domain::dashboard::DashboardData;
+use crate::db::analyses;
 use crate::domain::history::{Log, Page};
 use crate::domain::ids::AnalysisId;
 use crate::domain::values::NormalizedUrl;
-use crate::domain::zone::TimeZone;
 use crate::error::{AppError, AppResult};
 use crate::service::record_analysis::DUPLICATE_WINDOW;
-use crate::service::{publish, Services};
+use crate::service::Services;
 
 /// At most this many entries in one page of the activity log.
 pub const MAX_PAGE: i32 = 100;
@@ -39,35 +35,6 @@ pub async fn activity(
     }
     let mut conn = services.state.pool.get().await?;
     Ok(activity::page(&mut conn, id, after, i64::from(first)).await?)
-}
-
-/// Sets the analysis' time zone (days, streaks, history and report times follow it), and
-/// returns its dashboard as the change left it.
-pub async fn set_time_zone(
-    services: &Services,
-    id: AnalysisId,
-    name: &str,
-    now: DateTime<Utc>,
-) -> AppResult<DashboardData> {
-    let zone = TimeZone::parse(name)?;
-    let data = {
-        let mut conn = services.state.pool.get().await?;
-        conn.transaction::<_, AppError, _>(async move |conn| {
-            analyses::lock(conn, id)
-                .await?
-                .ok_or(AppError::AnalysisNotFound(id))?;
-            analyses::set_time_zone(conn, id, zone).await?;
-            analyses::touch(conn, id, None, now).await?;
-            let shared: &diesel_async::AsyncPgConnection = conn;
-            dashboard::load_many(shared, &[id])
-                .await?
-                .remove(&id)
-                .ok_or(AppError::AnalysisNotFound(id))
-        })
-        .await?
-    };
-    publish::changed(services, &data, Vec::new(), Vec::new()).await;
-    Ok(data)
 }
 
 /// The analysis recorded for this URL (normalised) in the last 7 days, if any: records nothing.

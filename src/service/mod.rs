@@ -19,6 +19,7 @@ pub mod recent_urls;
 pub mod record_analysis;
 pub mod reports;
 pub mod seed;
+pub mod settings;
 pub mod update_progress;
 
 use std::num::NonZeroU32;

@@ -30,6 +30,8 @@ pub struct AnalysisSpec {
     pub completed_at: Option<DateTime<Utc>>,
     /// An IANA name; `America/Toronto` when not given.
     pub time_zone: Option<String>,
+    /// Its readers' language; French when not given.
+    pub language: Option<crate::domain::reports::Lang>,
     /// Set by callers that need a known id (demo data); otherwise a new v4 id.
     pub id: Option<AnalysisId>,
 }
@@ -55,6 +57,7 @@ struct Checked {
     created_at: DateTime<Utc>,
     completed_at: Option<DateTime<Utc>>,
     time_zone: TimeZone,
+    language: crate::domain::reports::Lang,
 }
 
 /// The zone named, or the default (`America/Toronto`).
@@ -138,6 +141,7 @@ fn check(spec: AnalysisSpec, now: DateTime<Utc>) -> AppResult<Checked> {
         created_at,
         completed_at: spec.completed_at,
         time_zone,
+        language: spec.language.unwrap_or_default(),
     })
 }
 
@@ -205,6 +209,7 @@ pub async fn record_analysis(
             created_at: c.created_at,
             completed_at: c.completed_at,
             time_zone: c.time_zone.name(),
+            language: c.language.as_str(),
         };
         analyses::insert(conn, &analysis, &c.opportunities).await?;
         Ok(Recorded {

@@ -98,6 +98,7 @@ fn example(now: DateTime<Utc>) -> Plan {
             created_at: Some(created),
             completed_at: Some(created + Duration::seconds(35)),
             time_zone: None,
+            language: None,
         },
         steps: vec![
             (0, 3, "value_creation", InProgress, None),
@@ -223,6 +224,12 @@ fn demo(i: usize, now: DateTime<Utc>) -> Plan {
             created_at: Some(created),
             completed_at: Some(created + Duration::seconds(20 + rng.below(40) as i64)),
             time_zone: Some(ZONES[i % ZONES.len()].into()),
+            // one in five reads English
+            language: Some(if i % 5 == 3 {
+                crate::domain::reports::Lang::En
+            } else {
+                crate::domain::reports::Lang::Fr
+            }),
         },
         steps,
     }

@@ -206,12 +206,12 @@ async fn time_moves_stored_answers_on() {
     assert_eq!(read().await, before);
     assert_eq!(answered(&app).0, hits + 1, "stored");
     let quick = |d: &Value| achievement(d, "quick_win")["nextMilestone"].clone();
-    assert_eq!(quick(&before), "Implement an opportunity within 6 days");
+    assert_eq!(quick(&before), "Implémentez une opportunité d'ici 6 jours");
     app.clock
         .set(made + Duration::days(2) + Duration::seconds(1));
     assert_eq!(
         quick(&read().await),
-        "Implement an opportunity within 5 days"
+        "Implémentez une opportunité d'ici 5 jours"
     );
 
     // the streak: 2 days to 23:59:59 on the 3rd in Toronto (it ends yesterday), none a second
@@ -272,7 +272,7 @@ mod a_new_resolver {
         let answers = ResponseCache::new(1 << 20, &dashboards);
         let query = format!("{{ implemented(id: \"{id}\") }}");
         let key = answers
-            .key(Transport::Post, &Caller::Open, query.as_bytes())
+            .key(Transport::Post, &Caller::Open, None, query.as_bytes())
             .expect("the store is on");
         let run = |reads: ReadRecorder| {
             let request = async_graphql::Request::new(query.clone())

@@ -73,7 +73,7 @@ async fn quick_win_needs_the_first_implementation_within_seven_days() {
         quick["nextMilestone"]
             .as_str()
             .unwrap()
-            .contains("has passed"),
+            .contains("est passé"),
         "{quick}"
     );
 }

@@ -59,8 +59,9 @@ async fn recommendations_rank_not_started_by_priority_score() {
         ["value_creation", "digital_presence", "business_management"]
     );
     assert_eq!(recs[0]["priorityScore"], 1.6);
-    assert!(recs[0]["reason"].as_str().unwrap().contains("High impact"));
-    assert!(recs[2]["reason"].as_str().unwrap().contains("Quick win"));
+    // in the analysis' language, French by default
+    assert!(recs[0]["reason"].as_str().unwrap().contains("Fort impact"));
+    assert!(recs[2]["reason"].as_str().unwrap().contains("Gain rapide"));
 
     app.advance(&id, "value_creation", "IN_PROGRESS").await;
     let d = app.dashboard(&id).await;
@@ -106,19 +107,19 @@ async fn achievements_show_progress_towards_locked_badges() {
                 "time_saver".into(),
                 false,
                 20,
-                Some("Save 8.0 more hours per week".into())
+                Some("Économisez encore 8,0 heures par semaine".into())
             ),
             (
                 "efficiency_expert".into(),
                 false,
                 33,
-                Some("Implement 2 more opportunities".into())
+                Some("Implémentez encore 2 opportunités".into())
             ),
             (
                 "streak_master".into(),
                 false,
                 14,
-                Some("Make progress on 6 more days in a row".into())
+                Some("Progressez encore 6 jours d'affilée".into())
             ),
         ]
     );

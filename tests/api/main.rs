@@ -18,6 +18,7 @@ mod history;
 mod hostile;
 mod http;
 mod keys;
+mod language;
 mod lifecycle;
 mod links;
 mod live;

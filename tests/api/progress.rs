@@ -194,7 +194,7 @@ async fn the_state_a_change_leaves_is_the_state_stored() {
           WHERE p.analysis_id = '{id}'
             AND ((b.slug <> 'streak_master' AND p.progress_percentage = 100 AND p.next_milestone IS NULL)
               OR (b.slug = 'streak_master' AND p.progress_percentage = 14
-                  AND p.next_milestone = 'Make progress on 6 more days in a row'))"
+                  AND p.next_milestone = 'Progressez encore 6 jours d''affilée'))"
     );
     assert_eq!(app.db.count(&stored).await, 5);
 }

@@ -996,6 +996,15 @@ async fn a_report_says_what_changed_since_the_last() {
         assert!(since.contains(line), "{line}: {since}");
     }
     assert!(html.contains("id=\"changes\""), "{html}");
+    // a French email: no English sentence in it (the next steps' reasons included)
+    for fragment in crate::language::english_fragments() {
+        for body in [&text, &crate::language::visible(&html)] {
+            assert!(
+                !body.contains(fragment.as_str()),
+                "{fragment:?} in:\n{body}"
+            );
+        }
+    }
 
     // the next report counts from the one before
     app.clock.set(t0() + day * 13);

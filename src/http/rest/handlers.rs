@@ -103,11 +103,12 @@ async fn view<T: Serialize>(
     peer: SocketAddr,
     raw: String,
     headers: HeaderMap,
-    shape: fn(&DashboardData) -> T,
+    shape: fn(&DashboardData, Lang) -> T,
 ) -> Response {
     handle(&app, peer, &headers, |caller| async {
         let data = readable(&app, caller, &raw).await?;
-        Ok(json(StatusCode::OK, &shape(&data), Some(&headers)))
+        let lang = crate::http::negotiate::reader(&headers).unwrap_or(data.analysis.language);
+        Ok(json(StatusCode::OK, &shape(&data, lang), Some(&headers)))
     })
     .await
 }

@@ -1,5 +1,6 @@
 //! One connection's loop: messages in, operations' items out, pings, the token's expiry.
 
+use crate::graphql::language::RequestLanguage;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,8 @@ pub(super) struct Connection {
     /// When the token expires: the connection closes then (4403) unless a fresh one came.
     pub(super) expires: Option<tokio::time::Instant>,
     pub(super) init_seen: bool,
+    /// The language `connection_init` asked for (`{"language": "en"}`), for every operation.
+    pub(super) language: RequestLanguage,
     pub(super) operations: HashMap<Arc<str>, AbortHandle>,
     pub(super) running: SelectAll<BoxStream<'static, Item>>,
 }
@@ -63,6 +66,7 @@ impl Connection {
             live: None,
             expires: None,
             init_seen: false,
+            language: RequestLanguage::default(),
             operations: HashMap::new(),
             running: SelectAll::new(),
         }

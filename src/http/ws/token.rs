@@ -12,8 +12,10 @@ use super::connection::{Connection, Step};
 use super::messages::{invalid, text, ServerMessage};
 use super::MAX_INIT_PAYLOAD;
 use crate::domain::access::Caller;
+use crate::domain::reports::Lang;
 use crate::events::Event;
 use crate::graphql::access::LiveCaller;
+use crate::graphql::language::RequestLanguage;
 
 impl Connection {
     pub(super) async fn init(&mut self, payload: Option<serde_json::Value>) -> Step {
@@ -47,6 +49,9 @@ impl Connection {
                 Ok(caller) => caller,
                 Err(e) => return Step::Close(4403, format!("Forbidden: {e}")),
             };
+        // the reader's language, as Accept-Language would say it; one not ours is none
+        let language = payload.get("language").and_then(|l| l.as_str());
+        self.language = RequestLanguage(language.and_then(Lang::negotiate));
         let (tx, _) = watch::channel(caller.clone());
         self.live = Some(tx);
         self.set_caller(caller);
@@ -91,6 +96,7 @@ impl Connection {
         let mut data = Data::default();
         data.insert(caller);
         data.insert(LiveCaller(live.subscribe()));
+        data.insert(self.language);
         self.session = Some(Arc::new(data));
     }
 }

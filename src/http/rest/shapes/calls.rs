@@ -1,6 +1,7 @@
 //! The shapes of the calls besides the dashboard: progress, recommendations, badges, report
 //! subscriptions, and the error body.
 
+use crate::domain::reports::Lang;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -81,7 +82,7 @@ pub struct RecommendationsResponse {
 }
 
 impl RecommendationsResponse {
-    pub fn new(data: &DashboardData) -> Self {
+    pub fn new(data: &DashboardData, lang: Lang) -> Self {
         let recommendations = recommendations::recommendations(&data.opportunities)
             .into_iter()
             .map(|r| Recommendation {
@@ -90,7 +91,7 @@ impl RecommendationsResponse {
                 hours_per_week: r.opportunity.hours_per_week,
                 complexity_level: r.opportunity.complexity_level,
                 priority_score: r.priority_score,
-                reason: r.reason,
+                reason: r.reason.render(lang),
             })
             .collect();
         Self {
@@ -109,7 +110,7 @@ pub struct BadgesResponse {
 }
 
 impl BadgesResponse {
-    pub fn new(data: &DashboardData) -> Self {
+    pub fn new(data: &DashboardData, _lang: Lang) -> Self {
         Self {
             analysis_id: data.analysis.id.into(),
             badges: data.badges.iter().map(Into::into).collect(),

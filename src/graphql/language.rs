@@ -1,0 +1,18 @@
+//! The reader's language: the one the request asks for (`Accept-Language` over HTTP, the
+//! `connection_init` payload's `language` over WebSocket), else the analysis' own.
+
+use async_graphql::Context;
+
+use crate::domain::analysis::Analysis;
+use crate::domain::reports::Lang;
+
+/// The language a request asks for, when it asks for one of ours (request data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestLanguage(pub Option<Lang>);
+
+/// The language sentences about `analysis` are written in for this request.
+pub fn reader(ctx: &Context<'_>, analysis: &Analysis) -> Lang {
+    ctx.data_opt::<RequestLanguage>()
+        .and_then(|r| r.0)
+        .unwrap_or(analysis.language)
+}
