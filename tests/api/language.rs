@@ -180,26 +180,13 @@ async fn websocket_and_rest_readers_get_theirs() {
             .unwrap()
             .to_owned()
     };
-    let fr: Value = app
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |language: &'static str| {
+        let request = app.client.get(&url).header("accept-language", language);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let fr = get("fr").await;
     assert!(reason(&fr).starts_with("Fort impact"), "{fr}");
-    let en: Value = app
-        .client
-        .get(&url)
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let en = get("en").await;
     assert!(reason(&en).starts_with("High impact"), "{en}");
 }
 
