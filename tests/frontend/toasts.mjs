@@ -19,7 +19,7 @@ try {
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   const token = process.env.API_TOKEN ? `&token=${encodeURIComponent(process.env.API_TOKEN)}` : "";
-  await page.goto(`${api}/toasts?analysisId=${analysisId}${token}`);
+  await page.goto(`${api}/toasts?analysisId=${analysisId}${token}&lang=en`);
   await page.locator('#live[data-state="connected"]').waitFor({ timeout: 10000 });
 
   await page.click('[data-testid="move-value_creation-IN_PROGRESS"]');
@@ -51,6 +51,26 @@ try {
   // the refused move is not even offered
   assert.equal(await page.locator('[data-testid="move-business_management-IN_PROGRESS"]').isDisabled(), true);
   if (process.env.SCREENSHOT) await page.screenshot({ path: process.env.SCREENSHOT, fullPage: true });
+  assert.deepEqual(errors, []);
+
+  // the same dashboard for a French reader: the page's words and the server's sentences
+  const fr = await browser.newPage({ viewport: { width: 1100, height: 700 }, locale: "fr-CA" });
+  fr.on("pageerror", (e) => errors.push(e.message));
+  await fr.goto(`${api}/toasts?analysisId=${analysisId}${token}`);
+  await fr.locator('#live[data-state="connected"]').waitFor({ timeout: 10000 });
+  assert.equal(await fr.locator("html").getAttribute("lang"), "fr");
+  assert.match(await fr.locator("#hours").innerText(), /^2 h sur 15 h par semaine/);
+  assert.match(await fr.locator("#streak").innerText(), /^1 jour$/);
+  assert.match(await fr.locator("#summary").innerText(), /1 sur 3 implémentée/);
+  assert.match(await fr.locator('[data-testid="badge-time_saver"]').innerText(), /Économisez encore 8,0 heures par semaine/);
+  assert.equal(await fr.locator('[data-testid="move-digital_presence-IN_PROGRESS"]').innerText(), "Démarrer");
+  if (process.env.SCREENSHOT) {
+    await fr.screenshot({ path: process.env.SCREENSHOT.replace(/\.png$/, "-fr.png"), fullPage: true });
+  }
+  const text = await fr.locator("body").innerText();
+  for (const english of ["per week", "more hours", "Implement ", "in progress", "Start"]) {
+    assert.ok(!text.includes(english), `English on the French page: ${english}\n${text}`);
+  }
   assert.deepEqual(errors, []);
   console.log("toast page ok");
 } finally {
