@@ -106,7 +106,9 @@ impl TimeZone {
 
     /// The Monday of the local week holding `day`.
     pub fn monday_of(day: NaiveDate) -> NaiveDate {
-        day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday()))
+        let back = chrono::Days::new(u64::from(day.weekday().num_days_from_monday()));
+        // the calendar's first week has no Monday before its first day: that day, then
+        day.checked_sub_days(back).unwrap_or(day)
     }
 }
 
@@ -186,6 +188,8 @@ mod tests {
             }
             let _ = zone.start_of(NaiveDate::MAX);
             let _ = zone.start_of(NaiveDate::MIN);
+            let _ = TimeZone::monday_of(NaiveDate::MIN);
+            let _ = TimeZone::monday_of(zone.day_of(DateTime::<Utc>::MIN_UTC));
         }
     }
 

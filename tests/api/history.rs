@@ -271,6 +271,13 @@ async fn history_is_bounded_and_progress_since_creation_starts_from_zero() {
     // the calendar's ends: refused by count, or answered, never a hang
     for (g, from, to) in [
         ("WEEK", "+262142-12-01T00:00:00Z", "+262142-12-31T00:00:00Z"),
+        ("WEEK", "-262143-01-01T00:00:00Z", "-262143-01-01T00:00:00Z"),
+        (
+            "MONTH",
+            "-262143-01-01T00:00:00Z",
+            "-262143-01-02T00:00:00Z",
+        ),
+        ("DAY", "-262143-01-01T00:00:00Z", "-262143-01-01T00:00:00Z"),
         (
             "MONTH",
             "-262143-01-01T00:00:00Z",
