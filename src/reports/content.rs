@@ -16,6 +16,7 @@ use crate::domain::recommendations::recommendations;
 pub use crate::domain::reports::Lang;
 use crate::domain::reports::{Frequency, Section};
 use crate::domain::status::ProgressStatus;
+use crate::domain::zone::TimeZone;
 
 type Strings = HashMap<String, String>;
 
@@ -137,10 +138,11 @@ pub struct ReportContent {
     pub sections: Vec<&'static str>,
 }
 
-fn date(at: DateTime<Utc>, lang: Lang) -> String {
+/// A local day as its reader writes it.
+fn date(day: chrono::NaiveDate, lang: Lang) -> String {
     match lang {
-        Lang::Fr => at.format("%d/%m/%Y").to_string(),
-        Lang::En => at.format("%Y-%m-%d").to_string(),
+        Lang::Fr => day.format("%d/%m/%Y").to_string(),
+        Lang::En => day.format("%Y-%m-%d").to_string(),
     }
 }
 
@@ -152,14 +154,14 @@ fn title_of(o: &Opportunity) -> String {
 }
 
 impl BadgeLine {
-    fn new(b: &EarnedBadge, lang: Lang) -> Self {
+    fn new(b: &EarnedBadge, lang: Lang, zone: TimeZone) -> Self {
         Self {
             name: b.badge.name.clone(),
             icon: b.badge.icon.clone().unwrap_or_default(),
             rarity: b.badge.rarity.as_str(),
             description: b.badge.description.clone(),
             points: b.badge.points,
-            earned_on: date(b.earned_at, lang),
+            earned_on: date(zone.day_of(b.earned_at), lang),
         }
     }
 }
@@ -195,7 +197,8 @@ impl ReportContent {
         let a = &data.analysis;
         let m = metrics(&data.opportunities, rate.or(a.hourly_rate), &a.currency);
         let s = progress_summary(&data.opportunities);
-        let badge = |b| BadgeLine::new(b, lang);
+        let zone = a.time_zone;
+        let badge = |b| BadgeLine::new(b, lang, zone);
         let filled = (s.completion_percentage / 5) as usize;
         Self {
             lang: lang.as_str(),
@@ -247,7 +250,8 @@ impl ReportContent {
             dashboard_url: String::new(),
             unsubscribe_url: String::new(),
             why: String::new(),
-            generated_on: date(now, lang),
+            // the analysis' local day, as every day the product speaks of
+            generated_on: date(zone.day_of(now), lang),
             sections: Section::ALL.iter().map(|s| s.as_str()).collect(),
         }
     }
@@ -294,6 +298,38 @@ impl ReportContent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn data(zone: &str) -> DashboardData {
+        let at: DateTime<Utc> = "2026-03-01T00:00:00Z".parse().unwrap();
+        DashboardData {
+            analysis: crate::domain::analysis::Analysis {
+                id: crate::domain::ids::AnalysisId::random(),
+                url: "https://x.example.com".into(),
+                identity: Default::default(),
+                hourly_rate: None,
+                currency: "CAD".into(),
+                created_at: at,
+                completed_at: None,
+                updated_at: at,
+                time_zone: TimeZone::parse(zone).unwrap(),
+                language: Lang::Fr,
+                version: 1,
+            },
+            opportunities: Vec::new(),
+            badges: Vec::new(),
+            activity: Default::default(),
+            catalog: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_report_is_dated_by_the_analysis_local_day() {
+        // 22:00 on the 15th in Toronto, 04:00 on the 16th in Paris
+        let now: DateTime<Utc> = "2026-03-16T03:00:00Z".parse().unwrap();
+        let on = |zone| ReportContent::new(&data(zone), Lang::Fr, now, None, None).generated_on;
+        assert_eq!(on("America/Toronto"), "15/03/2026");
+        assert_eq!(on("Europe/Paris"), "16/03/2026");
+    }
 
     #[test]
     fn hours_read_naturally() {
