@@ -35,11 +35,17 @@ use super::types::*;
 pub struct Dashboard {
     data: Arc<DashboardData>,
     now: Now,
+    /// The log history is replayed from, read once for every field of this dashboard that needs it.
+    log: Arc<tokio::sync::OnceCell<Arc<history::Log>>>,
 }
 
 impl Dashboard {
     pub fn new(data: Arc<DashboardData>, now: Now) -> Self {
-        Self { data, now }
+        Self {
+            data,
+            now,
+            log: Arc::default(),
+        }
     }
 
     pub fn metrics(&self) -> Metrics {
@@ -265,12 +271,17 @@ impl Dashboard {
 }
 
 impl Dashboard {
-    /// What history is replayed from; it changes only with the dashboard's version, which the
-    /// loader recorded.
-    async fn log(&self, ctx: &Context<'_>) -> Result<history::Log> {
+    /// What history is replayed from, read once per dashboard (`history` and `progressSince`
+    /// in one request share it); it changes only with the dashboard's version, which the loader
+    /// recorded.
+    async fn log(&self, ctx: &Context<'_>) -> Result<Arc<history::Log>> {
         let services = ctx.data::<Services>()?;
-        history_service::log(services, self.data.analysis.id)
+        let id = self.data.analysis.id;
+        let log = self
+            .log
+            .get_or_try_init(|| async { history_service::log(services, id).await.map(Arc::new) })
             .await
-            .extend()
+            .extend()?;
+        Ok(log.clone())
     }
 }

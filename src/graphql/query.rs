@@ -76,8 +76,7 @@ impl QueryRoot {
         // a new analysis of the site, or the window closing, changes the answer
         reads::unrepeatable(ctx);
         let services = ctx.data::<crate::service::Services>()?;
-        let now = reads::Now::unrecorded(services.state.clock.now());
-        let at = now.with(|t| (t, t));
+        let at = services.state.clock.now();
         let Some(id) = crate::service::history::recent_analysis(services, &url, at)
             .await
             .map_err(|e| e.extend())?
@@ -89,7 +88,7 @@ impl QueryRoot {
             .load_one(DashboardKey(id))
             .await
             .map_err(|e| e.extend())?;
-        Ok(data.map(|d| Dashboard::new(d, now)))
+        Ok(data.map(|d| Dashboard::new(d, reads::Now::unrecorded(at))))
     }
 
     /// Platform KPIs for every period ending in [from, to], oldest first, at most 1,000 (admin).

@@ -299,3 +299,42 @@ mod a_new_resolver {
         assert_eq!(again.data.into_json().unwrap(), json!({ "implemented": 1 }));
     }
 }
+
+/// The time fields (history, the activity log, the streak) read through the dashboard: their
+/// stored answer is served again while the analysis is unchanged, and never after it changed.
+/// `progressSince` shows the instant itself, so its answer is never served again.
+#[tokio::test]
+async fn time_fields_are_served_again_only_while_what_they_read_holds() {
+    let app = TestApp::spawn_with(quiet).await;
+    let id = app.record_example().await;
+    app.advance(&id, "digital_presence", "IN_PROGRESS").await;
+    let q = "query($id: UUID!) { dashboard(analysisId: $id) {
+        streak { current } history { implemented inProgress changes }
+        activity(first: 5) { totalCount edges { node { to } } } } }";
+    let read = || async { app.data(q, json!({"id": id})).await };
+    let before = read().await;
+    let (hits, _) = answered(&app);
+    assert_eq!(read().await, before);
+    assert_eq!(answered(&app).0, hits + 1, "stored");
+    assert_eq!(before["dashboard"]["activity"]["totalCount"], 1);
+
+    app.advance(&id, "digital_presence", "IMPLEMENTED").await;
+    let (hits, misses) = answered(&app);
+    let after = read().await;
+    assert_eq!(answered(&app), (hits, misses + 1), "run again, not served");
+    let d = &after["dashboard"];
+    assert_eq!(d["activity"]["totalCount"], 2);
+    assert_eq!(d["activity"]["edges"][0]["node"]["to"], "IMPLEMENTED");
+    let last = d["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["implemented"].clone(), last["changes"].clone()),
+        (json!(1), json!(2))
+    );
+
+    let since = "query($id: UUID!) { dashboard(analysisId: $id) {
+        progressSince(since: \"2026-01-01T00:00:00Z\") { now { at progressSummary { implemented } } } } }";
+    app.data(since, json!({"id": id})).await;
+    let (hits, _) = answered(&app);
+    app.data(since, json!({"id": id})).await;
+    assert_eq!(answered(&app).0, hits, "never stored");
+}

@@ -240,3 +240,84 @@ async fn no_english_reaches_a_french_reader() {
         check("the document", &visible(&html));
     }
 }
+
+/// Whatever a client sends as its language is read as one of ours or as none: the analysis'
+/// language then, never an error, over HTTP and WebSocket.
+#[tokio::test]
+async fn any_language_a_client_sends_is_ours_or_none() {
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    let vars = json!({"id": id});
+    let french = sentences(&post_as(&app, None, WORDS, vars.clone()).await);
+    let english = sentences(&post_as(&app, Some("en"), WORDS, vars.clone()).await);
+    let long = "xx;q=0.5,".repeat(2_000) + "en";
+    for (header, expected) in [
+        ("\u{202e}en", &french),
+        ("en;q=NaN", &french),
+        ("en;q=1e400", &french),
+        ("fr;q=-1, en", &english),
+        ("*;q=1, en;q=0.1", &english),
+        (long.as_str(), &french), // read up to its 16th entry only
+        ("EN-gb", &english),
+    ] {
+        let r = app
+            .client
+            .post(app.graphql_url())
+            .header("accept-language", header.as_bytes())
+            .json(&json!({"query": WORDS, "variables": vars}))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = r.json().await.unwrap();
+        assert!(body.get("errors").is_none(), "{header:?}: {body}");
+        assert_eq!(&sentences(&body["data"]), expected, "{header:?}");
+    }
+    // bytes that are not text: none
+    let r = app
+        .client
+        .post(app.graphql_url())
+        .header(
+            "accept-language",
+            reqwest::header::HeaderValue::from_bytes(b"en\xff").unwrap(),
+        )
+        .json(&json!({"query": WORDS, "variables": vars}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(sentences(&body["data"]), french);
+
+    // over WebSocket, the payload's `language` of any JSON type and text
+    for (i, language) in [
+        json!("\u{0}"),
+        json!("en\u{0}"),
+        json!("\u{fffe}"),
+        json!(5),
+        json!(null),
+        json!({"en": true}),
+        json!(["en"]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
+        ws.send(json!({"type": "connection_init", "payload": {"language": language}}))
+            .await;
+        let ack = ws.raw(Duration::from_secs(5)).await.unwrap();
+        assert_eq!(ack["type"], "connection_ack", "{language}");
+        let op = format!("q{i}");
+        ws.subscribe(&op, WORDS, vars.clone()).await;
+        let d = ws.data(&op).await;
+        assert_eq!(sentences(&d), french, "{language}");
+    }
+    // a lone surrogate, written raw into the JSON text: the message is not text, refused as
+    // any such message is (4400), not an error of the server
+    let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
+    ws.send_text(r#"{"type":"connection_init","payload":{"language":"\ud800en"}}"#)
+        .await;
+    let first = ws.raw(Duration::from_secs(5)).await.unwrap();
+    assert!(
+        first["type"] == "connection_ack" || first["code"] == 4400,
+        "{first}"
+    );
+}
