@@ -52,3 +52,64 @@ milestone-total = Reach { $count } { $count ->
     [one] opportunity
    *[other] opportunities
 } in the analysis
+
+## Reports (emails, HTML and PDF document): labels without arguments, read by the templates
+## as t.<name> (dashes in the name become underscores)
+report-weekly-title = Weekly report
+report-monthly-title = Monthly report
+report-report-title = Progress report
+report-greeting = Hello,
+report-intro = Here is your progress report for
+report-progress = Your progress
+report-time-saved = Time saved
+report-per-week = h/week
+report-per-year = h/year
+report-potential = Total potential
+report-money-saved = Money saved
+report-per-year-money = /year
+report-new-badges = New badges
+report-no-new-badges = No new badge since the last report.
+report-badges = Badges
+report-earned-on = earned on
+report-next-steps = Recommended next steps
+report-opportunities = Opportunities
+report-opportunity = Opportunity
+report-status = Status
+report-hours-week = h/week
+report-complexity = Complexity
+report-metrics = Metrics
+report-metric = Metric
+report-chart-title = Hours per week, by opportunity
+report-implemented-col = Achieved
+report-potential-col = Potential
+report-summary = Summary
+report-generated = Generated on
+report-cta = See my dashboard
+report-encouragement = Keep it up! Every small improvement counts.
+report-why-weekly = You receive this email because you subscribed to weekly reports.
+report-why-monthly = You receive this email because you subscribed to monthly reports.
+report-unsubscribe = Unsubscribe
+report-status-NOT_STARTED = Not started
+report-status-IN_PROGRESS = In progress
+report-status-IMPLEMENTED = Implemented
+report-changes-title = Since the last report
+report-weeks-title = Hours saved per week, week by week
+
+## Report sentences, with their numbers
+report-implemented = { $implemented } { $implemented ->
+    [one] opportunity
+   *[other] opportunities
+} implemented out of { $total }
+report-changes-moved = { $count } { $count ->
+    [one] opportunity changed
+   *[other] opportunities changed
+} status
+report-changes-hours = { $hours } more hours a week saved
+report-changes-badges = { $count } { $count ->
+    [one] badge earned
+   *[other] badges earned
+}
+report-changes-streak = { $count } { $count ->
+    [one] day
+   *[other] days
+} of activity in a row

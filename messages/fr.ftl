@@ -52,3 +52,64 @@ milestone-total = Atteignez { $count } { $count ->
     [one] opportunité
    *[other] opportunités
 } dans l'analyse
+
+## Rapports (courriels, document HTML et PDF) : libellés sans argument, lus par les gabarits
+## comme t.<nom> (les tirets du nom deviennent des soulignés)
+report-weekly-title = Rapport hebdomadaire
+report-monthly-title = Rapport mensuel
+report-report-title = Rapport d'avancement
+report-greeting = Bonjour,
+report-intro = Voici votre rapport d'avancement pour
+report-progress = Votre progression
+report-time-saved = Temps économisé
+report-per-week = h/semaine
+report-per-year = h/an
+report-potential = Potentiel total
+report-money-saved = Économies réalisées
+report-per-year-money = /an
+report-new-badges = Nouveaux badges
+report-no-new-badges = Pas de nouveau badge depuis le dernier rapport.
+report-badges = Badges
+report-earned-on = obtenu le
+report-next-steps = Prochaines étapes recommandées
+report-opportunities = Opportunités
+report-opportunity = Opportunité
+report-status = Statut
+report-hours-week = h/semaine
+report-complexity = Complexité
+report-metrics = Indicateurs
+report-metric = Indicateur
+report-chart-title = Heures par semaine, par opportunité
+report-implemented-col = Réalisé
+report-potential-col = Potentiel
+report-summary = Résumé
+report-generated = Généré le
+report-cta = Voir mon tableau de bord
+report-encouragement = Continuez comme ça ! Chaque petite amélioration compte.
+report-why-weekly = Vous recevez cet email car vous êtes abonné aux rapports hebdomadaires.
+report-why-monthly = Vous recevez cet email car vous êtes abonné aux rapports mensuels.
+report-unsubscribe = Se désabonner
+report-status-NOT_STARTED = Non commencée
+report-status-IN_PROGRESS = En cours
+report-status-IMPLEMENTED = Implémentée
+report-changes-title = Depuis le dernier rapport
+report-weeks-title = Heures économisées par semaine, semaine par semaine
+
+## Phrases des rapports, avec leurs nombres
+report-implemented = { $implemented } { $implemented ->
+    [one] opportunité implémentée
+   *[other] opportunités implémentées
+} sur { $total }
+report-changes-moved = { $count } { $count ->
+    [one] opportunité a changé
+   *[other] opportunités ont changé
+} de statut
+report-changes-hours = { $hours } h/semaine économisées en plus
+report-changes-badges = { $count } { $count ->
+    [one] badge gagné
+   *[other] badges gagnés
+}
+report-changes-streak = { $count } { $count ->
+    [one] jour
+   *[other] jours
+} d'activité d'affilée

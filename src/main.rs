@@ -200,6 +200,9 @@ async fn migrate(config: Config) -> Result<()> {
         report.catalog.deactivated,
         report.catalog.unchanged
     );
+    for missing in &report.catalog.untranslated {
+        eprintln!("warning: badge catalog: no {missing}; the French text is shown instead");
+    }
     Ok(())
 }
 

@@ -98,6 +98,13 @@ async fn state(config: Config, clock: SharedClock) -> Result<Resources, BoxError
     if config.database.migrate_on_start {
         let report = db::migrate::run(config.database.url.expose_secret()).await?;
         tracing::info!(applied = ?report.applied, catalog = ?report.catalog, "database migrated");
+        if !report.catalog.untranslated.is_empty() {
+            let missing = &report.catalog.untranslated;
+            tracing::warn!(
+                ?missing,
+                "badge catalog: untranslated words are shown in French"
+            );
+        }
     }
     let statements = StatementCounter::default();
     let pool = db::pool::build(&config, statements.clone()).await?;

@@ -27,6 +27,7 @@ pub struct BadgeRow {
     pub(crate) display_order: i32,
     pub(crate) active: bool,
     pub(crate) version: i32,
+    pub(crate) translations: serde_json::Value,
 }
 
 impl BadgeRow {
@@ -47,6 +48,7 @@ impl BadgeRow {
                 display_order: self.display_order,
                 active: self.active,
                 version: self.version,
+                translations: serde_json::from_value(self.translations.clone()).ok()?,
             })
         })();
         if parsed.is_none() {

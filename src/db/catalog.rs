@@ -1,6 +1,6 @@
 //! The badge catalog file (`badges.toml`) and its sync into `badge_metadata` with version history.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -10,27 +10,79 @@ use uuid::Uuid;
 
 use super::badges::BadgeRow;
 use super::schema::{badge_metadata, badge_versions};
-use crate::domain::badge::{BadgeCategory, Rarity, MAX_BADGES};
+use crate::domain::badge::{BadgeCategory, Rarity, Translations, MAX_BADGES};
 use crate::domain::criteria::UnlockCriteria;
+use crate::domain::reports::Lang;
 use crate::error::BoxError;
 
 const LAUNCH_CATALOG: &str = include_str!("../../badges.toml");
 
-/// One badge as the catalog file describes it.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// One badge as the catalog file describes it, its words split into the default language's
+/// (French: `name`, `description`) and the others' (`translations`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct CatalogEntry {
     pub slug: String,
     pub name: String,
     pub description: String,
+    pub translations: Translations,
     pub icon: Option<String>,
     pub rarity: String,
     pub points: i32,
     pub category: String,
     pub display_order: i32,
-    #[serde(default = "yes")]
     pub active: bool,
     pub unlock_criteria: serde_json::Value,
+}
+
+/// Words the file gives in the default language only (`name = "Premier Pas"`) or per language
+/// (`name.fr = "Premier Pas"` and `name.en = "First Step"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Texts {
+    Default(String),
+    ByLanguage(BTreeMap<String, String>),
+}
+
+impl Texts {
+    /// The default language's text and the others', by language; an unknown language, a missing
+    /// default or an empty text is refused.
+    fn split(self) -> Result<(String, BTreeMap<Lang, String>), String> {
+        let by_tag = match self {
+            Self::Default(text) => BTreeMap::from([(Lang::default().as_str().to_owned(), text)]),
+            Self::ByLanguage(map) => map,
+        };
+        let mut texts = BTreeMap::new();
+        for (tag, text) in by_tag {
+            let lang = Lang::parse(&tag).ok_or_else(|| format!("unknown language {tag:?}"))?;
+            if text.trim().is_empty() {
+                return Err(format!("empty text in {tag:?}"));
+            }
+            texts.insert(lang, text);
+        }
+        let default = texts.remove(&Lang::default()).ok_or_else(|| {
+            format!(
+                "no text in the default language ({})",
+                Lang::default().as_str()
+            )
+        })?;
+        Ok((default, texts))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEntry {
+    slug: String,
+    name: Texts,
+    description: Texts,
+    icon: Option<String>,
+    rarity: String,
+    points: i32,
+    category: String,
+    display_order: i32,
+    #[serde(default = "yes")]
+    active: bool,
+    unlock_criteria: serde_json::Value,
 }
 
 fn yes() -> bool {
@@ -40,11 +92,48 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
-    badge: Vec<CatalogEntry>,
+    badge: Vec<FileEntry>,
 }
 
-/// Parses and validates a catalog: known rarity and category, valid criteria, unique slugs.
-/// Criteria come back in canonical form, so that comparing with the stored copy is exact.
+impl FileEntry {
+    /// The entry, checked: known rarity and category, valid criteria (in canonical form, so that
+    /// comparing with the stored copy is exact), words in the default language.
+    fn check(self) -> Result<CatalogEntry, String> {
+        let bad = |what: &str| format!("badge catalog, badge {:?}: {what}", self.slug);
+        Rarity::parse(&self.rarity).ok_or_else(|| bad("unknown rarity"))?;
+        BadgeCategory::parse(&self.category).ok_or_else(|| bad("unknown category"))?;
+        let criteria = UnlockCriteria::from_json(&self.unlock_criteria).map_err(|e| bad(&e))?;
+        let bad_text = |field: &str, e: String| bad(&format!("{field}: {e}"));
+        let (name, names) = self.name.split().map_err(|e| bad_text("name", e))?;
+        let (description, descriptions) = self
+            .description
+            .split()
+            .map_err(|e| bad_text("description", e))?;
+        let mut translations = Translations::new();
+        for (lang, text) in names {
+            translations.entry(lang).or_default().name = Some(text);
+        }
+        for (lang, text) in descriptions {
+            translations.entry(lang).or_default().description = Some(text);
+        }
+        Ok(CatalogEntry {
+            slug: self.slug,
+            name,
+            description,
+            translations,
+            icon: self.icon,
+            rarity: self.rarity,
+            points: self.points,
+            category: self.category,
+            display_order: self.display_order,
+            active: self.active,
+            unlock_criteria: criteria.to_json(),
+        })
+    }
+}
+
+/// Parses and validates a catalog: known rarity and category, valid criteria, unique slugs,
+/// words in the default language.
 pub fn parse_catalog(text: &str) -> Result<Vec<CatalogEntry>, BoxError> {
     let file: CatalogFile = toml::from_str(text).map_err(|e| format!("badge catalog: {e}"))?;
     if file.badge.len() > MAX_BADGES {
@@ -57,18 +146,33 @@ pub fn parse_catalog(text: &str) -> Result<Vec<CatalogEntry>, BoxError> {
     let mut seen = std::collections::HashSet::new();
     file.badge
         .into_iter()
-        .map(|mut b| {
-            let bad = |what: &str| format!("badge catalog, badge {:?}: {what}", b.slug);
+        .map(|b| {
             if !seen.insert(b.slug.clone()) {
-                return Err(bad("duplicate slug").into());
+                return Err(format!("badge catalog, badge {:?}: duplicate slug", b.slug).into());
             }
-            Rarity::parse(&b.rarity).ok_or_else(|| bad("unknown rarity"))?;
-            BadgeCategory::parse(&b.category).ok_or_else(|| bad("unknown category"))?;
-            let criteria = UnlockCriteria::from_json(&b.unlock_criteria).map_err(|e| bad(&e))?;
-            b.unlock_criteria = criteria.to_json();
-            Ok(b)
+            Ok(b.check()?)
         })
         .collect()
+}
+
+/// What the catalog leaves untranslated, as `slug: name in en` lines: those words fall back to
+/// the default language, and `migrate` warns of them.
+pub fn untranslated(entries: &[CatalogEntry]) -> Vec<String> {
+    let mut missing = Vec::new();
+    for e in entries.iter().filter(|e| e.active) {
+        for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::default()) {
+            let wording = e.translations.get(&lang).cloned().unwrap_or_default();
+            for (field, text) in [
+                ("name", &wording.name),
+                ("description", &wording.description),
+            ] {
+                if text.is_none() {
+                    missing.push(format!("{}: {field} in {}", e.slug, lang.as_str()));
+                }
+            }
+        }
+    }
+    missing
 }
 
 /// The launch catalog compiled into the binary.
@@ -82,6 +186,8 @@ fn as_entry(b: &BadgeRow) -> CatalogEntry {
         slug: b.slug.clone(),
         name: b.name.clone(),
         description: b.description.clone(),
+        // unreadable stored words are a difference: the file's replace them
+        translations: serde_json::from_value(b.translations.clone()).unwrap_or_default(),
         icon: b.icon.clone(),
         rarity: b.rarity.clone(),
         points: b.points,
@@ -110,6 +216,7 @@ struct BadgeValues<'a> {
     display_order: i32,
     active: bool,
     version: i32,
+    translations: serde_json::Value,
 }
 
 impl<'a> BadgeValues<'a> {
@@ -126,6 +233,7 @@ impl<'a> BadgeValues<'a> {
             display_order: e.display_order,
             active: e.active,
             version,
+            translations: serde_json::to_value(&e.translations).unwrap_or_default(),
         }
     }
 }
@@ -133,7 +241,8 @@ impl<'a> BadgeValues<'a> {
 /// The whole definition as kept in `badge_versions.definition`.
 fn definition(e: &CatalogEntry) -> serde_json::Value {
     json!({
-        "slug": e.slug, "name": e.name, "description": e.description, "icon": e.icon,
+        "slug": e.slug, "name": e.name, "description": e.description,
+        "translations": e.translations, "icon": e.icon,
         "rarity": e.rarity, "points": e.points, "category": e.category,
         "display_order": e.display_order, "active": e.active, "unlock_criteria": e.unlock_criteria,
     })
@@ -145,6 +254,8 @@ pub struct SyncReport {
     pub updated: Vec<String>,
     pub deactivated: Vec<String>,
     pub unchanged: usize,
+    /// What the catalog leaves untranslated ([`untranslated`]).
+    pub untranslated: Vec<String>,
 }
 
 async fn write_version(
@@ -206,7 +317,10 @@ pub async fn sync(
                     .into(),
                 ));
             }
-            let mut report = SyncReport::default();
+            let mut report = SyncReport {
+                untranslated: untranslated(&entries),
+                ..SyncReport::default()
+            };
             for e in &entries {
                 match stored.get(&e.slug) {
                     None => {
@@ -268,7 +382,7 @@ mod tests {
         let base = r#"[[badge]]
 slug = "x"
 name = "X"
-description = ""
+description = "D"
 rarity = "common"
 points = 1
 category = "progress"
@@ -279,5 +393,17 @@ unlock_criteria = { type = "t", conditions = [{ field = "opportunities_started",
         assert!(parse_catalog(&base.replace("common", "mythic")).is_err());
         assert!(parse_catalog(&base.replace("opportunities_started", "karma")).is_err());
         assert!(parse_catalog(&format!("{base}\n{base}")).is_err());
+        // words per language: the default's required, known languages, no empty text
+        let per_language = |name: &str| parse_catalog(&base.replace("name = \"X\"", name));
+        let both = per_language("name.fr = \"X\"\nname.en = \"Y\"").unwrap();
+        assert_eq!(both[0].name, "X");
+        assert_eq!(both[0].translations[&Lang::En].name.as_deref(), Some("Y"));
+        assert_eq!(both[0].translations[&Lang::En].description, None);
+        assert_eq!(untranslated(&both), ["x: description in en"]);
+        assert!(per_language("name.en = \"Y\"").is_err(), "no French");
+        assert!(per_language("name.fr = \"X\"\nname.de = \"Z\"").is_err());
+        assert!(per_language("name.fr = \" \"").is_err());
+        assert_eq!(untranslated(&parse_catalog(base).unwrap()).len(), 2);
+        assert!(untranslated(&launch_catalog().unwrap()).is_empty());
     }
 }

@@ -55,6 +55,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        translations -> Jsonb,
     }
 }
 

@@ -198,6 +198,7 @@ pub(crate) mod tests {
             display_order: 0,
             active: true,
             version: 1,
+            translations: Default::default(),
         }
     }
 

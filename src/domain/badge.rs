@@ -4,6 +4,8 @@
 /// can return (the cost model counts on it), and `migrate` refuses a catalog beyond it.
 pub const MAX_BADGES: usize = 32;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -11,6 +13,20 @@ use uuid::Uuid;
 use super::ids::BadgeId;
 
 use super::criteria::UnlockCriteria;
+use super::reports::Lang;
+
+/// A badge's words in a language other than the catalog's default (French); what one leaves
+/// out is read in the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wording {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The other languages' words of a badge, by language.
+pub type Translations = BTreeMap<Lang, Wording>;
 
 /// How rare a badge is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +102,27 @@ pub struct BadgeDefinition {
     pub display_order: i32,
     pub active: bool,
     pub version: i32,
+    /// Name and description in the other languages (absent from values cached before them).
+    #[serde(default)]
+    pub translations: Translations,
+}
+
+impl BadgeDefinition {
+    /// The badge's name as a reader of `lang` reads it (the default's when not translated).
+    pub fn name_in(&self, lang: Lang) -> &str {
+        self.translations
+            .get(&lang)
+            .and_then(|w| w.name.as_deref())
+            .unwrap_or(&self.name)
+    }
+
+    /// The badge's description as a reader of `lang` reads it.
+    pub fn description_in(&self, lang: Lang) -> &str {
+        self.translations
+            .get(&lang)
+            .and_then(|w| w.description.as_deref())
+            .unwrap_or(&self.description)
+    }
 }
 
 /// A badge an analysis earned; never taken back.

@@ -42,6 +42,12 @@ impl Message {
         self
     }
 
+    /// Text written as it is (a figure already written for the language, say).
+    pub fn text(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.args.push((name, Arg::Text(value.into())));
+        self
+    }
+
     /// Hours as a reader writes them: "2", "2,5" or "2.5" (at most two decimals, no "-0").
     pub fn hours(mut self, name: &'static str, value: f64) -> Self {
         self.args.push((name, Arg::Hours(value)));
@@ -124,6 +130,23 @@ static BUNDLES: LazyLock<HashMap<Lang, FluentBundle<FluentResource>>> = LazyLock
         .collect()
 });
 
+/// The messages of `lang` named `prefix`… that take no argument, by the rest of their name with
+/// dashes as underscores (`report-per-week` → `per_week`): the labels templates read.
+pub fn labels(lang: Lang, prefix: &str) -> HashMap<String, String> {
+    let bundle = &BUNDLES[&lang];
+    ids(lang)
+        .into_iter()
+        .filter_map(|id| {
+            let name = id.strip_prefix(prefix)?.replace('-', "_");
+            let pattern = bundle.get_message(&id)?.value()?;
+            let mut errors = Vec::new();
+            let text = bundle.format_pattern(pattern, None, &mut errors);
+            // a message with arguments is a sentence, not a label
+            errors.is_empty().then(|| (name, text.into_owned()))
+        })
+        .collect()
+}
+
 /// The ids of one language's messages (for the test that every language has every message).
 pub fn ids(lang: Lang) -> Vec<String> {
     let source = SOURCES
@@ -151,6 +174,17 @@ mod tests {
     }
 
     #[test]
+    fn labels_are_the_messages_without_arguments() {
+        let fr = labels(Lang::Fr, "report-");
+        assert_eq!(fr["per_week"], "h/semaine");
+        assert_eq!(fr["status_IN_PROGRESS"], "En cours");
+        assert!(!fr.contains_key("implemented"), "a sentence with arguments");
+        let fr: std::collections::BTreeSet<_> = fr.into_keys().collect();
+        let en: std::collections::BTreeSet<_> = labels(Lang::En, "report-").into_keys().collect();
+        assert_eq!(fr, en);
+    }
+
+    #[test]
     fn plurals_follow_the_language() {
         let days = |n: f64, lang| {
             Message::new("milestone-days")
@@ -161,6 +195,15 @@ mod tests {
         assert_eq!(days(2.0, Lang::En), "Make progress on 2 more days in a row");
         assert_eq!(days(1.0, Lang::Fr), "Progressez encore 1 jour d'affilée");
         assert_eq!(days(6.0, Lang::Fr), "Progressez encore 6 jours d'affilée");
+        // French counts 0 as one
+        let implemented = |n: f64| {
+            Message::new("report-implemented")
+                .number("implemented", n)
+                .number("total", 3.0)
+                .render(Lang::Fr)
+        };
+        assert_eq!(implemented(0.0), "0 opportunité implémentée sur 3");
+        assert_eq!(implemented(2.0), "2 opportunités implémentées sur 3");
         let hours = |n: f64, lang| {
             Message::new("milestone-hours-weekly")
                 .decimal("hours", n, 1)

@@ -88,7 +88,9 @@ pub struct Subscription {
 }
 
 /// Report languages; French is the default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -97,6 +99,9 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// Every language, the default first.
+    pub const ALL: [Lang; 2] = [Lang::Fr, Lang::En];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::Fr => "fr",

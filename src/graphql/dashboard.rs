@@ -104,8 +104,13 @@ impl Dashboard {
 
     /// Badges earned, oldest first.
     #[graphql(complexity = "MAX_BADGES * child_complexity + 1")]
-    async fn badges(&self) -> Vec<Badge> {
-        self.data.badges.iter().map(Badge::from).collect()
+    async fn badges(&self, ctx: &Context<'_>) -> Vec<Badge> {
+        let lang = reader(ctx, &self.data.analysis);
+        self.data
+            .badges
+            .iter()
+            .map(|b| Badge::new(b, lang))
+            .collect()
     }
 
     /// Every active badge, earned or not, with progress towards it.
@@ -123,7 +128,7 @@ impl Dashboard {
         achievements::achievements(&d.catalog, &earned, &facts)
             .into_iter()
             .map(|a| Achievement {
-                badge: a.badge.into(),
+                badge: BadgeDefinition::new(a.badge, lang),
                 unlocked: a.unlocked,
                 progress_percentage: a.progress_percentage,
                 next_milestone: a.next_milestone.map(|m| m.render(lang)),
@@ -228,7 +233,8 @@ impl Dashboard {
         // the answer shows the instant itself: it holds for no later request
         let now = self.now.with(|now| (now, now));
         let log = self.log(ctx).await?;
-        Ok(timeline::delta(&self.data, &log, since, now))
+        let lang = reader(ctx, &self.data.analysis);
+        Ok(timeline::delta(&self.data, &log, since, now, lang))
     }
 
     /// Status changes, newest first (1..100 a page).
@@ -245,7 +251,8 @@ impl Dashboard {
         let page = history_service::activity(services, id, first, after)
             .await
             .extend()?;
-        Ok(timeline::connection(&self.data, page, first))
+        let lang = reader(ctx, &self.data.analysis);
+        Ok(timeline::connection(&self.data, page, first, lang))
     }
 
     /// Consecutive local days with activity.

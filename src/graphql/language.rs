@@ -16,3 +16,11 @@ pub fn reader(ctx: &Context<'_>, analysis: &Analysis) -> Lang {
         .and_then(|r| r.0)
         .unwrap_or(analysis.language)
 }
+
+/// The language of a request about no analysis in particular (the catalog, say): the one it
+/// asks for, else the default.
+pub fn requested(ctx: &Context<'_>) -> Lang {
+    ctx.data_opt::<RequestLanguage>()
+        .and_then(|r| r.0)
+        .unwrap_or_default()
+}

@@ -190,10 +190,15 @@ impl MutationRoot {
             .find(|o| o.opportunity_id == opportunity_id)
             .map(Opportunity::from)
             .ok_or_else(|| AppError::internal("updated opportunity missing").extend())?;
+        let lang = super::language::reader(ctx, &outcome.dashboard.analysis);
         let dashboard = Dashboard::new(Arc::new(outcome.dashboard), Now::unrecorded(now));
         Ok(UpdateProgressPayload {
             opportunity,
-            new_badges: outcome.new_badges.iter().map(Badge::from).collect(),
+            new_badges: outcome
+                .new_badges
+                .iter()
+                .map(|b| Badge::new(b, lang))
+                .collect(),
             metrics: dashboard.metrics(),
             progress_summary: dashboard.progress_summary(),
             dashboard,

@@ -131,6 +131,10 @@ impl QueryRoot {
             .await
             .map_err(|e| e.extend())?
             .unwrap_or_default();
-        Ok(catalog.iter().map(BadgeDefinition::from).collect())
+        let lang = super::language::requested(ctx);
+        Ok(catalog
+            .iter()
+            .map(|b| BadgeDefinition::new(b, lang))
+            .collect())
     }
 }

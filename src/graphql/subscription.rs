@@ -8,10 +8,12 @@ use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
 use super::access;
+use super::language::reader;
 use super::loaders::{DashboardKey, Loaders};
 use super::topic::Probe;
 use super::types::{Badge, Metrics, ProgressSummary};
 use crate::domain::ids::AnalysisId;
+use crate::domain::reports::Lang;
 use crate::error::AppError;
 use crate::service::live::{self, Audience, Lagged};
 use crate::service::Services;
@@ -82,14 +84,14 @@ fn lagged(l: Lagged) -> async_graphql::Error {
 }
 
 /// Subscriptions to an unknown analysis (or one the caller may not see) fail at once rather than
-/// wait forever.
-async fn ensure_exists(ctx: &Context<'_>, analysis_id: AnalysisId) -> Result<()> {
+/// wait forever; the reader's language of the analysis otherwise.
+async fn ensure_exists(ctx: &Context<'_>, analysis_id: AnalysisId) -> Result<Lang> {
     access::read(ctx, analysis_id)?;
     ctx.data::<Loaders>()?
         .load_one(DashboardKey(analysis_id))
         .await
         .map_err(|e| e.extend())?
-        .map(|_| ())
+        .map(|d| reader(ctx, &d.analysis))
         .ok_or_else(|| AppError::AnalysisNotFound(analysis_id).extend())
 }
 
@@ -114,7 +116,7 @@ impl SubscriptionRoot {
             probe.report(ctx, since.is_none().then_some(analysis_id.into()));
             return Ok(futures_util::stream::empty().left_stream());
         }
-        ensure_exists(ctx, analysis_id.into()).await?;
+        let lang = ensure_exists(ctx, analysis_id.into()).await?;
         let services = ctx.data::<Services>()?;
         let awards = live::badge_awards(services, analysis_id.into(), since, audience(ctx))
             .await
@@ -122,7 +124,7 @@ impl SubscriptionRoot {
         let awards = awards.map(move |a| {
             a.map(|award| BadgeAwarded {
                 analysis_id,
-                badge: Badge::from(&award),
+                badge: Badge::new(&award, lang),
             })
             .map_err(lagged)
         });

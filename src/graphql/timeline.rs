@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::types::{Badge, Metrics, ProgressSummary};
 use crate::domain::dashboard::DashboardData;
 use crate::domain::history::{self, Entry, Figures, Granularity, Page};
+use crate::domain::reports::Lang;
 use crate::domain::streak;
 use crate::error::AppError;
 
@@ -106,13 +107,14 @@ pub fn delta(
     log: &history::Log,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
+    lang: Lang,
 ) -> ProgressDelta {
     let d = history::since(data, log, since, now);
     ProgressDelta {
         since,
         before: ProgressSnapshot::new(since, d.before),
         now: ProgressSnapshot::new(now, d.now),
-        badges_earned: d.earned.iter().map(Badge::from).collect(),
+        badges_earned: d.earned.iter().map(|b| Badge::new(b, lang)).collect(),
     }
 }
 
@@ -198,7 +200,12 @@ pub fn after(cursor: Option<&str>) -> Result<Option<i64>, AppError> {
 }
 
 /// The connection of a page read with one more entry than asked for.
-pub fn connection(data: &DashboardData, mut page: Page, first: i32) -> ActivityConnection {
+pub fn connection(
+    data: &DashboardData,
+    mut page: Page,
+    first: i32,
+    lang: Lang,
+) -> ActivityConnection {
     let has_next_page = page.entries.len() > first as usize;
     page.entries.truncate(first as usize);
     let edges: Vec<ActivityEdge> = page
@@ -218,7 +225,7 @@ pub fn connection(data: &DashboardData, mut page: Page, first: i32) -> ActivityC
                     .badges
                     .iter()
                     .filter(|b| b.earned_at == e.at)
-                    .map(Badge::from)
+                    .map(|b| Badge::new(b, lang))
                     .collect(),
             },
         })

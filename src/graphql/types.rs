@@ -3,6 +3,7 @@
 use async_graphql::{Enum, Json, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
+use crate::domain::reports::Lang;
 use crate::domain::{self, metrics};
 
 /// The area of the business an opportunity improves.
@@ -207,13 +208,14 @@ pub struct Badge {
     pub version_earned: i32,
 }
 
-impl From<&domain::badge::EarnedBadge> for Badge {
-    fn from(b: &domain::badge::EarnedBadge) -> Self {
+impl Badge {
+    /// The award as a reader of `lang` reads it.
+    pub fn new(b: &domain::badge::EarnedBadge, lang: Lang) -> Self {
         Self {
             id: ID(b.id.to_string()),
             badge_type: b.badge.slug.clone(),
-            name: b.badge.name.clone(),
-            description: b.badge.description.clone(),
+            name: b.badge.name_in(lang).to_owned(),
+            description: b.badge.description_in(lang).to_owned(),
             icon: b.badge.icon.clone(),
             rarity: b.badge.rarity.into(),
             points: b.badge.points,
@@ -250,13 +252,14 @@ pub struct BadgeDefinition {
     pub version: i32,
 }
 
-impl From<&domain::badge::BadgeDefinition> for BadgeDefinition {
-    fn from(b: &domain::badge::BadgeDefinition) -> Self {
+impl BadgeDefinition {
+    /// The badge as a reader of `lang` reads it.
+    pub fn new(b: &domain::badge::BadgeDefinition, lang: Lang) -> Self {
         Self {
             id: ID(b.id.to_string()),
             slug: b.slug.clone(),
-            name: b.name.clone(),
-            description: b.description.clone(),
+            name: b.name_in(lang).to_owned(),
+            description: b.description_in(lang).to_owned(),
             icon: b.icon.clone(),
             rarity: b.rarity.into(),
             points: b.points,

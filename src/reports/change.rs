@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::numbers::hours;
 use crate::domain::dashboard::DashboardData;
 use crate::domain::history::{self, Granularity, Log};
+use crate::domain::messages::Message;
 use crate::domain::reports::Lang;
 use crate::domain::streak::current_streak;
 
@@ -27,6 +28,8 @@ pub struct Change {
     pub badges: usize,
     /// Consecutive local days with activity, now.
     pub streak: u32,
+    /// The four figures above as sentences in the reader's language.
+    pub lines: Vec<String>,
 }
 
 /// One week of the progress chart.
@@ -90,10 +93,22 @@ pub fn since(
     let gained = delta.now.metrics.time_saved.implemented_weekly
         - delta.before.metrics.time_saved.implemented_weekly;
     let sign = if gained > 0.0 { "+" } else { "" };
+    let hours_gained = format!("{sign}{}", hours(gained, lang));
+    let streak = current_streak(&data.activity.days, data.analysis.time_zone.day_of(now));
+    let count = |id, n: f64| Message::new(id).number("count", n).render(lang);
+    let lines = vec![
+        count("report-changes-moved", moved.len() as f64),
+        Message::new("report-changes-hours")
+            .text("hours", hours_gained.clone())
+            .render(lang),
+        count("report-changes-badges", delta.earned.len() as f64),
+        count("report-changes-streak", f64::from(streak)),
+    ];
     Change {
         moved: moved.len(),
-        hours_gained: format!("{sign}{}", hours(gained, lang)),
+        hours_gained,
         badges: delta.earned.len(),
-        streak: current_streak(&data.activity.days, data.analysis.time_zone.day_of(now)),
+        streak,
+        lines,
     }
 }

@@ -7,10 +7,11 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use super::numbers::{amount, hours};
+pub use super::numbers::{amount, hours, money};
 use crate::domain::analysis::Opportunity;
 use crate::domain::badge::EarnedBadge;
 use crate::domain::dashboard::DashboardData;
+use crate::domain::messages::Message;
 use crate::domain::metrics::{metrics, progress_summary};
 use crate::domain::recommendations::recommendations;
 pub use crate::domain::reports::Lang;
@@ -20,15 +21,19 @@ use crate::domain::zone::TimeZone;
 
 type Strings = HashMap<String, String>;
 
-static STRINGS: LazyLock<HashMap<String, Strings>> = LazyLock::new(|| {
-    toml::from_str(include_str!("../../templates/strings.toml"))
-        .expect("templates/strings.toml parses")
+/// The templates' labels (`t.per_week`...), from the `report-` messages of each language.
+static STRINGS: LazyLock<HashMap<Lang, Strings>> = LazyLock::new(|| {
+    Lang::ALL
+        .into_iter()
+        .map(|lang| (lang, crate::domain::messages::labels(lang, "report-")))
+        .collect()
 });
 
 fn strings(lang: Lang) -> &'static Strings {
-    &STRINGS[lang.as_str()]
+    &STRINGS[&lang]
 }
 
+/// Money saved a year, written with its currency as the reader writes it ("13 000 $").
 #[derive(Debug, Clone, Serialize)]
 pub struct Money {
     pub implemented: String,
@@ -110,12 +115,15 @@ pub struct ReportContent {
     pub completion: i32,
     pub implemented: i32,
     pub total: i32,
+    /// "2 opportunités implémentées sur 5".
+    pub implemented_line: String,
     /// The completion as 20 characters, for the plain-text email.
     pub bar: String,
     pub hours_weekly: String,
     pub potential_weekly: String,
-    pub hours_annual: i64,
-    pub potential_annual: i64,
+    /// Hours a year, thousands grouped as the reader groups them ("1 040").
+    pub hours_annual: String,
+    pub potential_annual: String,
     pub money: Option<Money>,
     /// Every badge earned, oldest first.
     pub badges: Vec<BadgeLine>,
@@ -156,10 +164,10 @@ fn title_of(o: &Opportunity) -> String {
 impl BadgeLine {
     fn new(b: &EarnedBadge, lang: Lang, zone: TimeZone) -> Self {
         Self {
-            name: b.badge.name.clone(),
+            name: b.badge.name_in(lang).to_owned(),
             icon: b.badge.icon.clone().unwrap_or_default(),
             rarity: b.badge.rarity.as_str(),
-            description: b.badge.description.clone(),
+            description: b.badge.description_in(lang).to_owned(),
             points: b.badge.points,
             earned_on: date(zone.day_of(b.earned_at), lang),
         }
@@ -213,14 +221,26 @@ impl ReportContent {
             completion: s.completion_percentage,
             implemented: s.implemented,
             total: s.total,
+            implemented_line: Message::new("report-implemented")
+                .number("implemented", s.implemented.into())
+                .number("total", s.total.into())
+                .render(lang),
             bar: format!("{}{}", "#".repeat(filled), "-".repeat(20 - filled)),
             hours_weekly: hours(m.time_saved.implemented_weekly, lang),
             potential_weekly: hours(m.time_saved.potential_weekly, lang),
-            hours_annual: m.time_saved.implemented_annual,
-            potential_annual: m.time_saved.potential_annual,
+            hours_annual: amount(m.time_saved.implemented_annual, lang),
+            potential_annual: amount(m.time_saved.potential_annual, lang),
             money: m.money_saved.hourly_rate.map(|_| Money {
-                implemented: amount(m.money_saved.implemented_annual.unwrap_or(0), lang),
-                potential: amount(m.money_saved.potential_annual.unwrap_or(0), lang),
+                implemented: money(
+                    m.money_saved.implemented_annual.unwrap_or(0),
+                    &a.currency,
+                    lang,
+                ),
+                potential: money(
+                    m.money_saved.potential_annual.unwrap_or(0),
+                    &a.currency,
+                    lang,
+                ),
                 currency: m.money_saved.currency.clone(),
             }),
             badges: data.badges.iter().map(badge).collect(),

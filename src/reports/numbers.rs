@@ -23,3 +23,41 @@ pub fn amount(value: i64, lang: Lang) -> String {
         out
     }
 }
+
+/// A sum of money as a reader of `lang` writes it: 13000 CAD → "13 000 $" (fr, Québec) or
+/// "$13,000" (en, Canada); a currency without a symbol here keeps its code ("13 000 CHF").
+pub fn money(value: i64, currency: &str, lang: Lang) -> String {
+    let digits = amount(value.saturating_abs(), lang);
+    let sign = if value < 0 { "-" } else { "" };
+    let symbol = match (currency, lang) {
+        ("CAD", _) => Some("$"),
+        ("USD", Lang::Fr) => Some("$\u{a0}US"),
+        ("USD", Lang::En) => Some("US$"),
+        ("EUR", _) => Some("€"),
+        ("GBP", _) => Some("£"),
+        _ => None,
+    };
+    match (symbol, lang) {
+        (Some(symbol), Lang::En) => format!("{sign}{symbol}{digits}"),
+        (Some(symbol), Lang::Fr) => format!("{sign}{digits}\u{a0}{symbol}"),
+        (None, _) => format!("{sign}{digits}\u{a0}{currency}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_written_as_its_reader_writes_it() {
+        assert_eq!(money(13000, "CAD", Lang::Fr), "13\u{202f}000\u{a0}$");
+        assert_eq!(money(13000, "CAD", Lang::En), "$13,000");
+        assert_eq!(money(1500, "USD", Lang::Fr), "1\u{202f}500\u{a0}$\u{a0}US");
+        assert_eq!(money(1500, "EUR", Lang::En), "€1,500");
+        assert_eq!(money(-20, "CHF", Lang::En), "-20\u{a0}CHF");
+        assert_eq!(
+            money(i64::MIN, "CAD", Lang::En).len(),
+            "-$9,223,372,036,854,775,807".len()
+        );
+    }
+}

@@ -163,9 +163,10 @@ pub async fn get_dashboard(
 ) -> Response {
     handle(&app, peer, &headers, |caller| async {
         let data = readable(&app, caller, &raw).await?;
+        let lang = crate::http::negotiate::reader(&headers).unwrap_or(data.analysis.language);
         let mut response = json(
             StatusCode::OK,
-            &DashboardResponse::new(&data),
+            &DashboardResponse::new(&data, lang),
             Some(&headers),
         );
         // the report of this dashboard, signed so that a plain link opens it (no body change:
@@ -272,9 +273,13 @@ pub async fn update_progress(
         };
         let now = app.services.state.clock.now();
         let outcome = update_progress::apply(&app.services, change, now).await?;
-        let shape =
-            ProgressUpdateResponse::new(&outcome.dashboard, &opportunity_id, &outcome.new_badges)
-                .ok_or_else(|| AppError::internal("updated opportunity missing"))?;
+        let shape = ProgressUpdateResponse::new(
+            &outcome.dashboard,
+            &opportunity_id,
+            &outcome.new_badges,
+            crate::http::negotiate::reader(&headers).unwrap_or(outcome.dashboard.analysis.language),
+        )
+        .ok_or_else(|| AppError::internal("updated opportunity missing"))?;
         Ok(json(StatusCode::OK, &shape, None))
     })
     .await

@@ -128,6 +128,8 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T, request: Option<&HeaderM
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-cache"),
         ),
+        // the words in a body are the reader's (Accept-Language)
+        (header::VARY, HeaderValue::from_static("accept-language")),
     ];
     if matches_none_of(request, &tag) {
         let mut response =

@@ -29,6 +29,9 @@ impl Connection {
         caller: watch::Receiver<Caller>,
     ) -> Step {
         let Topic { key, field } = topic;
+        // the run writes its words in one language: members asking for another share another run
+        let language = self.language;
+        let key = format!("{}\0{key}", language.0.map_or("", |l| l.as_str()));
         let (series, kind) = crate::graphql::observe::operation_of(&mut request);
         let span = crate::graphql::observe::operation_span(&series, kind, &self.connection_id);
         let app = self.app.clone();
@@ -36,6 +39,7 @@ impl Connection {
         let (rx, membership) = self.app.shared.join(key, move |audience| {
             let mut session = Data::default();
             session.insert(Caller::Open);
+            session.insert(language);
             let request = request
                 .data(RequestId("shared".into()))
                 .data(loaders(app.services.dashboards.clone()))

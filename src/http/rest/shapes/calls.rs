@@ -45,6 +45,7 @@ impl ProgressUpdateResponse {
         data: &DashboardData,
         opportunity_id: &str,
         new_badges: &[EarnedBadge],
+        lang: Lang,
     ) -> Option<Self> {
         let o = data
             .opportunities
@@ -55,7 +56,7 @@ impl ProgressUpdateResponse {
             opportunity_id: o.opportunity_id.clone(),
             status: o.status.into(),
             implemented_at: o.implemented_at,
-            new_badges: new_badges.iter().map(Into::into).collect(),
+            new_badges: new_badges.iter().map(|b| Badge::new(b, lang)).collect(),
             metrics: Metrics::of(data),
         })
     }
@@ -110,10 +111,10 @@ pub struct BadgesResponse {
 }
 
 impl BadgesResponse {
-    pub fn new(data: &DashboardData, _lang: Lang) -> Self {
+    pub fn new(data: &DashboardData, lang: Lang) -> Self {
         Self {
             analysis_id: data.analysis.id.into(),
-            badges: data.badges.iter().map(Into::into).collect(),
+            badges: data.badges.iter().map(|b| Badge::new(b, lang)).collect(),
             total_badges: data.badges.len(),
         }
     }

@@ -15,6 +15,7 @@ use crate::domain::analysis::{Category as DomainCategory, Opportunity};
 use crate::domain::badge::EarnedBadge;
 use crate::domain::dashboard::DashboardData;
 use crate::domain::metrics::{self, MoneySaved, TimeSaved};
+use crate::domain::reports::Lang;
 use crate::domain::status::ProgressStatus;
 
 /// An opportunity's category.
@@ -129,12 +130,13 @@ pub struct Badge {
     pub earned_at: DateTime<Utc>,
 }
 
-impl From<&EarnedBadge> for Badge {
-    fn from(b: &EarnedBadge) -> Self {
+impl Badge {
+    /// The award as a reader of `lang` reads it.
+    pub fn new(b: &EarnedBadge, lang: Lang) -> Self {
         Self {
             badge_type: b.badge.slug.clone(),
-            badge_name: b.badge.name.clone(),
-            description: b.badge.description.clone(),
+            badge_name: b.badge.name_in(lang).to_owned(),
+            description: b.badge.description_in(lang).to_owned(),
             icon: b.badge.icon.clone(),
             earned_at: b.earned_at,
         }
@@ -215,7 +217,7 @@ pub struct DashboardResponse {
 }
 
 impl DashboardResponse {
-    pub fn new(data: &DashboardData) -> Self {
+    pub fn new(data: &DashboardData, lang: Lang) -> Self {
         let a = &data.analysis;
         let s = metrics::progress_summary(&data.opportunities);
         Self {
@@ -234,7 +236,7 @@ impl DashboardResponse {
                 implemented: s.implemented,
                 completion_percentage: s.completion_percentage,
             },
-            badges: data.badges.iter().map(Into::into).collect(),
+            badges: data.badges.iter().map(|b| Badge::new(b, lang)).collect(),
             metrics: Metrics::of(data),
             created_at: a.created_at,
             completed_at: a.completed_at,

@@ -1,0 +1,1 @@
+ALTER TABLE badge_metadata DROP COLUMN translations;
