@@ -113,3 +113,33 @@ report-changes-streak = { $count } { $count ->
     [one] day
    *[other] days
 } of activity in a row
+
+## Errors, by code (the original, technical message stays in extensions.detail)
+error-ANALYSIS_NOT_FOUND = This analysis cannot be found.
+error-OPPORTUNITY_NOT_FOUND = This opportunity cannot be found in the analysis.
+error-INVALID_STATUS_TRANSITION = This status change is not allowed.
+error-INVALID_INPUT = The request is invalid; the technical detail is in extensions.detail.
+error-UNAUTHENTICATED = Sign in first: a valid token is required.
+error-FORBIDDEN = You do not have access to this.
+error-RATE_LIMITED = Too many requests: try again in a few seconds.
+error-SERVICE_UNAVAILABLE = The service is briefly unavailable: try again soon.
+error-SUBSCRIBER_LAGGED = Updates came too fast for this connection: subscribe again.
+error-INTERNAL = Internal error; quote the request id when reporting it.
+
+## Pages of the email links
+page-invalid-title = Invalid link
+page-error-title = Error
+page-error-body = Please try again later.
+page-unsubscribe-invalid = This unsubscribe link is invalid or was altered.
+page-unsubscribe-title = Unsubscribe
+page-unsubscribe-question = Stop receiving the email reports?
+page-unsubscribed-title = Unsubscribed
+page-unsubscribed-body = You will not receive these reports any more.
+page-confirm-invalid = This confirmation link is invalid or was altered.
+page-confirm-title = Confirm
+page-confirm-question = Receive the progress reports at this address?
+page-confirmed-title = Confirmed
+page-confirmed-body = The reports will come to this address.
+page-link-expired-title = Link expired
+page-link-expired-body = This report link has expired. Open the report again from the dashboard to get a fresh link.
+page-link-altered-body = This report link is invalid or was altered: it only opens the report it was made for.

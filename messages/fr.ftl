@@ -113,3 +113,33 @@ report-changes-streak = { $count } { $count ->
     [one] jour
    *[other] jours
 } d'activité d'affilée
+
+## Erreurs, par code (le message d'origine, technique, reste dans extensions.detail)
+error-ANALYSIS_NOT_FOUND = Cette analyse est introuvable.
+error-OPPORTUNITY_NOT_FOUND = Cette opportunité est introuvable dans l'analyse.
+error-INVALID_STATUS_TRANSITION = Ce changement de statut n'est pas permis.
+error-INVALID_INPUT = La requête est invalide ; le détail technique est dans extensions.detail.
+error-UNAUTHENTICATED = Connectez-vous d'abord : un jeton valide est requis.
+error-FORBIDDEN = Vous n'avez pas accès à cette ressource.
+error-RATE_LIMITED = Trop de requêtes : réessayez dans quelques secondes.
+error-SERVICE_UNAVAILABLE = Le service est momentanément indisponible : réessayez bientôt.
+error-SUBSCRIBER_LAGGED = Les mises à jour arrivaient trop vite pour cette connexion : abonnez-vous de nouveau.
+error-INTERNAL = Erreur interne ; citez l'identifiant de la requête en la signalant.
+
+## Pages des liens des courriels
+page-invalid-title = Lien invalide
+page-error-title = Erreur
+page-error-body = Réessayez plus tard.
+page-unsubscribe-invalid = Ce lien de désabonnement est invalide ou a été modifié.
+page-unsubscribe-title = Se désabonner
+page-unsubscribe-question = Ne plus recevoir les rapports par courriel ?
+page-unsubscribed-title = Désabonné
+page-unsubscribed-body = Vous ne recevrez plus ces rapports.
+page-confirm-invalid = Ce lien de confirmation est invalide ou a été modifié.
+page-confirm-title = Confirmer
+page-confirm-question = Recevoir les rapports de progression à cette adresse ?
+page-confirmed-title = Confirmé
+page-confirmed-body = Les rapports arriveront à cette adresse.
+page-link-expired-title = Lien expiré
+page-link-expired-body = Ce lien vers le rapport a expiré. Ouvrez de nouveau le rapport depuis le tableau de bord pour obtenir un lien neuf.
+page-link-altered-body = Ce lien vers le rapport est invalide ou a été modifié : il n'ouvre que le rapport pour lequel il a été fait.

@@ -216,6 +216,30 @@ const INTERNAL_MESSAGE: &str = "Internal error; quote the request id when report
 tokio::task_local! {
     /// The id of the HTTP request being handled, for error bodies built outside GraphQL.
     pub static REQUEST_ID: String;
+    /// The language the request (HTTP: `Accept-Language`) or connection (WebSocket:
+    /// `connection_init`) being handled asked for: error messages are written for it.
+    pub static READER: std::cell::Cell<Option<crate::domain::reports::Lang>>;
+}
+
+/// The language the request being handled asked for, if any.
+pub fn reader() -> Option<crate::domain::reports::Lang> {
+    READER.try_with(std::cell::Cell::get).ok().flatten()
+}
+
+/// An error's message as its reader reads it: for a reader of another language than the
+/// server's (English), their sentence for the code, and the original beside it as the detail.
+/// Apollo's persisted-query errors keep their words: clients match them.
+pub fn for_reader(code: &str, message: String) -> (String, Option<String>) {
+    let Some(lang) = reader() else {
+        return (message, None);
+    };
+    if code.starts_with("PERSISTED_QUERY") {
+        return (message, None);
+    }
+    match crate::domain::messages::error_text(code, lang) {
+        Some(text) => (text, Some(message)),
+        None => (message, None),
+    }
 }
 
 impl AppError {
@@ -294,7 +318,16 @@ pub fn json_error(
 }
 
 /// The one body shape of errors outside GraphQL.
-fn error_response(status: StatusCode, message: String, extensions: serde_json::Value) -> Response {
+fn error_response(
+    status: StatusCode,
+    message: String,
+    mut extensions: serde_json::Value,
+) -> Response {
+    let code = extensions["code"].as_str().unwrap_or_default().to_owned();
+    let (message, detail) = for_reader(&code, message);
+    if let Some(detail) = detail {
+        extensions["detail"] = detail.into();
+    }
     let body = serde_json::json!({"errors": [{"message": message, "extensions": extensions}]});
     (status, axum::Json(body)).into_response()
 }

@@ -63,10 +63,6 @@ impl Message {
     /// The sentence in `lang`; the message id itself when the language has no such message (a
     /// test checks that every id is in every language).
     pub fn render(&self, lang: Lang) -> String {
-        let bundle = &BUNDLES[&lang];
-        let Some(pattern) = bundle.get_message(self.id).and_then(|m| m.value()) else {
-            return self.id.to_owned();
-        };
         let mut args = FluentArgs::new();
         for (name, value) in &self.args {
             let value = match value {
@@ -77,10 +73,34 @@ impl Message {
             };
             args.set(*name, value);
         }
-        let mut errors = Vec::new();
+        format(lang, self.id, Some(&args)).unwrap_or_else(|| self.id.to_owned())
+    }
+}
+
+/// The message `id` of `lang` with `args`, if the language has it.
+fn format(lang: Lang, id: &str, args: Option<&FluentArgs>) -> Option<String> {
+    let bundle = &BUNDLES[&lang];
+    let pattern = bundle.get_message(id)?.value()?;
+    let mut errors = Vec::new();
+    Some(
         bundle
-            .format_pattern(pattern, Some(&args), &mut errors)
-            .into_owned()
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned(),
+    )
+}
+
+/// A message without arguments, by its id (`page-confirm-title`); the id itself when `lang` has
+/// no such message.
+pub fn text(lang: Lang, id: &str) -> String {
+    format(lang, id, None).unwrap_or_else(|| id.to_owned())
+}
+
+/// What an error of `code` says to a reader of `lang`: `None` for English, the language the
+/// server's own (technical) messages are written in.
+pub fn error_text(code: &str, lang: Lang) -> Option<String> {
+    match lang {
+        Lang::En => None,
+        _ => format(lang, &format!("error-{code}"), None),
     }
 }
 

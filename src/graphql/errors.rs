@@ -27,6 +27,15 @@ pub fn complete(response: &mut Response, request_id: &str) {
             ext.set("code", ErrorCode::InvalidInput.as_str());
         }
         ext.set("requestId", Value::String(request_id.to_owned()));
+        let code = match ext.get("code") {
+            Some(Value::String(code)) => code.clone(),
+            _ => String::new(),
+        };
+        let (message, detail) = crate::error::for_reader(&code, std::mem::take(&mut error.message));
+        error.message = message;
+        if let Some(detail) = detail {
+            ext.set("detail", Value::String(detail));
+        }
     }
 }
 

@@ -82,14 +82,14 @@ impl MutationRoot {
         access::write(ctx, input.analysis_id.into())?;
         let services = ctx.data::<Services>()?;
         let requested_by = access::caller(ctx).subject();
-        let sub = reports::subscribe(
-            services,
-            input.into(),
-            requested_by,
-            services.state.clock.now(),
-        )
-        .await
-        .extend()?;
+        let mut spec = reports::SubscribeSpec::from(input);
+        // not chosen: the language the request asks for, else the analysis'
+        spec.lang = spec
+            .lang
+            .or_else(|| ctx.data_opt::<super::language::RequestLanguage>()?.0);
+        let sub = reports::subscribe(services, spec, requested_by, services.state.clock.now())
+            .await
+            .extend()?;
         Ok(EmailSubscription::for_subscriber(sub))
     }
 

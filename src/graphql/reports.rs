@@ -55,9 +55,8 @@ pub struct SubscribeToReportsInput {
     pub frequency: ReportFrequency,
     /// 20..500: the money saved in the reports uses it.
     pub hourly_rate: Option<f64>,
-    /// French by default.
-    #[graphql(default)]
-    pub language: ReportLanguage,
+    /// The analysis' language by default.
+    pub language: Option<ReportLanguage>,
 }
 
 impl From<SubscribeToReportsInput> for SubscribeSpec {
@@ -67,7 +66,7 @@ impl From<SubscribeToReportsInput> for SubscribeSpec {
             email: i.email,
             frequency: i.frequency.into(),
             hourly_rate: i.hourly_rate,
-            lang: i.language.into(),
+            lang: i.language.map(Into::into),
         }
     }
 }

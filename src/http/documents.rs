@@ -179,25 +179,19 @@ fn link_refused_response(
     headers: &HeaderMap,
     request_id: &str,
 ) -> Response {
-    let (title, fr, en) = match why {
-        LinkRefusal::Expired => (
-            "Lien expiré / Link expired",
-            "Ce lien vers le rapport a expiré. Ouvrez de nouveau le rapport depuis le tableau de bord pour obtenir un lien neuf.",
-            "This report link has expired. Open the report again from the dashboard to get a fresh link.",
-        ),
-        LinkRefusal::Altered => (
-            "Lien invalide / Invalid link",
-            "Ce lien vers le rapport est invalide ou a été modifié : il n'ouvre que le rapport pour lequel il a été fait.",
-            "This report link is invalid or was altered: it only opens the report it was made for.",
-        ),
+    let (title, body) = match why {
+        LinkRefusal::Expired => ("page-link-expired-title", "page-link-expired-body"),
+        LinkRefusal::Altered => ("page-invalid-title", "page-link-altered-body"),
     };
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
+    // a program reads the server's own (English) words, or its reader's sentence with them
+    let english = crate::domain::messages::text(crate::domain::reports::Lang::En, body);
     if !wants_html {
-        return route.error_response()(AppError::Forbidden(en.into()), request_id);
+        return route.error_response()(AppError::Forbidden(english), request_id);
     }
-    let body = format!("<p>{fr}</p><p>{en}</p>");
-    super::reports::page(StatusCode::FORBIDDEN, title, &body)
+    let body = format!("<p>{}</p>", super::reports::words(body));
+    super::reports::page(StatusCode::FORBIDDEN, &super::reports::words(title), &body)
 }

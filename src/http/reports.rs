@@ -6,62 +6,85 @@ use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::App;
+use crate::domain::messages;
 use crate::error::{AppError, AppResult};
 use crate::service::{confirmations, reports};
 
-/// A small bilingual page (link outcomes), never kept by a cache.
+/// A message of the reader's language (`Accept-Language`, else French).
+pub(super) fn words(id: &str) -> String {
+    messages::text(crate::error::reader().unwrap_or_default(), id)
+}
+
+/// A small page (link outcomes) in the reader's language, never kept by a cache.
 pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let lang = crate::error::reader().unwrap_or_default().as_str();
     let html = format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1f2933}}\
          button{{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:.4rem;background:#5b5fc7;color:#fff;cursor:pointer}}</style></head>\
          <body><h1>{title}</h1>{body}</body></html>"
     );
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+    let headers = [
+        (header::CACHE_CONTROL, "no-store"),
+        (header::VARY, "accept-language"),
+    ];
+    (status, headers, Html(html)).into_response()
 }
 
 /// A link's GET page: it only asks, and its button posts back (a link scanner acts on nothing).
 fn ask(valid: bool, invalid: &str, title: &str, question: &str) -> Response {
     if !valid {
-        return page(
-            StatusCode::BAD_REQUEST,
-            "Lien invalide / Invalid link",
-            invalid,
-        );
+        let body = format!("<p>{}</p>", words(invalid));
+        return page(StatusCode::BAD_REQUEST, &words("page-invalid-title"), &body);
     }
+    let title = words(title);
     let body = format!(
-        "<p>{question}</p><form method=\"post\"><button type=\"submit\">{title}</button></form>"
+        "<p>{}</p><form method=\"post\"><button type=\"submit\">{title}</button></form>",
+        words(question)
     );
-    page(StatusCode::OK, title, &body)
+    page(StatusCode::OK, &title, &body)
 }
 
 /// A link's POST outcome: done, a bad link, or an error to retry later.
 fn outcome(result: AppResult<()>, what: &str, title: &str, body: &str) -> Response {
     match result {
-        Ok(()) => page(StatusCode::OK, title, body),
+        Ok(()) => page(
+            StatusCode::OK,
+            &words(title),
+            &format!("<p>{}</p>", words(body)),
+        ),
         Err(AppError::Internal(e)) => {
             tracing::error!(error = %e, "{what} failed");
+            let body = format!("<p>{}</p>", words("page-error-body"));
             page(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Erreur / Error",
-                "<p>Réessayez plus tard. / Please try again later.</p>",
+                &words("page-error-title"),
+                &body,
             )
         }
-        Err(e) => page(
-            StatusCode::BAD_REQUEST,
-            "Lien invalide / Invalid link",
-            &format!("<p>{e}</p>"),
-        ),
+        Err(e) => {
+            let (message, _) = crate::error::for_reader(e.code().as_str(), e.to_string());
+            let body = format!("<p>{}</p>", html_escape(&message));
+            page(StatusCode::BAD_REQUEST, &words("page-invalid-title"), &body)
+        }
     }
+}
+
+/// Text put into HTML as text.
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// GET: asks before unsubscribing.
 pub async fn unsubscribe_page(State(app): State<App>, Path(token): Path<String>) -> Response {
     ask(
         app.services.state.reports.verify(&token).is_some(),
-        "<p>Ce lien de désabonnement est invalide ou a été modifié.</p><p>This unsubscribe link is invalid or was altered.</p>",
-        "Se désabonner / Unsubscribe",
-        "Ne plus recevoir les rapports par email ? / Stop receiving the email reports?",
+        "page-unsubscribe-invalid",
+        "page-unsubscribe-title",
+        "page-unsubscribe-question",
     )
 }
 
@@ -70,8 +93,8 @@ pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>) -> R
     outcome(
         reports::unsubscribe(&app.services, &token).await,
         "unsubscribe",
-        "Désabonné / Unsubscribed",
-        "<p>Vous ne recevrez plus ces rapports.</p><p>You will not receive these reports any more.</p>",
+        "page-unsubscribed-title",
+        "page-unsubscribed-body",
     )
 }
 
@@ -80,9 +103,9 @@ pub async fn confirm_page(State(app): State<App>, Path(token): Path<String>) -> 
     let reports = &app.services.state.reports;
     ask(
         reports.verify_confirmation(&token).is_some(),
-        "<p>Ce lien de confirmation est invalide ou a été modifié.</p><p>This confirmation link is invalid or was altered.</p>",
-        "Confirmer / Confirm",
-        "Recevoir les rapports de progression à cette adresse ? / Receive the progress reports at this address?",
+        "page-confirm-invalid",
+        "page-confirm-title",
+        "page-confirm-question",
     )
 }
 
@@ -92,7 +115,7 @@ pub async fn confirm(State(app): State<App>, Path(token): Path<String>) -> Respo
     outcome(
         confirmations::confirm(&app.services, &token, now).await,
         "confirmation",
-        "Confirmé / Confirmed",
-        "<p>Les rapports arriveront à cette adresse.</p><p>The reports will come to this address.</p>",
+        "page-confirmed-title",
+        "page-confirmed-body",
     )
 }

@@ -31,7 +31,8 @@ pub struct SubscribeSpec {
     pub email: String,
     pub frequency: Frequency,
     pub hourly_rate: Option<f64>,
-    pub lang: Lang,
+    /// `None`: the analysis' language.
+    pub lang: Option<Lang>,
 }
 
 /// Subscribes, or updates and reactivates the subscription of (analysis, email); a pending one
@@ -49,14 +50,16 @@ pub async fn subscribe(
         .map(HourlyRate::parse)
         .transpose()?
         .map(HourlyRate::get);
-    if services
+    let Some(data) = services
         .dashboards
         .load(&[spec.analysis_id])
         .await?
-        .is_empty()
-    {
+        .remove(&spec.analysis_id)
+    else {
         return Err(AppError::AnalysisNotFound(spec.analysis_id));
-    }
+    };
+    // the reports are in the language asked for, else the analysis' readers'
+    let lang = spec.lang.unwrap_or(data.analysis.language);
     let sub = {
         let mut conn = services.state.pool.get().await?;
         conn.transaction::<_, AppError, _>(async |conn| {
@@ -66,7 +69,7 @@ pub async fn subscribe(
                 email.as_str(),
                 spec.frequency,
                 rate,
-                spec.lang,
+                lang,
                 now,
             )
             .await?)

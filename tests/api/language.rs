@@ -14,6 +14,12 @@ const WORDS: &str = "query($id: UUID!) { dashboard(analysisId: $id) {
     recommendations { reason }
     achievements { nextMilestone } } }";
 
+/// The badge words of a dashboard: earned, and every one of the catalog with its next step.
+const BADGE_WORDS: &str = "query($id: UUID!) { dashboard(analysisId: $id) {
+    badges { name description }
+    achievements { badge { name description } } }
+    badgeCatalog { name description } }";
+
 /// Every sentence of a dashboard's answer a person reads.
 fn sentences(d: &Value) -> Vec<String> {
     let d = &d["dashboard"];
@@ -33,13 +39,38 @@ fn sentences(d: &Value) -> Vec<String> {
     out
 }
 
-/// The fixed words of the English messages (between their arguments), long enough to mean
-/// something: none may reach a French reader.
+/// The fixed words of the English messages (between their arguments) and the English names and
+/// descriptions of the badge catalog, long enough to mean something and not French as well
+/// ("Badges"): none may reach a French reader.
 pub fn english_fragments() -> Vec<String> {
-    let source =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/messages/en.ftl")).unwrap();
+    let french = fragments("fr");
+    let mut out: Vec<String> = fragments("en")
+        .into_iter()
+        .filter(|f| !french.contains(f))
+        .collect();
+    let catalog =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/badges.toml")).unwrap();
+    for line in catalog.lines() {
+        if let Some(text) = line
+            .strip_prefix("name.en = ")
+            .or_else(|| line.strip_prefix("description.en = "))
+        {
+            out.push(text.trim_matches('"').to_owned());
+        }
+    }
+    assert!(out.iter().any(|f| f == "First Step"), "{out:?}");
+    out
+}
+
+/// The fixed words of one language's messages.
+fn fragments(lang: &str) -> Vec<String> {
+    let source = std::fs::read_to_string(format!(
+        "{}/messages/{lang}.ftl",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let mut out = Vec::new();
-    for line in source.lines() {
+    for line in source.lines().filter(|l| !l.starts_with('#')) {
         let text = match line.split_once(" = ") {
             Some((_, value)) => value,
             None if line.starts_with("    [") || line.starts_with("   *[") => {
@@ -194,7 +225,8 @@ async fn websocket_and_rest_readers_get_theirs() {
 /// sentence of the dashboard, the report email or the document.
 #[tokio::test]
 async fn no_english_reaches_a_french_reader() {
-    let app = TestApp::spawn().await;
+    // a document in two formats for each of four analyses
+    let app = TestApp::spawn_with(|c| c.limits.reports_per_client_per_minute = 20).await;
     let english = english_fragments();
     let check = |what: &str, text: &str| {
         for fragment in &english {
@@ -228,16 +260,19 @@ async fn no_english_reaches_a_french_reader() {
         for s in sentences(&d) {
             check("the dashboard", &s);
         }
-        let html = app
-            .client
-            .get(format!("{}/reports/{id}?format=html", app.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        check("the document", &visible(&html));
+        let b = post_as(&app, Some("fr-CA"), BADGE_WORDS, json!({"id": id})).await;
+        check("the badges", &b.to_string());
+        let document = |format: &'static str| {
+            let request = app
+                .client
+                .get(format!("{}/reports/{id}?format={format}", app.base));
+            async move { request.send().await.unwrap().bytes().await.unwrap() }
+        };
+        let pdf = document("pdf").await;
+        let name = format!("french-{i}");
+        check("the PDF", &crate::reports::pdf_text(&pdf, &name));
+        let html = document("html").await;
+        check("the document", &visible(&String::from_utf8_lossy(&html)));
     }
 }
 
@@ -320,4 +355,236 @@ async fn any_language_a_client_sends_is_ours_or_none() {
         first["type"] == "connection_ack" || first["code"] == 4400,
         "{first}"
     );
+}
+
+/// The badge catalog in the reader's language: earned badges, achievements and the catalog over
+/// HTTP, REST, and live toasts, where two readers of one analysis in two languages each get
+/// theirs (a shared run per language).
+#[tokio::test]
+async fn badges_are_named_in_the_readers_language() {
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    let vars = json!({"id": id});
+    const TOAST: &str =
+        "subscription($id: UUID!) { badgeAwarded(analysisId: $id) { badge { name description } } }";
+    let mut en = WsClient::connect(&app.base, TRANSPORT_WS).await;
+    en.send(json!({"type": "connection_init", "payload": {"language": "en-CA"}}))
+        .await;
+    assert_eq!(
+        en.raw(Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    en.subscribe("t", TOAST, vars.clone()).await;
+    let mut fr = WsClient::ready(&app.base, TRANSPORT_WS).await;
+    fr.subscribe("t", TOAST, vars.clone()).await;
+    // two runs: one per language (one alone would serve both in one language)
+    crate::live::badge_subscribers(&app, 2).await;
+    app.advance(&id, "value_creation", "IN_PROGRESS").await;
+    let toast = en.data("t").await;
+    assert_eq!(
+        toast["badgeAwarded"]["badge"]["name"], "First Step",
+        "{toast}"
+    );
+    let toast = fr.data("t").await;
+    assert_eq!(
+        toast["badgeAwarded"]["badge"]["name"], "Premier Pas",
+        "{toast}"
+    );
+
+    let fr = post_as(&app, None, BADGE_WORDS, vars.clone()).await;
+    let en = post_as(&app, Some("en"), BADGE_WORDS, vars.clone()).await;
+    assert_eq!(fr["dashboard"]["badges"][0]["name"], "Premier Pas");
+    assert_eq!(en["dashboard"]["badges"][0]["name"], "First Step");
+    assert_eq!(
+        en["dashboard"]["badges"][0]["description"],
+        "You started your first opportunity!"
+    );
+    let names = |d: &Value, at: &str| -> Vec<String> {
+        d.pointer(at)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(&en, "/badgeCatalog"),
+        [
+            "First Step",
+            "Quick Win",
+            "Time Saver",
+            "Efficiency Expert",
+            "Streak Master"
+        ]
+    );
+    assert_eq!(names(&fr, "/badgeCatalog")[0], "Premier Pas");
+
+    // REST, by Accept-Language
+    let url = format!("{}/api/v1/dashboard/{id}/badges", app.base);
+    let rest = |language: &'static str| {
+        let request = app.client.get(&url).header("accept-language", language);
+        async move { request.send().await.unwrap() }
+    };
+    let r = rest("en").await;
+    assert_eq!(r.headers()["vary"], "accept-language");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["badges"][0]["badge_name"], "First Step", "{body}");
+    let body: Value = rest("fr-CA").await.json().await.unwrap();
+    assert_eq!(body["badges"][0]["badge_name"], "Premier Pas", "{body}");
+}
+
+/// Error messages and the email links' pages in the reader's language: a French reader gets a
+/// French sentence (the code unchanged, the server's own words in extensions.detail), over HTTP
+/// and WebSocket; a reader who asks for none gets the server's words as before.
+#[tokio::test]
+async fn errors_and_pages_speak_the_readers_language() {
+    let app = TestApp::spawn().await;
+    let unknown = json!({"id": uuid::Uuid::new_v4()});
+    let query = "query($id: UUID!) { dashboard(analysisId: $id) { analysisId } }";
+    let send = |language: Option<&'static str>| {
+        let mut r = app
+            .client
+            .post(app.graphql_url())
+            .json(&json!({"query": query, "variables": unknown}));
+        if let Some(l) = language {
+            r = r.header("accept-language", l);
+        }
+        async move { r.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let fr = send(Some("fr-CA,fr;q=0.9")).await;
+    let e = &fr["errors"][0];
+    assert_eq!(e["extensions"]["code"], "ANALYSIS_NOT_FOUND");
+    assert_eq!(e["message"], "Cette analyse est introuvable.", "{fr}");
+    assert!(
+        e["extensions"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not found"),
+        "{fr}"
+    );
+    for language in [None, Some("en")] {
+        let r = send(language).await;
+        let e = &r["errors"][0];
+        assert_eq!(e["extensions"]["code"], "ANALYSIS_NOT_FOUND");
+        assert!(e["message"].as_str().unwrap().contains("not found"), "{r}");
+        assert!(e["extensions"].get("detail").is_none(), "{r}");
+    }
+    // a refusal before execution too, and Apollo's own words are left alone
+    let in_french = |body: Value| {
+        let request = app
+            .client
+            .post(app.graphql_url())
+            .header("accept-language", "fr")
+            .json(&body);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let bad = in_french(json!({"query": "{ nope }"})).await;
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "INVALID_INPUT");
+    assert!(
+        bad["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("La requête est invalide"),
+        "{bad}"
+    );
+    let apq =
+        json!({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0".repeat(64)}}});
+    let miss = in_french(apq).await;
+    assert_eq!(
+        miss["errors"][0]["message"], "PersistedQueryNotFound",
+        "{miss}"
+    );
+
+    // WebSocket: the language connection_init named
+    let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
+    ws.send(json!({"type": "connection_init", "payload": {"language": "fr"}}))
+        .await;
+    assert_eq!(
+        ws.raw(Duration::from_secs(5)).await.unwrap()["type"],
+        "connection_ack"
+    );
+    ws.subscribe("q", query, unknown.clone()).await;
+    match ws.next("q", Duration::from_secs(5)).await {
+        Some(Received::Error(e)) => {
+            assert_eq!(e["message"], "Cette analyse est introuvable.", "{e}")
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+
+    // the pages of the email links: French by default, English when asked, never both
+    let page = |language: Option<&'static str>| {
+        let mut r = app
+            .client
+            .get(format!("{}/unsubscribe/not-a-token", app.base));
+        if let Some(l) = language {
+            r = r.header("accept-language", l);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            assert_eq!(r.status(), 400);
+            visible(&r.text().await.unwrap())
+        }
+    };
+    let fr = page(None).await;
+    assert!(
+        fr.contains("Lien invalide") && fr.contains("désabonnement"),
+        "{fr}"
+    );
+    let english = english_fragments();
+    assert!(!english.iter().any(|f| fr.contains(f.as_str())), "{fr}");
+    let en = page(Some("en-GB")).await;
+    assert!(en.contains("Invalid link") && !en.contains("Lien"), "{en}");
+}
+
+/// A subscription that names no language gets the one the request asks for, else the
+/// analysis': the confirmation email and the stored choice say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_follow_the_analysis_language_unless_chosen() {
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let app = TestApp::spawn_with(crate::reports::smtp(&sink)).await;
+    let mut input = analysis_input("https://english.example.com", EXAMPLE);
+    input["identity"]["language"] = json!("EN");
+    let english = app.data(RECORD, json!({"input": input})).await["recordAnalysis"]["dashboard"]
+        ["analysisId"]
+        .clone();
+    let french = json!(app.record_example().await);
+    let q =
+        "mutation($input: SubscribeToReportsInput!) { subscribeToReports(input: $input) { id } }";
+    for (analysis, email, asked, expected, subject) in [
+        (
+            &english,
+            "a@example.com",
+            None,
+            "en",
+            "Confirm your progress reports",
+        ),
+        (
+            &french,
+            "b@example.com",
+            None,
+            "fr",
+            "Confirmez vos rapports",
+        ),
+        (
+            &french,
+            "c@example.com",
+            Some("en-US"),
+            "en",
+            "Confirm your progress reports",
+        ),
+    ] {
+        let vars =
+            json!({"input": {"analysisId": analysis, "email": email, "frequency": "WEEKLY"}});
+        post_as(&app, asked, q, vars).await;
+        let stored = format!(
+            "SELECT count(*) FROM email_subscriptions WHERE email = '{email}' AND language = '{expected}'"
+        );
+        assert_eq!(app.db.count(&stored).await, 1, "{email}");
+        let mail = sink.mails.lock().unwrap().last().unwrap().data.clone();
+        assert!(
+            mail.contains(&format!("To: {email}")) && mail.contains(subject),
+            "{email}: {mail}"
+        );
+    }
 }

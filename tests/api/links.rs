@@ -114,8 +114,9 @@ async fn signed_links_open_their_document_alone_without_a_token_until_they_expir
     ] {
         let (status, page) = open(&app, &altered).await;
         assert_eq!(status, 403, "{altered}");
+        // French by default, not English
         assert!(
-            page.contains("Invalid link") && page.contains("Lien invalide"),
+            page.contains("Lien invalide") && !page.contains("Invalid link"),
             "{page}"
         );
     }
@@ -154,8 +155,20 @@ async fn signed_links_open_their_document_alone_without_a_token_until_they_expir
     app.clock.advance(chrono::Duration::minutes(21));
     let (status, page) = open(&app, &link).await;
     assert_eq!(status, 403);
+    assert!(page.contains("Lien expiré"), "{page}");
+    // in English for a reader who asks for it
+    let english = app
+        .client
+        .get(format!("{}{link}", app.base))
+        .header("accept", "text/html")
+        .header("accept-language", "en-CA,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(english.status(), 403);
+    let page = english.text().await.unwrap();
     assert!(
-        page.contains("Link expired") && page.contains("Lien expiré"),
+        page.contains("Link expired") && page.contains("lang=\"en\"") && !page.contains("Lien"),
         "{page}"
     );
     let r = fetch(&app, &link).await;

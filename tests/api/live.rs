@@ -19,7 +19,7 @@ const KPI: &str = "subscription($id: UUID!) {
 const PLATFORM: &str = "subscription($p: KpiPeriod!) {
   platformKpis(period: $p) { period at activeDashboards implementationRate hoursSavedWeekly badgesAwarded } }";
 
-async fn badge_subscribers(app: &TestApp, n: i64) {
+pub async fn badge_subscribers(app: &TestApp, n: i64) {
     eventually("badge subscribers", || {
         app.app
             .services

@@ -82,12 +82,18 @@ fn migrations_go_up_down_and_up_again_with_data() {
                 > 1
         );
         assert_eq!(db.count(NOT_LOCAL_DAYS).await, 0);
-        // the analyses' language, then local days, down
+        // the badges' translations, the analyses' language, then local days, down
+        assert_eq!(
+            db.count("SELECT count(*) FROM badge_metadata WHERE translations ? 'en'")
+                .await,
+            5
+        );
         assert!(
             db.count("SELECT count(*) FROM analyses WHERE language = 'en'")
                 .await
                 > 0
         );
+        migrate::revert_last(&db.url).await.unwrap();
         migrate::revert_last(&db.url).await.unwrap();
         migrate::revert_last(&db.url).await.unwrap();
         // down: UTC days again, kept by the generated column

@@ -317,7 +317,8 @@ pub async fn subscribe_reports(
             email: request.email,
             frequency: request.frequency.into(),
             hourly_rate: request.hourly_rate,
-            lang: Lang::default(),
+            // the REST shape names no language: the one asked for, else the analysis'
+            lang: crate::http::negotiate::reader(&headers),
         };
         let now = app.services.state.clock.now();
         let sub = reports::subscribe(&app.services, spec, caller.subject(), now).await?;

@@ -125,6 +125,9 @@ pub async fn upgrade(
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
             let _ticket = ticket;
-            Connection::new(app, protocol).run(socket).await;
+            // the connection's language is none until connection_init names one
+            let reader = std::cell::Cell::new(None);
+            let connection = Connection::new(app, protocol).run(socket);
+            crate::error::READER.scope(reader, connection).await;
         })
 }

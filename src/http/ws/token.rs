@@ -52,6 +52,8 @@ impl Connection {
         // the reader's language, as Accept-Language would say it; one not ours is none
         let language = payload.get("language").and_then(|l| l.as_str());
         self.language = RequestLanguage(language.and_then(Lang::negotiate));
+        // the connection's error messages too
+        let _ = crate::error::READER.try_with(|reader| reader.set(self.language.0));
         let (tx, _) = watch::channel(caller.clone());
         self.live = Some(tx);
         self.set_caller(caller);
