@@ -143,3 +143,14 @@ page-confirmed-body = The reports will come to this address.
 page-link-expired-title = Link expired
 page-link-expired-body = This report link has expired. Open the report again from the dashboard to get a fresh link.
 page-link-altered-body = This report link is invalid or was altered: it only opens the report it was made for.
+
+## Confirmation email of a subscription ($frequency: weekly or monthly)
+confirm-subject = Confirm your progress reports
+confirm-body = Someone asked for { $frequency ->
+    [weekly] weekly
+   *[monthly] monthly
+} progress reports to be sent to this address.
+
+    To receive them, confirm here: { $url }
+
+    If it was not you, ignore this message: nothing else will be sent.

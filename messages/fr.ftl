@@ -143,3 +143,14 @@ page-confirmed-body = Les rapports arriveront à cette adresse.
 page-link-expired-title = Lien expiré
 page-link-expired-body = Ce lien vers le rapport a expiré. Ouvrez de nouveau le rapport depuis le tableau de bord pour obtenir un lien neuf.
 page-link-altered-body = Ce lien vers le rapport est invalide ou a été modifié : il n'ouvre que le rapport pour lequel il a été fait.
+
+## Courriel de confirmation d'un abonnement ($frequency : weekly ou monthly)
+confirm-subject = Confirmez vos rapports de progression
+confirm-body = Quelqu'un a demandé que des rapports de progression { $frequency ->
+    [weekly] hebdomadaires
+   *[monthly] mensuels
+} soient envoyés à cette adresse.
+
+    Pour les recevoir, confirmez ici : { $url }
+
+    Si ce n'était pas vous, ignorez ce message : rien d'autre ne sera envoyé.

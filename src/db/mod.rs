@@ -5,6 +5,7 @@ pub mod activity;
 pub mod analyses;
 pub mod badges;
 pub mod catalog;
+pub mod catalog_file;
 pub mod dashboard;
 pub mod deliveries;
 pub mod migrate;

@@ -205,6 +205,23 @@ mod tests {
     }
 
     #[test]
+    fn a_confirmation_reads_as_one_email() {
+        let body = |frequency, lang| {
+            Message::new("confirm-body")
+                .text("frequency", frequency)
+                .text("url", "https://x.test/confirm/t")
+                .render(lang)
+        };
+        assert_eq!(
+            body("weekly", Lang::Fr),
+            "Quelqu'un a demandé que des rapports de progression hebdomadaires soient envoyés à cette adresse.\n\n\
+             Pour les recevoir, confirmez ici : https://x.test/confirm/t\n\n\
+             Si ce n'était pas vous, ignorez ce message : rien d'autre ne sera envoyé."
+        );
+        assert!(body("monthly", Lang::En).starts_with("Someone asked for monthly progress"));
+    }
+
+    #[test]
     fn plurals_follow_the_language() {
         let days = |n: f64, lang| {
             Message::new("milestone-days")

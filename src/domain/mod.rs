@@ -9,6 +9,7 @@ pub mod criteria;
 pub mod dashboard;
 pub mod history;
 pub mod ids;
+pub mod lang;
 pub mod messages;
 pub mod metrics;
 pub mod period;

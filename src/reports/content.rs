@@ -41,6 +41,17 @@ pub struct Money {
     pub currency: String,
 }
 
+impl Money {
+    fn new(m: &crate::domain::metrics::MoneySaved, lang: Lang) -> Self {
+        let written = |value: Option<i64>| money(value.unwrap_or(0), &m.currency, lang);
+        Self {
+            implemented: written(m.implemented_annual),
+            potential: written(m.potential_annual),
+            currency: m.currency.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BadgeLine {
     pub name: String,
@@ -230,19 +241,10 @@ impl ReportContent {
             potential_weekly: hours(m.time_saved.potential_weekly, lang),
             hours_annual: amount(m.time_saved.implemented_annual, lang),
             potential_annual: amount(m.time_saved.potential_annual, lang),
-            money: m.money_saved.hourly_rate.map(|_| Money {
-                implemented: money(
-                    m.money_saved.implemented_annual.unwrap_or(0),
-                    &a.currency,
-                    lang,
-                ),
-                potential: money(
-                    m.money_saved.potential_annual.unwrap_or(0),
-                    &a.currency,
-                    lang,
-                ),
-                currency: m.money_saved.currency.clone(),
-            }),
+            money: m
+                .money_saved
+                .hourly_rate
+                .map(|_| Money::new(&m.money_saved, lang)),
             badges: data.badges.iter().map(badge).collect(),
             new_badges: data
                 .badges

@@ -7,7 +7,8 @@ use std::num::NonZeroU32;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::db::subscriptions;
-use crate::domain::reports::{Frequency, Lang, Subscription};
+use crate::domain::messages::{self, Message};
+use crate::domain::reports::Subscription;
 use crate::error::{AppError, AppResult};
 use crate::reports::mailer::Outgoing;
 use crate::series;
@@ -92,29 +93,13 @@ pub async fn confirm(services: &Services, token: &str, now: DateTime<Utc>) -> Ap
 
 /// The email: our words only, in the subscription's language, with the link.
 fn compose(sub: &Subscription, confirm_url: String, unsubscribe_url: String) -> Outgoing {
-    let (subject, text) = match sub.language {
-        Lang::Fr => (
-            "Confirmez vos rapports de progression",
-            format!(
-                "Quelqu'un a demandé que des rapports de progression ({}) soient envoyés à cette adresse.\n\n\
-                 Pour les recevoir, confirmez ici : {confirm_url}\n\n\
-                 Si ce n'était pas vous, ignorez ce message : rien d'autre ne sera envoyé.\n",
-                match sub.frequency {
-                    Frequency::Weekly => "hebdomadaires",
-                    Frequency::Monthly => "mensuels",
-                }
-            ),
-        ),
-        Lang::En => (
-            "Confirm your progress reports",
-            format!(
-                "Someone asked for {} progress reports to be sent to this address.\n\n\
-                 To receive them, confirm here: {confirm_url}\n\n\
-                 If it was not you, ignore this message: nothing else will be sent.\n",
-                sub.frequency.as_str()
-            ),
-        ),
-    };
+    let lang = sub.language;
+    let text = Message::new("confirm-body")
+        .text("frequency", sub.frequency.as_str())
+        .text("url", confirm_url.clone())
+        .render(lang)
+        + "\n";
+    let subject = messages::text(lang, "confirm-subject");
     let html = format!(
         "<!doctype html><html><body><p>{}</p></body></html>",
         html_escape(&text).replace("\n\n", "</p><p>").replace(
@@ -124,7 +109,7 @@ fn compose(sub: &Subscription, confirm_url: String, unsubscribe_url: String) -> 
     );
     Outgoing {
         to: sub.email.clone(),
-        subject: subject.to_owned(),
+        subject,
         html,
         text,
         unsubscribe_url,

@@ -25,15 +25,17 @@ try {
   await page.click('[data-testid="move-value_creation-IN_PROGRESS"]');
   const first = page.locator('[data-testid="toast"][data-badge="first_step"]');
   await first.waitFor({ timeout: 5000 });
-  assert.match(await first.innerText(), /Premier Pas/);
-  console.log("toast: Premier Pas");
+  // the page is English (lang=en): the badge's English name, not the catalog's French
+  assert.match(await first.innerText(), /First Step/);
+  assert.doesNotMatch(await first.innerText(), /Premier Pas/);
+  console.log("toast: First Step");
 
   await page.click('[data-testid="move-business_management-IMPLEMENTED"]');
   const quick = page.locator('[data-testid="toast"][data-badge="quick_win"]');
   await quick.waitFor({ timeout: 5000 });
-  assert.match(await quick.innerText(), /Victoire Rapide/);
+  assert.match(await quick.innerText(), /Quick Win/);
   assert.match(await page.locator("#summary").innerText(), /1 of 3 implemented/);
-  console.log("toast: Victoire Rapide");
+  console.log("toast: Quick Win");
 
   // the dashboard around the toasts: time saved, the streak, the weekly history, the badges
   assert.match(await page.locator("#hours").innerText(), /^2 h of 15 h per week/);
@@ -64,11 +66,12 @@ try {
   assert.match(await fr.locator("#summary").innerText(), /1 sur 3 implémentée/);
   assert.match(await fr.locator('[data-testid="badge-time_saver"]').innerText(), /Économisez encore 8,0 heures par semaine/);
   assert.equal(await fr.locator('[data-testid="move-digital_presence-IN_PROGRESS"]').innerText(), "Démarrer");
+  assert.match(await fr.locator('[data-testid="badge-quick_win"]').innerText(), /Victoire Rapide/);
   if (process.env.SCREENSHOT) {
     await fr.screenshot({ path: process.env.SCREENSHOT.replace(/\.png$/, "-fr.png"), fullPage: true });
   }
   const text = await fr.locator("body").innerText();
-  for (const english of ["per week", "more hours", "Implement ", "in progress", "Start"]) {
+  for (const english of ["per week", "more hours", "Implement ", "in progress", "Start", "Quick Win", "Time Saver"]) {
     assert.ok(!text.includes(english), `English on the French page: ${english}\n${text}`);
   }
   assert.deepEqual(errors, []);
