@@ -244,10 +244,14 @@ fn respond(body: Bytes, request_error: bool, kind: ResponseType, headers: Header
     };
     let mut http = (
         status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(kind.content_type()),
-        )],
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(kind.content_type()),
+            ),
+            // the words in an answer are its reader's (Accept-Language)
+            (header::VARY, HeaderValue::from_static("accept-language")),
+        ],
         body,
     )
         .into_response();

@@ -420,6 +420,16 @@ async fn badges_are_named_in_the_readers_language() {
     );
     assert_eq!(names(&fr, "/badgeCatalog")[0], "Premier Pas");
 
+    // GraphQL answers say that they vary with the reader's language (a GET may be cached)
+    let get = app
+        .client
+        .get(app.graphql_url())
+        .query(&[("query", "{ badgeCatalog { name } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.headers()["vary"], "accept-language");
+
     // REST, by Accept-Language
     let url = format!("{}/api/v1/dashboard/{id}/badges", app.base);
     let rest = |language: &'static str| {
