@@ -522,6 +522,36 @@ async fn errors_and_pages_speak_the_readers_language() {
         other => panic!("expected an error, got {other:?}"),
     }
 
+    // REST: the specification's body, its detail for the reader
+    let url = format!(
+        "{}/api/v1/dashboard/{}",
+        app.base,
+        unknown["id"].as_str().unwrap()
+    );
+    let rest = |language: &'static str| {
+        let request = app.client.get(&url).header("accept-language", language);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let fr = rest("fr-CA").await;
+    assert_eq!(fr["error"], "NOT_FOUND");
+    assert_eq!(fr["detail"], "Cette analyse est introuvable.", "{fr}");
+    assert!(
+        fr["technical_detail"]
+            .as_str()
+            .unwrap()
+            .contains("not found"),
+        "{fr}"
+    );
+    let en = rest("en").await;
+    assert!(
+        en["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Analysis with ID"),
+        "{en}"
+    );
+    assert!(en.get("technical_detail").is_none(), "{en}");
+
     // the pages of the email links: French by default, English when asked, never both
     let page = |language: Option<&'static str>| {
         let mut r = app

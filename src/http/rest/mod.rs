@@ -100,11 +100,21 @@ pub fn error_response(e: AppError, request_id: &str) -> Response {
     error_body(status, code, detail, request_id)
 }
 
-/// The error body.
+/// The error body; for a reader who asked for another language than the server's, `detail` is
+/// their sentence for the code and the server's own words are `technical_detail`.
 pub fn error_body(status: StatusCode, code: &str, detail: String, request_id: &str) -> Response {
+    // the GraphQL contract's name of the specification's code: the messages are filed by it
+    let contract_code = match code {
+        "NOT_FOUND" => "ANALYSIS_NOT_FOUND",
+        "INVALID_TRANSITION" => "INVALID_STATUS_TRANSITION",
+        "INTERNAL_SERVER_ERROR" => "INTERNAL",
+        other => other,
+    };
+    let (detail, technical_detail) = crate::error::for_reader(contract_code, detail);
     let body = ErrorResponse {
         error: code.into(),
         detail,
+        technical_detail,
         timestamp: chrono::Utc::now(),
         request_id: request_id.into(),
     };

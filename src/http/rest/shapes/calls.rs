@@ -184,7 +184,11 @@ pub struct ErrorResponse {
     /// NOT_FOUND, OPPORTUNITY_NOT_FOUND, INVALID_TRANSITION, INVALID_INPUT, UNAUTHENTICATED,
     /// FORBIDDEN, RATE_LIMITED, SERVICE_UNAVAILABLE or INTERNAL_SERVER_ERROR.
     pub error: String,
+    /// In the reader's language (Accept-Language).
     pub detail: String,
+    /// The server's own words, when `detail` was written in another language for its reader.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub technical_detail: Option<String>,
     pub timestamp: DateTime<Utc>,
     pub request_id: String,
 }
