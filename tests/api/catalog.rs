@@ -65,3 +65,51 @@ async fn catalog_changes_are_versioned() {
         4
     );
 }
+
+/// A changed translation is a new version; a missing one reads in French (and is reported), for
+/// a reader who asks for English, through the real server.
+#[tokio::test]
+async fn translations_are_versioned_and_fall_back_to_french() {
+    let app = TestApp::spawn().await;
+    let mut entries = launch_catalog().unwrap();
+    let mut conn = app.db.conn().await;
+    let english = progress_dashboard::domain::reports::Lang::En;
+    // first_step renamed in English; time_saver loses its English words
+    entries[0].translations.get_mut(&english).unwrap().name = Some("Baby Steps".into());
+    entries[2].translations.clear();
+    let report = sync(&mut conn, &entries).await.unwrap();
+    assert_eq!(report.updated, ["first_step", "time_saver"]);
+    assert_eq!(
+        report.untranslated,
+        ["time_saver: name in en", "time_saver: description in en"]
+    );
+    let v = diesel::sql_query("SELECT version FROM badge_metadata WHERE slug = 'first_step'")
+        .get_result::<Version>(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(v.version, 2);
+
+    // a dashboard read sees the catalog changed (the catalog is otherwise held for an hour)
+    let id = app.record_example().await;
+    app.dashboard(&id).await;
+    let r: serde_json::Value = app
+        .client
+        .post(app.graphql_url())
+        .header("accept-language", "en")
+        .json(&json!({"query": "{ badgeCatalog { slug name description version } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let catalog = r["data"]["badgeCatalog"].as_array().unwrap().clone();
+    assert_eq!(catalog[0]["name"], "Baby Steps", "{r}");
+    assert_eq!(
+        catalog[0]["description"],
+        "You started your first opportunity!"
+    );
+    assert_eq!(catalog[0]["version"], 2);
+    assert_eq!(catalog[2]["name"], "Économiseur de Temps", "{r}");
+    assert_eq!(catalog[1]["name"], "Quick Win");
+}
