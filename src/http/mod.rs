@@ -6,6 +6,7 @@ pub mod body;
 pub mod documents;
 pub mod graphql;
 pub mod negotiate;
+mod reader;
 pub mod rate;
 pub mod reports;
 pub mod request_ids;
@@ -131,7 +132,7 @@ pub fn router(app: App) -> Router {
                     .on_response(Finished),
             )
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(axum::middleware::from_fn(in_reader_language))
+            .layer(reader::ReaderLayer)
             // Past the bound, requests are shed at once rather than queued without end.
             .layer(HandleErrorLayer::new(overloaded))
             .load_shed()
@@ -258,17 +259,6 @@ fn keep_safe_request_id<B>(mut request: axum::http::Request<B>) -> axum::http::R
         request.headers_mut().remove(REQUEST_ID);
     }
     request
-}
-
-/// Error messages and pages are written in the language the request asks for.
-async fn in_reader_language(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let lang = negotiate::reader(request.headers());
-    crate::error::READER
-        .scope(std::cell::Cell::new(lang), next.run(request))
-        .await
 }
 
 /// An application error as this request's response (its id in the body).
