@@ -69,6 +69,8 @@ pub struct Case {
     /// The `connection_init` payload of a WebSocket case.
     pub init: Value,
     pub rest: Option<RestCall>,
+    /// The `Accept-Language` bytes of an HTTP case (sent when they make a header value).
+    pub language: Option<Vec<u8>>,
 }
 
 /// Stand-ins for the lone surrogates a Rust string cannot hold: written as the JSON or GraphQL
@@ -104,13 +106,26 @@ fn graphql_string(s: &str) -> String {
 }
 
 impl Case {
+    /// The case's `Accept-Language` on `request`, when its bytes make a header value.
+    fn with_language(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let value = self
+            .language
+            .as_deref()
+            .and_then(|bytes| reqwest::header::HeaderValue::from_bytes(bytes).ok());
+        match value {
+            Some(value) => request.header("accept-language", value),
+            None => request,
+        }
+    }
+
     /// The request to `url` (the server's `/graphql`) over HTTP.
     pub fn request(&self, client: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
         if self.transport != Transport::Get {
-            return client
+            let post = client
                 .post(url)
                 .header("content-type", "application/json")
                 .body(json_text(&self.body()));
+            return self.with_language(post);
         }
         let mut params = vec![
             ("query", self.query.clone()),
@@ -119,7 +134,7 @@ impl Case {
         if let Some(name) = &self.operation_name {
             params.push(("operationName", name.clone()));
         }
-        client.get(url).query(&params)
+        self.with_language(client.get(url).query(&params))
     }
 
     /// The POST body (and the WebSocket subscribe payload).
@@ -162,7 +177,8 @@ impl Case {
         } else {
             client.get(&url)
         };
-        let response = request
+        let response = self
+            .with_language(request)
             .send()
             .await
             .map_err(|e| format!("transport: {e}"))?;
@@ -419,6 +435,27 @@ impl Generator {
             operation_name,
             init,
             rest: None,
+            language: self.language(),
+        }
+    }
+
+    /// An `Accept-Language`: none, an ordinary or odd one, or hostile text (sent when it makes
+    /// a header value).
+    fn language(&mut self) -> Option<Vec<u8>> {
+        const ODD: &[&str] = &[
+            "fr",
+            "en-CA,en;q=0.9",
+            "fr-CA,fr;q=0.9,en;q=0.8",
+            "en;q=NaN",
+            "fr;q=-1, en",
+            "*",
+            "de, en;q=1e400",
+            "\u{80}\u{ff}",
+        ];
+        match self.rng.below(4) {
+            0 => Some(self.rng.pick(ODD).as_bytes().to_vec()),
+            1 => Some(self.hostile().into_bytes()),
+            _ => None,
         }
     }
 
@@ -676,6 +713,7 @@ impl Generator {
             operation_name: None,
             init: Value::Null,
             rest: Some(rest),
+            language: self.language(),
         }
     }
 
