@@ -225,8 +225,14 @@ async fn websocket_and_rest_readers_get_theirs() {
 /// sentence of the dashboard, the report email or the document.
 #[tokio::test]
 async fn no_english_reaches_a_french_reader() {
-    // a document in two formats for each of four analyses
-    let app = TestApp::spawn_with(|c| c.limits.reports_per_client_per_minute = 20).await;
+    // a document in two formats for each of four analyses, and their weekly emails
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let mail = crate::reports::smtp(&sink);
+    let app = TestApp::spawn_with(|c| {
+        mail(c);
+        c.limits.reports_per_client_per_minute = 20;
+    })
+    .await;
     let english = english_fragments();
     let check = |what: &str, text: &str| {
         for fragment in &english {
@@ -273,6 +279,22 @@ async fn no_english_reaches_a_french_reader() {
         check("the PDF", &crate::reports::pdf_text(&pdf, &name));
         let html = document("html").await;
         check("the document", &visible(&String::from_utf8_lossy(&html)));
+        let since = format!("'{}'", t0().to_rfc3339());
+        insert_weekly_subscription(&app.db, &id, &format!("stage{i}@example.com"), &since).await;
+    }
+    // the weekly emails of the four, in French
+    app.clock.set(t0() + chrono::Duration::days(7));
+    let services = &app.app.services;
+    let now = services.state.clock.now();
+    let sent = progress_dashboard::service::reports::send_due(services, now, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(sent.sent, 4);
+    for mail in sink.mails.lock().unwrap().iter() {
+        let (_, text, html) = crate::reports::parse_mail(&mail.data);
+        assert!(text.contains("Rapport hebdomadaire"), "{text}");
+        check("an email", &text);
+        check("an email", &visible(&html));
     }
 }
 

@@ -22,7 +22,7 @@ pub fn smtp(sink: &SmtpSink) -> impl FnOnce(&mut progress_dashboard::config::Con
 }
 
 /// The decoded bodies of a MIME message: (headers, text/plain, text/html).
-fn parse_mail(data: &str) -> (String, String, String) {
+pub fn parse_mail(data: &str) -> (String, String, String) {
     let (headers, body) = data.split_once("\r\n\r\n").expect("headers and body");
     let unfolded = headers.replace("\r\n ", " ").replace("\r\n\t", " ");
     let boundary = unfolded
