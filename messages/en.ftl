@@ -115,6 +115,7 @@ report-changes-streak = { $count } { $count ->
 } of activity in a row
 
 ## Errors, by code (the original, technical message stays in extensions.detail)
+## PERSISTED_QUERY_* have no message, on purpose: Apollo clients match their words.
 error-ANALYSIS_NOT_FOUND = This analysis cannot be found.
 error-OPPORTUNITY_NOT_FOUND = This opportunity cannot be found in the analysis.
 error-INVALID_STATUS_TRANSITION = This status change is not allowed.

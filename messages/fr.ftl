@@ -115,6 +115,7 @@ report-changes-streak = { $count } { $count ->
 } d'activité d'affilée
 
 ## Erreurs, par code (le message d'origine, technique, reste dans extensions.detail)
+## PERSISTED_QUERY_* n'ont pas de message, exprès : les clients Apollo reconnaissent leurs mots.
 error-ANALYSIS_NOT_FOUND = Cette analyse est introuvable.
 error-OPPORTUNITY_NOT_FOUND = Cette opportunité est introuvable dans l'analyse.
 error-INVALID_STATUS_TRANSITION = Ce changement de statut n'est pas permis.

@@ -228,14 +228,12 @@ pub fn reader() -> Option<crate::domain::reports::Lang> {
 
 /// An error's message as its reader reads it: for a reader of another language than the
 /// server's (English), their sentence for the code, and the original beside it as the detail.
-/// Apollo's persisted-query errors keep their words: clients match them.
+/// A code without an `error-` message keeps its words (Apollo's persisted-query errors: clients
+/// match them).
 pub fn for_reader(code: &str, message: String) -> (String, Option<String>) {
     let Some(lang) = reader() else {
         return (message, None);
     };
-    if code.starts_with("PERSISTED_QUERY") {
-        return (message, None);
-    }
     match crate::domain::messages::error_text(code, lang) {
         Some(text) => (text, Some(message)),
         None => (message, None),

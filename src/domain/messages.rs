@@ -79,14 +79,18 @@ impl Message {
 
 /// The message `id` of `lang` with `args`, if the language has it.
 fn format(lang: Lang, id: &str, args: Option<&FluentArgs>) -> Option<String> {
+    format_checked(lang, id, args).map(|(text, _)| text)
+}
+
+/// [`format`], and whether every argument the message uses was given.
+fn format_checked(lang: Lang, id: &str, args: Option<&FluentArgs>) -> Option<(String, bool)> {
     let bundle = &BUNDLES[&lang];
     let pattern = bundle.get_message(id)?.value()?;
     let mut errors = Vec::new();
-    Some(
-        bundle
-            .format_pattern(pattern, args, &mut errors)
-            .into_owned(),
-    )
+    let text = bundle
+        .format_pattern(pattern, args, &mut errors)
+        .into_owned();
+    Some((text, errors.is_empty()))
 }
 
 /// A message without arguments, by its id (`page-confirm-title`); the id itself when `lang` has
@@ -153,16 +157,13 @@ static BUNDLES: LazyLock<HashMap<Lang, FluentBundle<FluentResource>>> = LazyLock
 /// The messages of `lang` named `prefix`… that take no argument, by the rest of their name with
 /// dashes as underscores (`report-per-week` → `per_week`): the labels templates read.
 pub fn labels(lang: Lang, prefix: &str) -> HashMap<String, String> {
-    let bundle = &BUNDLES[&lang];
     ids(lang)
         .into_iter()
         .filter_map(|id| {
             let name = id.strip_prefix(prefix)?.replace('-', "_");
-            let pattern = bundle.get_message(&id)?.value()?;
-            let mut errors = Vec::new();
-            let text = bundle.format_pattern(pattern, None, &mut errors);
+            let (text, complete) = format_checked(lang, &id, None)?;
             // a message with arguments is a sentence, not a label
-            errors.is_empty().then(|| (name, text.into_owned()))
+            complete.then_some((name, text))
         })
         .collect()
 }

@@ -10,17 +10,18 @@ use crate::domain::reports::Lang;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RequestLanguage(pub Option<Lang>);
 
+/// The language this request asks for, if it asks for one of ours.
+pub fn asked(ctx: &Context<'_>) -> Option<Lang> {
+    ctx.data_opt::<RequestLanguage>().and_then(|r| r.0)
+}
+
 /// The language sentences about `analysis` are written in for this request.
 pub fn reader(ctx: &Context<'_>, analysis: &Analysis) -> Lang {
-    ctx.data_opt::<RequestLanguage>()
-        .and_then(|r| r.0)
-        .unwrap_or(analysis.language)
+    asked(ctx).unwrap_or(analysis.language)
 }
 
 /// The language of a request about no analysis in particular (the catalog, say): the one it
 /// asks for, else the default.
 pub fn requested(ctx: &Context<'_>) -> Lang {
-    ctx.data_opt::<RequestLanguage>()
-        .and_then(|r| r.0)
-        .unwrap_or_default()
+    asked(ctx).unwrap_or_default()
 }

@@ -84,9 +84,7 @@ impl MutationRoot {
         let requested_by = access::caller(ctx).subject();
         let mut spec = reports::SubscribeSpec::from(input);
         // not chosen: the language the request asks for, else the analysis'
-        spec.lang = spec
-            .lang
-            .or_else(|| ctx.data_opt::<super::language::RequestLanguage>()?.0);
+        spec.lang = spec.lang.or_else(|| super::language::asked(ctx));
         let sub = reports::subscribe(services, spec, requested_by, services.state.clock.now())
             .await
             .extend()?;

@@ -187,9 +187,9 @@ fn link_refused_response(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    // a program reads the server's own (English) words, or its reader's sentence with them
-    let english = crate::domain::messages::text(crate::domain::reports::Lang::En, body);
     if !wants_html {
+        // a program reads the server's own (English) words, or its reader's sentence with them
+        let english = crate::domain::messages::text(crate::domain::reports::Lang::En, body);
         return route.error_response()(AppError::Forbidden(english), request_id);
     }
     let body = format!("<p>{}</p>", super::reports::words(body));

@@ -64,18 +64,10 @@ fn outcome(result: AppResult<()>, what: &str, title: &str, body: &str) -> Respon
         }
         Err(e) => {
             let (message, _) = crate::error::for_reader(e.code().as_str(), e.to_string());
-            let body = format!("<p>{}</p>", html_escape(&message));
+            let body = format!("<p>{}</p>", crate::reports::html_escape(&message));
             page(StatusCode::BAD_REQUEST, &words("page-invalid-title"), &body)
         }
     }
-}
-
-/// Text put into HTML as text.
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// GET: asks before unsubscribing.

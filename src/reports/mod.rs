@@ -224,6 +224,14 @@ impl Reports {
     }
 }
 
+/// Text put into HTML as text (pages and emails written by hand, outside the templates).
+pub fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

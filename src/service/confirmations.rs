@@ -10,6 +10,7 @@ use crate::db::subscriptions;
 use crate::domain::messages::{self, Message};
 use crate::domain::reports::Subscription;
 use crate::error::{AppError, AppResult};
+use crate::reports::html_escape;
 use crate::reports::mailer::Outgoing;
 use crate::series;
 use crate::service::limiter::{KeyedLimit, MAX_KEYS};
@@ -114,11 +115,4 @@ fn compose(sub: &Subscription, confirm_url: String, unsubscribe_url: String) -> 
         text,
         unsubscribe_url,
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

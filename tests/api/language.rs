@@ -115,7 +115,22 @@ pub fn visible(html: &str) -> String {
     out
 }
 
-async fn post_as(app: &TestApp, language: Option<&str>, query: &str, variables: Value) -> Value {
+/// A graphql-transport-ws connection whose `connection_init` names `language` (any JSON).
+async fn ws_in(app: &TestApp, language: Value) -> WsClient {
+    let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
+    ws.send(json!({"type": "connection_init", "payload": {"language": language}}))
+        .await;
+    let ack = ws.raw(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(ack["type"], "connection_ack", "{language}");
+    ws
+}
+
+pub async fn post_as(
+    app: &TestApp,
+    language: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
     let mut r = app
         .client
         .post(app.graphql_url())
@@ -184,11 +199,7 @@ async fn websocket_and_rest_readers_get_theirs() {
     let app = TestApp::spawn().await;
     let id = app.record_example().await;
     // a query over WebSocket, in the language connection_init asked for
-    let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
-    ws.send(json!({"type": "connection_init", "payload": {"language": "en"}}))
-        .await;
-    let ack = ws.raw(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(ack["type"], "connection_ack");
+    let mut ws = ws_in(&app, json!("en")).await;
     ws.subscribe("q", WORDS, json!({"id": id})).await;
     let d = ws.data("q").await;
     assert!(
@@ -357,11 +368,7 @@ async fn any_language_a_client_sends_is_ours_or_none() {
     .into_iter()
     .enumerate()
     {
-        let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
-        ws.send(json!({"type": "connection_init", "payload": {"language": language}}))
-            .await;
-        let ack = ws.raw(Duration::from_secs(5)).await.unwrap();
-        assert_eq!(ack["type"], "connection_ack", "{language}");
+        let mut ws = ws_in(&app, language.clone()).await;
         let op = format!("q{i}");
         ws.subscribe(&op, WORDS, vars.clone()).await;
         let d = ws.data(&op).await;
@@ -389,13 +396,7 @@ async fn badges_are_named_in_the_readers_language() {
     let vars = json!({"id": id});
     const TOAST: &str =
         "subscription($id: UUID!) { badgeAwarded(analysisId: $id) { badge { name description } } }";
-    let mut en = WsClient::connect(&app.base, TRANSPORT_WS).await;
-    en.send(json!({"type": "connection_init", "payload": {"language": "en-CA"}}))
-        .await;
-    assert_eq!(
-        en.raw(Duration::from_secs(5)).await.unwrap()["type"],
-        "connection_ack"
-    );
+    let mut en = ws_in(&app, json!("en-CA")).await;
     en.subscribe("t", TOAST, vars.clone()).await;
     let mut fr = WsClient::ready(&app.base, TRANSPORT_WS).await;
     fr.subscribe("t", TOAST, vars.clone()).await;
@@ -529,13 +530,7 @@ async fn errors_and_pages_speak_the_readers_language() {
     );
 
     // WebSocket: the language connection_init named
-    let mut ws = WsClient::connect(&app.base, TRANSPORT_WS).await;
-    ws.send(json!({"type": "connection_init", "payload": {"language": "fr"}}))
-        .await;
-    assert_eq!(
-        ws.raw(Duration::from_secs(5)).await.unwrap()["type"],
-        "connection_ack"
-    );
+    let mut ws = ws_in(&app, json!("fr")).await;
     ws.subscribe("q", query, unknown.clone()).await;
     match ws.next("q", Duration::from_secs(5)).await {
         Some(Received::Error(e)) => {
