@@ -7,7 +7,7 @@
 //! per-client limit on renders applies.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -89,7 +89,8 @@ pub(crate) async fn serve(
         } else {
             caller.as_ref().ok().cloned()
         };
-        match answer(&app, caller, peer, &raw_id, &params, signed).await {
+        let client = rate::client_of(&app, peer.ip(), &headers);
+        match answer(&app, caller, client, &raw_id, &params, signed).await {
             Ok((analysis_id, doc)) => respond(route, analysis_id, doc, shown_to.as_ref()),
             Err(Failure::App(e)) => error_response(e, &id),
             Err(Failure::Link(why)) => link_refused_response(route, why, &headers, &id),
@@ -101,7 +102,7 @@ pub(crate) async fn serve(
 async fn answer(
     app: &App,
     caller: Result<Caller, AppError>,
-    peer: SocketAddr,
+    client: IpAddr,
     raw_id: &str,
     params: &HashMap<String, String>,
     signed: bool,
@@ -132,7 +133,6 @@ async fn answer(
             .read(analysis_id)
             .map_err(|d| AppError::denied(d, Some(analysis_id)))?;
     }
-    let client = peer.ip();
     let doc = documents::document(
         &app.services,
         client,

@@ -49,7 +49,7 @@ where
     if !limit.enabled() {
         return handle(caller).await;
     }
-    let client = client_address(peer, headers, &app.config.server.trusted_proxies);
+    let client = client_of(app, peer, headers);
     let subject = match &caller {
         Ok(Caller::Token(claims)) => Some(claims.sub.as_str()),
         _ => None,
@@ -78,6 +78,12 @@ fn mark(response: &mut Response, standing: &RateLimitStatus) {
     ] {
         h.insert(HeaderName::from_static(name), HeaderValue::from(value));
     }
+}
+
+/// The client of a request as every per-client bound counts it (the rate limit, renders,
+/// WebSocket connections): behind a trusted proxy, the address it forwards, never the proxy's.
+pub fn client_of(app: &App, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    client_address(peer, headers, &app.config.server.trusted_proxies)
 }
 
 /// The client: the peer, or, when the peer is a trusted proxy, the nearest address in

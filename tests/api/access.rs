@@ -594,6 +594,91 @@ async fn forwarded_addresses_count_behind_trusted_proxies_only() {
     assert_eq!(hit(&wary, c, None, &from("203.0.113.3")).await.0, 429);
 }
 
+/// Every per-client bound counts the client a trusted proxy forwards, not the proxy: renders of
+/// documents (both routes) and WebSocket connections; a peer that is not trusted is itself.
+#[tokio::test]
+async fn per_client_bounds_count_the_forwarded_client() {
+    let app = TestApp::spawn_with(|c| {
+        c.server.trusted_proxies =
+            vec![progress_dashboard::config::Cidr::parse("127.0.0.1").unwrap()];
+        c.limits.ws_max_connections_per_client = 1;
+    })
+    .await;
+    let id = app.record_example().await;
+    // thirty different documents (sections × language): each one a render, none a cached copy
+    let all = ["summary", "badges", "metrics", "opportunities"];
+    let mut documents = (1..16u32).flat_map(|mask| {
+        let sections: Vec<_> = (0..4)
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| all[i])
+            .collect();
+        ["fr", "en"].map(|lang| format!("{}&lang={lang}", sections.join(",")))
+    });
+    let render = |from: &'static str, forwarded: String, route: &'static str, sections: String| {
+        let url = match route {
+            "api" => format!("{}/api/v1/dashboard/{id}/report/generate", app.base),
+            _ => format!("{}/reports/{id}", app.base),
+        };
+        let url = format!("{url}?sections={sections}");
+        let client = from_address(from);
+        async move {
+            let r = client
+                .get(url)
+                .query(&[("format", "html")])
+                .header("x-forwarded-for", forwarded)
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        }
+    };
+    // two clients behind one trusted proxy: five renders each (the default), on either route
+    for client in ["203.0.113.1", "203.0.113.2"] {
+        for n in 0..5 {
+            let route = if n % 2 == 0 { "api" } else { "reports" };
+            let status = render("127.0.0.1", client.into(), route, documents.next().unwrap()).await;
+            assert_eq!(status, 200, "render {n} of {client}");
+        }
+    }
+    let sixth = documents.next().unwrap();
+    assert_eq!(
+        render("127.0.0.1", "203.0.113.1".into(), "api", sixth.clone()).await,
+        429
+    );
+    // a peer that is not trusted names whatever it likes, and is counted as itself
+    for n in 0..4 {
+        let claimed = format!("198.51.100.{n}");
+        let status = render("127.0.0.2", claimed, "reports", documents.next().unwrap()).await;
+        assert_eq!(status, 200, "render {n} of the untrusted peer");
+    }
+    // its fifth: the one the first client was refused (so not a cached copy), still a render
+    assert_eq!(
+        render("127.0.0.2", "198.51.100.9".into(), "api", sixth.clone()).await,
+        200
+    );
+    let seventh = documents.next().unwrap();
+    assert_eq!(
+        render("127.0.0.2", "198.51.100.10".into(), "api", seventh).await,
+        429
+    );
+
+    // one WebSocket each (WS_MAX_CONNECTIONS_PER_CLIENT=1), though all come through one proxy
+    let dial = |client: &'static str| {
+        let base = app.base.clone();
+        async move {
+            let headers = [("x-forwarded-for", client)];
+            let dial = Dial {
+                from: Some("127.0.0.1"),
+                headers: &headers,
+            };
+            WsClient::dial(&base, TRANSPORT_WS, dial).await
+        }
+    };
+    let _held = dial("203.0.113.1").await.unwrap();
+    assert_eq!(dial("203.0.113.1").await.err(), Some(429));
+    let _other = dial("203.0.113.2").await.unwrap();
+}
+
 /// The shipped binary at `LOG_LEVEL=debug` in jwt mode: after requests with a token over HTTP and
 /// WebSocket and a report subscription, neither the token nor the address is in its output.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -93,7 +93,11 @@ pub async fn upgrade(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     }
-    let ticket = match app.ws_gate.enter(client_key(peer.ip())) {
+    let ticket = match app.ws_gate.enter(client_key(super::rate::client_of(
+        &app,
+        peer.ip(),
+        headers,
+    ))) {
         Ok(t) => t,
         Err(full) => {
             let (status, code, message) = match full {
