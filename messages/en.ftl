@@ -65,6 +65,8 @@ report-time-saved = Time saved
 report-per-week = h/week
 report-per-year = h/year
 report-potential = Total potential
+# a label's colon: none before it in English, a no-break space in French
+report-colon = :
 report-money-saved = Money saved
 report-per-year-money = /year
 report-new-badges = New badges
@@ -104,6 +106,7 @@ report-changes-moved = { $count } { $count ->
     [one] opportunity changed
    *[other] opportunities changed
 } status
+report-money-unit = { $currency }/year
 report-changes-hours = { $hours } more hours a week saved
 report-changes-badges = { $count } { $count ->
     [one] badge earned

@@ -65,6 +65,8 @@ report-time-saved = Temps économisé
 report-per-week = h/semaine
 report-per-year = h/an
 report-potential = Potentiel total
+# les deux-points d'un libellé : une espace insécable avant, en français
+report-colon = {"\u00A0"}:
 report-money-saved = Économies réalisées
 report-per-year-money = /an
 report-new-badges = Nouveaux badges
@@ -104,6 +106,7 @@ report-changes-moved = { $count } { $count ->
     [one] opportunité a changé
    *[other] opportunités ont changé
 } de statut
+report-money-unit = { $currency }/an
 report-changes-hours = { $hours } h/semaine économisées en plus
 report-changes-badges = { $count } { $count ->
     [one] badge gagné

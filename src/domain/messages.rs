@@ -222,6 +222,30 @@ mod tests {
         assert!(body("monthly", Lang::En).starts_with("Someone asked for monthly progress"));
     }
 
+    /// English has no space before a colon or a percent sign; French has one before its
+    /// colons (the templates' labels, the pages, the errors and the emails read these files).
+    #[test]
+    fn each_language_is_punctuated_as_it_is_written() {
+        for (lang, _, source) in SOURCES {
+            for line in source.lines().filter(|l| !l.trim_start().starts_with('#')) {
+                let value = line.split_once(" = ").map_or(line, |(_, v)| v);
+                match lang {
+                    Lang::En => assert!(
+                        !value.contains(" :") && !value.contains(" %") && !value.contains(" ;"),
+                        "French spacing in English: {line}"
+                    ),
+                    Lang::Fr => assert!(
+                        !value.contains(|c: char| c.is_alphabetic())
+                            || value
+                                .match_indices(": ")
+                                .all(|(i, _)| value[..i].ends_with([' ', '\u{a0}', '"'])),
+                        "no space before a French colon: {line}"
+                    ),
+                }
+            }
+        }
+    }
+
     #[test]
     fn plurals_follow_the_language() {
         let days = |n: f64, lang| {

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use super::numbers::{amount, hours, money};
+pub use super::numbers::{amount, hours, money, percent};
 use crate::domain::analysis::Opportunity;
 use crate::domain::badge::EarnedBadge;
 use crate::domain::dashboard::DashboardData;
@@ -39,6 +39,8 @@ pub struct Money {
     pub implemented: String,
     pub potential: String,
     pub currency: String,
+    /// The unit of a yearly sum, with its currency: "CAD/year", "CAD/an".
+    pub unit: String,
 }
 
 impl Money {
@@ -48,6 +50,9 @@ impl Money {
             implemented: written(m.implemented_annual),
             potential: written(m.potential_annual),
             currency: m.currency.clone(),
+            unit: Message::new("report-money-unit")
+                .text("currency", &m.currency)
+                .render(lang),
         }
     }
 }
@@ -124,6 +129,8 @@ pub struct ReportContent {
     pub company: String,
     pub url: String,
     pub completion: i32,
+    /// The completion as the reader writes it: "45 %" (fr, no-break space) or "45%" (en).
+    pub completion_text: String,
     pub implemented: i32,
     pub total: i32,
     /// "2 opportunités implémentées sur 5".
@@ -230,6 +237,7 @@ impl ReportContent {
                 .unwrap_or_else(|| a.url.clone()),
             url: a.url.clone(),
             completion: s.completion_percentage,
+            completion_text: percent(s.completion_percentage, lang),
             implemented: s.implemented,
             total: s.total,
             implemented_line: Message::new("report-implemented")

@@ -24,6 +24,14 @@ pub fn amount(value: i64, lang: Lang) -> String {
     }
 }
 
+/// 45 → "45 %" (fr, no-break space) or "45%" (en).
+pub fn percent(value: i32, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!("{value}\u{a0}%"),
+        Lang::En => format!("{value}%"),
+    }
+}
+
 /// A sum of money as a reader of `lang` writes it: 13000 CAD → "13 000 $" (fr, Québec) or
 /// "$13,000" (en, Canada); a currency without a symbol here keeps its code ("13 000 CHF").
 pub fn money(value: i64, currency: &str, lang: Lang) -> String {

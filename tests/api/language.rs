@@ -294,19 +294,34 @@ async fn no_english_reaches_a_french_reader() {
         insert_weekly_subscription(&app.db, &id, &format!("stage{i}@example.com"), &since).await;
     }
     // the weekly emails of the four, in French
+    for (text, html) in weekly_mails(&app, &sink, 4).await {
+        assert!(text.contains("Rapport hebdomadaire"), "{text}");
+        check("an email", &text);
+        check("an email", &visible(&html));
+    }
+}
+
+/// The week's reports sent (`expected` of them) a week after t0: each email's text and HTML.
+async fn weekly_mails(
+    app: &TestApp,
+    sink: &crate::smtp_sink::SmtpSink,
+    expected: usize,
+) -> Vec<(String, String)> {
     app.clock.set(t0() + chrono::Duration::days(7));
     let services = &app.app.services;
     let now = services.state.clock.now();
     let sent = progress_dashboard::service::reports::send_due(services, now, |_| {})
         .await
         .unwrap();
-    assert_eq!(sent.sent, 4);
-    for mail in sink.mails.lock().unwrap().iter() {
-        let (_, text, html) = crate::reports::parse_mail(&mail.data);
-        assert!(text.contains("Rapport hebdomadaire"), "{text}");
-        check("an email", &text);
-        check("an email", &visible(&html));
-    }
+    assert_eq!(sent.sent, expected);
+    let mails = sink.mails.lock().unwrap();
+    mails
+        .iter()
+        .map(|mail| {
+            let (_, text, html) = crate::reports::parse_mail(&mail.data);
+            (text, html)
+        })
+        .collect()
 }
 
 /// Whatever a client sends as its language is read as one of ours or as none: the analysis'
@@ -643,5 +658,104 @@ async fn reports_follow_the_analysis_language_unless_chosen() {
             mail.contains(&format!("To: {email}")) && mail.contains(subject),
             "{email}: {mail}"
         );
+    }
+}
+
+/// What a sentence of `lang` must not hold: French spacing in English ("Total potential : ",
+/// "33 %"), none before a French colon, or a unit with nothing in it ("(/year)").
+fn typography_slips(lang: &str, text: &str) -> Vec<String> {
+    let mut slips = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, w) in chars.windows(2).enumerate() {
+        let (before, c) = (w[0], w[1]);
+        let spaced = matches!(before, ' ' | '\u{a0}' | '\u{202f}');
+        // a colon that ends a label (a space after it), not one in "https://" or "12:30"
+        let label_colon = c == ':' && chars.get(i + 2).is_none_or(|n| n.is_whitespace());
+        let slip = match lang {
+            "en" => (spaced && (label_colon || c == '%' || c == ';')).then_some("a space before"),
+            _ => (label_colon && !spaced && before.is_alphabetic()).then_some("no space before"),
+        };
+        if let Some(why) = slip {
+            let from = i.saturating_sub(30);
+            let around: String = chars[from..(i + 10).min(chars.len())].iter().collect();
+            slips.push(format!("{why} {c:?}: …{around}…"));
+        }
+    }
+    for empty in ["(/", "()", "( )"] {
+        if text.contains(empty) {
+            slips.push(format!("an empty unit {empty:?}"));
+        }
+    }
+    slips
+}
+
+/// The report (PDF and HTML) and the weekly email, in English and in French, written as each
+/// language writes: labels, colons, percentages and units, the money's unit with its currency;
+/// the example's PDF on one page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_language_is_written_as_its_readers_write_it() {
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let app = TestApp::spawn_with(|c| {
+        crate::reports::smtp(&sink)(c);
+        c.limits.reports_per_client_per_minute = 20;
+    })
+    .await;
+    let id = app.record_example().await;
+    app.update(&id, "digital_presence", "IMPLEMENTED", Some(50.0))
+        .await;
+    let since = format!("'{}'", t0().to_rfc3339());
+    for (lang, email) in [("en", "en@example.com"), ("fr", "fr@example.com")] {
+        insert_weekly_subscription(&app.db, &id, email, &since).await;
+        sql(
+            &app.db,
+            &format!("UPDATE email_subscriptions SET language = '{lang}' WHERE email = '{email}'"),
+        )
+        .await;
+    }
+    let check = |lang: &str, what: &str, text: &str| {
+        let slips = typography_slips(lang, text);
+        assert!(slips.is_empty(), "{what} ({lang}): {slips:#?}\n{text}");
+    };
+    for (lang, potential, money_row) in [
+        ("en", "Total potential: ", "Money saved (CAD/year)"),
+        (
+            "fr",
+            "Potentiel total\u{a0}: ",
+            "Économies réalisées (CAD/an)",
+        ),
+    ] {
+        let document = |format: &str| {
+            let url = format!("{}/reports/{id}?format={format}&lang={lang}", app.base);
+            let request = app.client.get(url);
+            async move { request.send().await.unwrap().bytes().await.unwrap() }
+        };
+        let pdf = document("pdf").await;
+        let name = format!("typography-{lang}");
+        let text = crate::reports::pdf_text(&pdf, &name);
+        check(lang, "the PDF", &text);
+        // pdftotext reads a no-break space as a space
+        let flat = text.replace(['\n', '\u{a0}'], " ");
+        let plain = potential.replace('\u{a0}', " ");
+        assert!(flat.contains(&plain), "{potential:?} in\n{text}");
+        assert!(flat.contains(money_row), "{money_row:?} in\n{text}");
+        // the whole example fits on one page: no chart left alone on a second one
+        assert_eq!(text.matches('\u{c}').count(), 1, "one page:\n{text}");
+        let html = String::from_utf8_lossy(&document("html").await).into_owned();
+        // minijinja writes "/" as an entity in HTML
+        let html = visible(&html).replace("&#x2f;", "/");
+        check(lang, "the document", &html);
+        assert!(
+            html.contains(potential) && html.contains(money_row),
+            "{html}"
+        );
+    }
+    for (text, html) in weekly_mails(&app, &sink, 2).await {
+        let lang = if text.contains("Weekly report") {
+            "en"
+        } else {
+            "fr"
+        };
+        check(lang, "the text email", &text);
+        check(lang, "the HTML email", &visible(&html));
     }
 }

@@ -183,7 +183,7 @@ fn check_the_weekly_mail(mail: &crate::smtp_sink::Mail) -> String {
     );
     for body in [&text, &html] {
         assert!(body.contains("Rapport hebdomadaire"), "{body}");
-        assert!(body.contains("33%"), "completion: {body}");
+        assert!(body.contains("33\u{a0}%"), "completion: {body}");
         assert!(
             body.contains("Premier Pas") && body.contains("Victoire Rapide"),
             "badges: {body}"
@@ -988,7 +988,7 @@ async fn a_report_says_what_changed_since_the_last() {
     assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().sent, 1);
     let (_, text, html) = parse_mail(&sink.mails.lock().unwrap().last().unwrap().data);
     let since = text
-        .split("Depuis le dernier rapport:")
+        .split("Depuis le dernier rapport\u{a0}:")
         .nth(1)
         .expect(&text);
     for line in [
@@ -1017,7 +1017,7 @@ async fn a_report_says_what_changed_since_the_last() {
     assert_eq!(send_due(s, app_now(&app), |_| {}).await.unwrap().sent, 1);
     let (_, text, _) = parse_mail(&sink.mails.lock().unwrap().last().unwrap().data);
     let since = text
-        .split("Depuis le dernier rapport:")
+        .split("Depuis le dernier rapport\u{a0}:")
         .nth(1)
         .expect(&text);
     for line in [

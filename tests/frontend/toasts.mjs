@@ -47,8 +47,33 @@ try {
   assert.equal(await earned.getAttribute("data-unlocked"), "true");
   const locked = page.locator('[data-testid="badge-time_saver"]');
   assert.equal(await locked.getAttribute("data-unlocked"), "false");
-  assert.match(await locked.innerText(), /20 %/);
+  assert.match(await locked.innerText(), /20%/);
+  assert.doesNotMatch(await page.locator("body").innerText(), / %|\u00a0%/, "an English percentage has no space");
   console.log("dashboard: hours, streak, history, badges");
+
+  // the icons need no emoji font: each badge and toast has a drawn medal, and no text on the page
+  // is an emoji (Debian's Chromium has none, and showed empty boxes)
+  const medals = page.locator('[data-testid="medal"]');
+  assert.equal(await medals.count(), 5, "a medal per badge of the catalog");
+  for (const box of await Promise.all((await medals.all()).map((m) => m.boundingBox()))) {
+    assert.ok(box && box.width >= 20 && box.height >= 20, `a visible medal: ${JSON.stringify(box)}`);
+  }
+  const quickMedal = page.locator('[data-testid="badge-quick_win"] [data-testid="medal"]');
+  assert.ok((await quickMedal.locator("polygon, path, circle").count()) >= 2, "quick win's figure is drawn");
+  assert.equal(await page.locator('[data-testid="toast-medal"]').count() >= 1, true, "the toasts have medals");
+  const pictographs = (await page.locator("body").innerText()).match(/\p{Extended_Pictographic}/gu);
+  assert.equal(pictographs, null, `emoji on the page: ${pictographs}`);
+
+  // the chart can be read: a scale in hours (0 to the potential, 15 h) and each step's value
+  assert.deepEqual(await page.locator("#history-scale span").allInnerTexts(), ["15 h", "7.5 h", "0"]);
+  assert.equal(await weeks.last().locator(".value").innerText(), "2");
+  const fill = await weeks.last().locator(".fill").boundingBox();
+  const area = await page.locator("#history").boundingBox();
+  // 2 h of 15: about 2/15 of the chart's height (7rem), not a bar of no meaning
+  assert.ok(Math.abs(fill.height - (2 / 15) * 112) < 3, `bar height ${fill.height}`);
+  assert.ok(area.height > 100);
+  assert.match(await page.locator("#history").getAttribute("aria-label"), /of 15 h possible/);
+  console.log("dashboard: drawn medals, a labelled chart");
 
   // the refused move is not even offered
   assert.equal(await page.locator('[data-testid="move-business_management-IN_PROGRESS"]').isDisabled(), true);
@@ -64,6 +89,9 @@ try {
   assert.match(await fr.locator("#hours").innerText(), /^2 h sur 15 h par semaine/);
   assert.match(await fr.locator("#streak").innerText(), /^1 jour$/);
   assert.match(await fr.locator("#summary").innerText(), /1 sur 3 implémentée/);
+  assert.match(await fr.locator('[data-testid="badge-time_saver"]').innerText(), /20\u00a0%/);
+  assert.deepEqual(await fr.locator("#history-scale span").allInnerTexts(), ["15 h", "7,5 h", "0"]);
+  assert.match(await fr.locator("#history").getAttribute("aria-label"), /sur 15 h possibles/);
   assert.match(await fr.locator('[data-testid="badge-time_saver"]').innerText(), /Économisez encore 8,0 heures par semaine/);
   assert.equal(await fr.locator('[data-testid="move-digital_presence-IN_PROGRESS"]').innerText(), "Démarrer");
   assert.match(await fr.locator('[data-testid="badge-quick_win"]').innerText(), /Victoire Rapide/);
