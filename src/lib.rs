@@ -16,6 +16,7 @@
 //! db redis_link           every SQL statement; the one Redis connection
 //! series traces           the metric series, by name; spans and their export
 //! error config clock      one error type, typed configuration, time
+//! release                 which release this is (version, commit)
 //! domain                  pure rules and types; the read model (DashboardData)
 //! ```
 
@@ -29,6 +30,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod redis_link;
+pub mod release;
 pub mod reports;
 pub mod series;
 pub mod service;

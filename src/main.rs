@@ -19,7 +19,7 @@ use secrecy::ExposeSecret;
 #[derive(Parser)]
 #[command(
     name = "progress-dashboard",
-    version,
+    version = progress_dashboard::release::VERSION_LINE,
     after_help = "Configuration comes from environment variables: see docs/configuration.md."
 )]
 struct Cli {
@@ -31,8 +31,24 @@ struct Cli {
 enum Command {
     /// Migrate, then serve GraphQL, REST and the playground on HOST:PORT (the default)
     Serve,
-    /// Apply pending migrations and sync the badge catalog (badges.toml), then exit
-    Migrate,
+    /// Apply pending migrations and sync the badge catalog (badges.toml), then exit; with --to,
+    /// go back to an earlier migration version instead
+    Migrate {
+        /// Run the down migrations newer than this version (as `migrate` prints it, e.g.
+        /// 20261207000002), newest first
+        #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+        to: Option<String>,
+        /// Allow steps that drop a table or column holding data (refused otherwise, naming each)
+        #[arg(long, requires = "to")]
+        allow_data_loss: bool,
+    },
+    /// Ask this instance's /health (on PORT, or --url) and exit 0 when it answers ok: the
+    /// image's HEALTHCHECK, with no shell or curl in the image
+    Healthcheck {
+        /// The health URL [default: http://127.0.0.1:$PORT/health]
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Write the GraphQL schema (SDL) generated from the code
     ExportSchema {
         /// Where to write it; - for standard output
@@ -72,6 +88,16 @@ enum Command {
         #[arg(long, default_value = "dev", value_parser = parse_sub)]
         sub: String,
     },
+}
+
+fn parse_version(value: &str) -> std::result::Result<String, String> {
+    let plain = value.len() == 14 && value.bytes().all(|b| b.is_ascii_digit());
+    let named = (!plain).then(|| db::rollback::version_of(value));
+    match named {
+        None => Ok(value.to_owned()),
+        Some(v) if v.len() == 14 && v.bytes().all(|b| b.is_ascii_digit()) => Ok(v),
+        Some(_) => Err("use a migration version of 14 digits, such as 20261207000002".into()),
+    }
 }
 
 fn parse_role(value: &str) -> std::result::Result<Role, String> {
@@ -123,12 +149,20 @@ async fn run() -> ExitCode {
     };
     let logs_and_traces = matches!(
         command,
-        Command::Serve | Command::Migrate | Command::SeedDemo { .. } | Command::SendReports { .. }
+        Command::Serve
+            | Command::Migrate { .. }
+            | Command::SeedDemo { .. }
+            | Command::SendReports { .. }
     );
     let telemetry = logs_and_traces.then(|| telemetry::init(&config));
     let result = match command {
         Command::Serve => serve(config).await,
-        Command::Migrate => migrate(config).await,
+        Command::Migrate { to: None, .. } => migrate(config).await,
+        Command::Migrate {
+            to: Some(to),
+            allow_data_loss,
+        } => migrate_to(config, &to, allow_data_loss).await,
+        Command::Healthcheck { url } => healthcheck(&config, url).await,
         Command::ExportSchema { path } => export_schema(&path),
         Command::ExportOperations { path } => export_operations(&path),
         Command::SeedDemo { count } => seed_demo(config, count as usize).await,
@@ -193,16 +227,56 @@ async fn shutdown_signal() -> startup::Stop {
 async fn migrate(config: Config) -> Result<()> {
     let report = db::migrate::run(config.database.url.expose_secret()).await?;
     println!(
-        "migrations applied: {}; badges inserted {:?}, updated {:?}, deactivated {:?}, unchanged {}",
+        "migrations applied: {}; badges inserted {:?}, updated {:?}, deactivated {:?}, restored {:?}, unchanged {}",
         if report.applied.is_empty() { "none".to_owned() } else { report.applied.join(", ") },
         report.catalog.inserted,
         report.catalog.updated,
         report.catalog.deactivated,
+        report.catalog.restored,
         report.catalog.unchanged
     );
     for missing in &report.catalog.untranslated {
         eprintln!("warning: badge catalog: no {missing}; the French text is shown instead");
     }
+    let url = config.database.url.expose_secret();
+    if let Some(version) = db::rollback::current(url).await? {
+        println!("schema version: {version}");
+    }
+    Ok(())
+}
+
+async fn migrate_to(config: Config, to: &str, allow_data_loss: bool) -> Result<()> {
+    let url = config.database.url.expose_secret();
+    let steps = db::rollback::revert_to(url, to, allow_data_loss).await?;
+    if steps.is_empty() {
+        println!("schema version: {to} already; nothing to revert");
+    }
+    for step in &steps {
+        let dropped = match step.drops.is_empty() {
+            true => String::new(),
+            false => format!(" (dropped {})", step.drops.join(", ")),
+        };
+        println!("reverted {} {}{dropped}", step.version, step.name);
+    }
+    println!("schema version: {to}");
+    Ok(())
+}
+
+async fn healthcheck(config: &Config, url: Option<String>) -> Result<()> {
+    let url = url.unwrap_or_else(|| format!("http://127.0.0.1:{}/health", config.server.port));
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()?;
+    let response = client.get(&url).send().await?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    if !status.is_success() || body["status"] != "ok" {
+        return Err(format!("{url} answered {status}: {body}").into());
+    }
+    println!(
+        "{url}: ok, version {} ({})",
+        body["version"], body["commit"]
+    );
     Ok(())
 }
 

@@ -89,6 +89,9 @@ pub struct SyncReport {
     pub updated: Vec<String>,
     pub deactivated: Vec<String>,
     pub unchanged: usize,
+    /// Rows brought back to what their version records, with no new version: a column that
+    /// `migrate --to` dropped and a later migration added back.
+    pub restored: Vec<String>,
     /// What the catalog leaves untranslated ([`untranslated`]).
     pub untranslated: Vec<String>,
 }
@@ -108,6 +111,21 @@ async fn write_version(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The definition `badge_versions` records for a badge's version.
+async fn recorded(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    version: i32,
+) -> QueryResult<Option<serde_json::Value>> {
+    badge_versions::table
+        .filter(badge_versions::badge_id.eq(id))
+        .filter(badge_versions::version.eq(version))
+        .select(badge_versions::definition)
+        .first(conn)
+        .await
+        .optional()
 }
 
 async fn save(
@@ -168,8 +186,17 @@ pub async fn sync(
                         report.inserted.push(e.slug.clone());
                     }
                     Some(s) if as_entry(s) != *e => {
-                        save(conn, s.id, s.version + 1, e).await?;
-                        report.updated.push(e.slug.clone());
+                        if recorded(conn, s.id, s.version).await? == Some(definition(e)) {
+                            // the file is what this version was: only the row lost part of it
+                            diesel::update(badge_metadata::table.find(s.id))
+                                .set(BadgeValues::new(e, s.version))
+                                .execute(conn)
+                                .await?;
+                            report.restored.push(e.slug.clone());
+                        } else {
+                            save(conn, s.id, s.version + 1, e).await?;
+                            report.updated.push(e.slug.clone());
+                        }
                     }
                     Some(_) => report.unchanged += 1,
                 }

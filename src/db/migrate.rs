@@ -19,6 +19,16 @@ pub struct MigrateReport {
     pub catalog: SyncReport,
 }
 
+/// Takes the migration lock (waits for another instance's migrations to end).
+pub(super) async fn advisory_lock(conn: &mut AsyncPgConnection) -> Result<(), BoxError> {
+    advisory(conn, "SELECT pg_advisory_lock($1)").await
+}
+
+/// Gives the migration lock back.
+pub(super) async fn advisory_unlock(conn: &mut AsyncPgConnection) -> Result<(), BoxError> {
+    advisory(conn, "SELECT pg_advisory_unlock($1)").await
+}
+
 async fn advisory(conn: &mut AsyncPgConnection, sql: &str) -> Result<(), BoxError> {
     diesel::sql_query(sql)
         .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK)
@@ -33,7 +43,7 @@ pub async fn run(database_url: &str) -> Result<MigrateReport, BoxError> {
     let mut conn = establish(database_url, 0)
         .await
         .map_err(|e| super::pool::unreachable(database_url, e))?;
-    advisory(&mut conn, "SELECT pg_advisory_lock($1)").await?;
+    advisory_lock(&mut conn).await?;
     let result = async {
         let mut harness = AsyncMigrationHarness::new(conn);
         let applied = harness
@@ -49,7 +59,7 @@ pub async fn run(database_url: &str) -> Result<MigrateReport, BoxError> {
     .await;
     // A failed run drops the connection, and the session's lock with it.
     let (mut conn, report) = result?;
-    advisory(&mut conn, "SELECT pg_advisory_unlock($1)").await?;
+    advisory_unlock(&mut conn).await?;
     Ok(report)
 }
 

@@ -294,7 +294,8 @@ async fn toasts() -> impl IntoResponse {
 }
 
 async fn health() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
+    use crate::release::{COMMIT, VERSION};
+    Json(json!({"status": "ok", "version": VERSION, "commit": COMMIT}))
 }
 
 /// Ready when the database answers within two seconds.

@@ -34,10 +34,10 @@ impl Mailer {
                     .timeout(Some(std::time::Duration::from_secs(10)))
                     .build(),
             ),
-            None => {
-                std::fs::create_dir_all(outbox_dir)?;
-                Mailer::Files(AsyncFileTransport::new(outbox_dir), outbox_dir.to_owned())
-            }
+            // made at the first email, not at start: a service starts on a read-only file
+            // system, and only writes where it was told it may (a send that cannot write fails
+            // and is retried, saying where)
+            None => Mailer::Files(AsyncFileTransport::new(outbox_dir), outbox_dir.to_owned()),
         })
     }
 
@@ -77,7 +77,12 @@ impl Mailer {
         let sending = async {
             match self {
                 Mailer::Smtp(t) => t.send(message).await.map(drop).map_err(BoxError::from),
-                Mailer::Files(t, _) => t.send(message).await.map(drop).map_err(BoxError::from),
+                Mailer::Files(t, dir) => {
+                    tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                        format!("REPORTS_OUTBOX_DIR {} cannot be made: {e}", dir.display())
+                    })?;
+                    t.send(message).await.map(drop).map_err(BoxError::from)
+                }
             }
         };
         // lettre bounds each command, not the whole send: a connection that stalls between

@@ -11,8 +11,42 @@ async fn serve_logs_request_ids_and_stops_on_sigterm() {
     let db = TestDb::empty().await;
     let (mut child, base) = spawn_binary(&db, &[]).await;
 
-    // migrated at start-up: the catalog is there
+    // which release answers: the version and the commit it was built from
     let client = reqwest::Client::new();
+    let health: Value = client
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    if head.status.success() {
+        assert_eq!(
+            health["commit"],
+            String::from_utf8_lossy(&head.stdout).trim(),
+            "{health}"
+        );
+    }
+    // the image's HEALTHCHECK: the binary asks /health, and fails where nothing answers
+    let check = |url: String| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+            .args(["healthcheck", "--url", &url])
+            .output()
+            .unwrap()
+    };
+    let ok = check(format!("{base}/health"));
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("ok, version"));
+    assert!(!check("http://127.0.0.1:1/health".into()).status.success());
+
+    // migrated at start-up: the catalog is there
     let r = post_with_id(&client, &base, "req-42", "{ badgeCatalog { slug } }").await;
     assert_eq!(r["data"]["badgeCatalog"].as_array().unwrap().len(), 5);
 
@@ -129,6 +163,7 @@ fn every_command_has_help_and_bad_arguments_are_named() {
         "seed-demo",
         "send-reports",
         "mint-token",
+        "healthcheck",
     ];
     let top = run(&["--help"]);
     assert!(top.status.success());
@@ -156,6 +191,8 @@ fn every_command_has_help_and_bad_arguments_are_named() {
             "'soon'",
         ),
         (&["send-reports"][..], "--due"),
+        (&["migrate", "--to", "yesterday"][..], "14 digits"),
+        (&["migrate", "--allow-data-loss"][..], "--to"),
         (&["nonsense"][..], "'nonsense'"),
     ] {
         let out = run(args);

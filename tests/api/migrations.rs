@@ -156,3 +156,128 @@ fn concurrent_migrations_are_safe() {
         assert_eq!(db.count("SELECT count(*) FROM badge_metadata").await, 5);
     });
 }
+
+/// `progress-dashboard migrate` and `migrate --to`, the shipped binary, with DATABASE_URL.
+fn migrate_cli(db: &TestDb, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+        .arg("migrate")
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("LOG_LEVEL", "warn")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// The versions of the embedded migrations, oldest first (`20261207000002`).
+fn versions() -> Vec<String> {
+    use diesel::migration::MigrationSource;
+    MigrationSource::<diesel::pg::Pg>::migrations(&migrate::MIGRATIONS)
+        .unwrap()
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect()
+}
+
+/// A database with the migrations up to `to` alone applied: what that release produced.
+async fn migrated_to(to: &str) -> TestDb {
+    use diesel::migration::MigrationSource;
+    use diesel_migrations::MigrationHarness;
+    let db = TestDb::empty().await;
+    let conn = progress_dashboard::db::pool::establish(&db.url, 0)
+        .await
+        .unwrap();
+    let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+    // asking what is applied makes diesel's own table, as `migrate` does
+    assert!(harness.applied_migrations().unwrap().is_empty());
+    for m in MigrationSource::<diesel::pg::Pg>::migrations(&migrate::MIGRATIONS).unwrap() {
+        if m.name().version().to_string().as_str() <= to {
+            harness.run_migration(m.as_ref()).unwrap();
+        }
+    }
+    db
+}
+
+/// The rollback runbook (docs/operations.md), walked with the shipped binary: migrate up, data
+/// in, `migrate --to` the version before the newest migration (refused until data loss is
+/// allowed, naming what it drops), the schema then equal to what that version's migrations alone
+/// make, the data read back, then up again: nothing acknowledged is lost.
+#[test]
+fn the_rollback_runbook_loses_nothing_acknowledged() {
+    run_multi(async {
+        let db = TestDb::empty().await;
+        let (ok, out) = migrate_cli(&db, &[]);
+        assert!(ok, "{out}");
+        let all = versions();
+        let (newest, before) = (&all[all.len() - 1], &all[all.len() - 2]);
+        assert!(out.contains(&format!("schema version: {newest}")), "{out}");
+        let full = shape(&db).await;
+        {
+            let mut conn = db.conn().await;
+            progress_dashboard::service::seed::seed_demo(&mut conn, 5, t0())
+                .await
+                .unwrap();
+        }
+        let acknowledged = [
+            "SELECT count(*) FROM analyses",
+            "SELECT count(*) FROM user_progress WHERE status <> 'NOT_STARTED'",
+            "SELECT count(*) FROM progress_activity",
+            "SELECT count(*) FROM user_badges",
+            "SELECT count(*) FROM badge_versions",
+        ];
+        let mut counts = Vec::new();
+        for q in acknowledged {
+            counts.push(db.count(q).await);
+        }
+        assert!(counts.iter().all(|&n| n > 0), "{counts:?}");
+
+        // bad versions are refused with the list of good ones, and nothing moves
+        for bad in ["20990101000001", "2026-99", "latest"] {
+            let (ok, out) = migrate_cli(&db, &["--to", bad]);
+            assert!(!ok, "{bad}: {out}");
+            assert!(
+                out.contains("20261122000001") || out.contains("14 digits"),
+                "{bad}: {out}"
+            );
+        }
+        // a step that drops data: refused, saying which, until allowed
+        let (ok, out) = migrate_cli(&db, &["--to", before]);
+        assert!(!ok, "{out}");
+        assert!(
+            out.contains("badge_metadata.translations") && out.contains("--allow-data-loss"),
+            "{out}"
+        );
+        assert_eq!(shape(&db).await, full, "a refusal changes nothing");
+        let (ok, out) = migrate_cli(&db, &["--to", before, "--allow-data-loss"]);
+        assert!(ok, "{out}");
+        assert!(out.contains(&format!("reverted {newest}")), "{out}");
+        assert!(out.contains(&format!("schema version: {before}")), "{out}");
+
+        // the schema is the previous release's, and the data is all there
+        let previous = migrated_to(before).await;
+        assert_eq!(shape(&db).await, shape(&previous).await);
+        for (q, n) in acknowledged.iter().zip(&counts) {
+            assert_eq!(db.count(q).await, *n, "{q}");
+        }
+        // going to where it is already is a no-op
+        let (ok, out) = migrate_cli(&db, &["--to", before]);
+        assert!(ok && out.contains("nothing to revert"), "{out}");
+
+        // forward again: the newest schema, the same data, the catalog's words back (as their
+        // version recorded them: restored, not five new versions)
+        let (ok, out) = migrate_cli(&db, &[]);
+        assert!(ok, "{out}");
+        assert!(out.contains("restored [\"first_step\""), "{out}");
+        assert_eq!(shape(&db).await, full);
+        for (q, n) in acknowledged.iter().zip(&counts) {
+            assert_eq!(db.count(q).await, *n, "{q}");
+        }
+        assert_eq!(
+            db.count("SELECT count(*) FROM badge_metadata WHERE translations ? 'en'")
+                .await,
+            5
+        );
+    });
+}
