@@ -29,6 +29,8 @@ fn commit() {
             c.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
         })
+        // a full SHA (CI gives 40 digits) reads as git's short one
+        .map(|c| c.chars().take(12).collect::<String>())
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=BUILD_COMMIT={commit}");
     // a new commit is a new value: HEAD, and the branch file it names

@@ -24,3 +24,8 @@ drop_test_databases() {
 }
 trap drop_test_databases EXIT
 cargo test --all-targets "$@"
+# The deployment as code, and the image around the binary just tested (deploy/check.sh). A run
+# narrowed to some tests (arguments given) is about those tests only.
+if [ $# -eq 0 ]; then
+    bash deploy/check.sh --binary "${CARGO_TARGET_DIR:-target}/debug/progress-dashboard"
+fi

@@ -137,7 +137,7 @@ section! {
         smtp_url: Option<SecretString> = None, "SMTP_URL", read::optional_secret, "unset";
         /// The sender of reports and confirmations.
         smtp_from: String = DEFAULT_FROM.into(), "SMTP_FROM", read::text, "Progress Dashboard <reports@localhost>";
-        /// Where `.eml` files go without SMTP.
+        /// Where `.eml` files go without SMTP; made at the first email, not at start (the image sets `/var/lib/progress-dashboard/outbox`).
         outbox_dir: PathBuf = "outbox".into(), "REPORTS_OUTBOX_DIR", read::path, "outbox";
         /// Send due reports from this instance.
         scheduler: bool = true, "REPORTS_SCHEDULER", read::parsed, "true";
