@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Builds the image from deploy/Dockerfile with buildah, on a machine with no image registry:
-# the runtime base (Debian bookworm, trimmed as debian:bookworm-slim is) is made here with
-# debootstrap from Debian's packages, once, and the binary is this checkout's release build
-# (or --binary). Anywhere a registry is reachable, `docker build -f deploy/Dockerfile .` builds
+# the runtime base (Debian 12's C library, as gcr.io/distroless/cc-debian12 is) is made here
+# from Debian's packages, once, and the binary is this checkout's release build (or --binary). Anywhere a registry is reachable, `docker build -f deploy/Dockerfile .` builds
 # the same image from the public bases, compiling in the Dockerfile's own stages.
 #
 #   bash deploy/image.sh                       release build → localhost/progress-dashboard:latest
@@ -37,7 +36,6 @@ case "$max_mb" in ''|*[!0-9]*) echo "deploy/image.sh: --max-mb takes a whole num
 export BUILDAH_ISOLATION=chroot STORAGE_DRIVER=vfs
 need=()
 command -v buildah >/dev/null 2>&1 || need+=(buildah)
-command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
     echo "==> installing ${need[*]} (Debian packages)"
     export DEBIAN_FRONTEND=noninteractive
@@ -45,24 +43,33 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-base=localhost/progress-dashboard-base:bookworm-slim
+# The runtime base, as distroless's cc-debian12 is made: Debian 12's C library and libgcc
+# unpacked from their packages (no shell, no package manager), /etc/passwd with `nonroot`
+# (65532), /tmp. Made once; a new Debian point release makes a new one.
+base=localhost/progress-dashboard-base:cc-debian12
 if ! buildah inspect --type image "$base" >/dev/null 2>&1; then
-    echo "==> making the runtime base $base with debootstrap (once; a few minutes)"
+    echo "==> making the runtime base $base from Debian's libc6 and libgcc-s1"
     root=$(mktemp -d /tmp/pd-rootfs.XXXXXX)
-    trap 'rm -rf "$root" "$root.tar"' EXIT
-    debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/tmp/pd-debootstrap.log 2>&1 ||
-        { tail -20 /tmp/pd-debootstrap.log >&2; exit 1; }
-    # what debian:bookworm-slim leaves out: documentation, manuals, locales, apt's caches
-    rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* \
-        "$root"/usr/share/locale/* "$root"/var/cache/apt/* "$root"/var/lib/apt/lists/* \
-        "$root"/var/log/* "$root"/tmp/*
+    trap 'rm -rf "$root" "$root.debs" "$root.tar"' EXIT
+    mkdir -p "$root.debs"
+    (cd "$root.debs" && apt-get download libc6 libgcc-s1 2>/dev/null) ||
+        { apt-get update -qq && (cd "$root.debs" && apt-get download libc6 libgcc-s1); }
+    for deb in "$root.debs"/*.deb; do dpkg-deb -x "$deb" "$root"; done
+    # what a Rust binary never loads: character-set converters, documentation
+    rm -rf "$root"/usr/lib/x86_64-linux-gnu/gconv "$root"/usr/share "$root"/usr/lib/x86_64-linux-gnu/audit
+    mkdir -p "$root"/etc "$root"/tmp "$root"/home/nonroot "$root"/root
+    chmod 1777 "$root"/tmp
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "$root"/etc/passwd
+    printf 'root:x:0:\nnonroot:x:65532:\n' > "$root"/etc/group
+    printf 'hosts: files dns\n' > "$root"/etc/nsswitch.conf
+    chown 65532:65532 "$root"/home/nonroot
     tar -C "$root" -cf "$root.tar" .
     ctr=$(buildah from scratch)
     # a local tar archive is unpacked by `add`
     buildah add "$ctr" "$root.tar" / >/dev/null
-    buildah config --cmd /bin/bash --label org.opencontainers.image.base.name=debian:bookworm-slim "$ctr"
+    buildah config --label org.opencontainers.image.base.name=gcr.io/distroless/cc-debian12 "$ctr"
     buildah commit --rm -q "$ctr" "$base" >/dev/null
-    rm -rf "$root" "$root.tar"
+    rm -rf "$root" "$root.debs" "$root.tar"
     trap - EXIT
 fi
 $base_only && exit 0
