@@ -4,6 +4,8 @@
 #   - deploy/Dockerfile with hadolint, .github/workflows with actionlint, deploy/haproxy.cfg with
 #     `haproxy -c`;
 #   - deploy/compose.yaml parsed and its shape checked (no engine runs here);
+#   - the alert rules with `promtool check rules` and `promtool test rules`, the Grafana
+#     dashboards as deploy/grafana/dashboards.py writes them;
 #   - the kustomize base and production overlay rendered, validated against the Kubernetes
 #     schemas in strict mode, and checked for what schemas cannot say (deploy/check_k8s.py);
 #   - the image: built (deploy/image.sh), then run as compose runs it, with the compose file's
@@ -45,10 +47,13 @@ if [ ! -f "$venv/.installed" ] || [ "$(cat "$venv/.installed")" != "$tools" ]; t
     "$venv/bin/pip" install -q --disable-pip-version-check --only-binary :all: $tools
     echo "$tools" > "$venv/.installed"
 fi
-if ! command -v haproxy >/dev/null 2>&1; then
-    echo "==> installing haproxy (Debian package)"
+need=()
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "==> installing ${need[*]} (Debian packages; prometheus for promtool, not started)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq haproxy >/dev/null
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 bin=$venv/bin
 work=$(mktemp -d /tmp/pd-deploy-check.XXXXXX)
@@ -63,6 +68,15 @@ echo "==> haproxy -c deploy/haproxy.cfg"
 haproxy -q -c -f deploy/haproxy.cfg
 echo "==> deploy/compose.yaml"
 "$bin/python" deploy/check_compose.py deploy/compose.yaml > "$work/compose.json"
+echo "==> promtool: the alert rules, their tests, the dashboards as written"
+promtool check rules deploy/prometheus/alerts.yaml
+promtool test rules deploy/prometheus/alerts_test.yaml
+mkdir -p "$work/dashboards"
+DASHBOARDS_OUT="$work/dashboards" python3 deploy/grafana/dashboards.py
+for f in system.json business.json; do
+    cmp -s "$work/dashboards/$f" "deploy/grafana/$f" ||
+        { echo "deploy/grafana/$f is not what dashboards.py writes: run python3 deploy/grafana/dashboards.py" >&2; exit 1; }
+done
 echo "==> Kubernetes: base and production overlay, rendered and validated (strict)"
 for flavour in base production; do
     dir=deploy/k8s/base

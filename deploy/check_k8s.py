@@ -29,7 +29,11 @@ def main(rendered, dockerfile, flavour):
     if problems:
         sys.exit(f"{rendered}: " + "; ".join(problems))
 
-    config = by_kind["ConfigMap"][0]["data"]
+    maps = {m["metadata"]["name"]: m for m in by_kind["ConfigMap"]}
+    config = next(m["data"] for n, m in maps.items() if not n.startswith("progress-dashboard-alerts"))
+    if flavour == "production":
+        need("progress-dashboard-alerts" in maps and "alerts.yaml" in maps["progress-dashboard-alerts"]["data"],
+             "production ships the alert rules for Prometheus to mount")
     deployment = by_kind["Deployment"][0]
     pod = deployment["spec"]["template"]
     spec = pod["spec"]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Debian's Chromium for the browser test (playwright-core drives it; it downloads no browser),
-# poppler-utils (pdftotext, pdftoppm) to read the PDF reports back, and schemathesis (PyPI, in a
+# poppler-utils (pdftotext, pdftoppm) to read the PDF reports back, promtool, and schemathesis (PyPI, in a
 # virtualenv of its own) for the REST API.
 set -euo pipefail
 missing=()
@@ -11,5 +11,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# promtool (Debian's prometheus package: the server is not started) lints /metrics and tests the
+# alert rules
+if ! command -v promtool >/dev/null 2>&1; then
+    echo "==> installing prometheus (for promtool; Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 bash "$(dirname "$0")/schemathesis.sh" --install

@@ -202,6 +202,34 @@ pub fn badge_awarded(badge: &str) {
     counter!("badge_awards_total", "badge" => badge.to_owned()).increment(1);
 }
 
+/// One opportunity moved to `to` (NOT_STARTED, IN_PROGRESS or IMPLEMENTED).
+pub fn opportunity_moved(to: &'static str) {
+    counter!("opportunity_moves_total", "to" => to).increment(1);
+}
+
+/// Time a week (and money a year, when the analysis has a rate) an implementation saved
+/// (`gained`) or an undo gave back (`undone`), in seconds and cents: the recorder's counters are
+/// whole numbers, and a quarter of an hour must count.
+pub fn savings(
+    direction: &'static str,
+    hours_weekly: f64,
+    money_yearly: Option<f64>,
+    currency: &str,
+) {
+    let whole = |x: f64| x.max(0.0).round() as u64;
+    counter!("saved_time_per_week_seconds_total", "direction" => direction)
+        .increment(whole(hours_weekly * 3600.0));
+    if let Some(money) = money_yearly {
+        let currency = CURRENCIES
+            .iter()
+            .find(|c| **c == currency)
+            .copied()
+            .unwrap_or("other");
+        counter!("saved_money_per_year_cents_total", "direction" => direction, "currency" => currency)
+            .increment(whole(money * 100.0));
+    }
+}
+
 /// One look-up of a site's recent analysis (`recentAnalysis`, or `recordAnalysis` before it
 /// records): a hit found one, a miss did not.
 pub fn dedup_lookup(hit: bool) {
@@ -235,6 +263,11 @@ pub fn rate_limited(scope: &'static str) {
     counter!("rate_limited_total", "scope" => scope).increment(1);
 }
 
+/// The currencies named as labels; any other counts as `other` (the label stays bounded).
+pub const CURRENCIES: [&str; 4] = ["CAD", "USD", "EUR", "GBP"];
+pub const STATUSES_TO: [&str; 3] = ["NOT_STARTED", "IN_PROGRESS", "IMPLEMENTED"];
+pub const DIRECTIONS: [&str; 2] = ["gained", "undone"];
+
 /// The label values each labelled series can take (the functions above check theirs).
 pub const EVENT_KINDS: [&str; 3] = ["badge_awarded", "kpi_updated", "sessions_revoked"];
 pub const EMAIL_KINDS: [&str; 2] = ["report", "confirmation"];
@@ -247,6 +280,102 @@ pub const LIMIT_SCOPES: [&str; 5] = [
     "confirmation_address",
     "confirmation_caller",
 ];
+
+/// `# HELP` for every series, where they are named (Prometheus's linter wants one each).
+pub fn describe_all() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!("http_requests_total", "HTTP answers, by route and status.");
+    describe_counter!("graphql_requests_total", "GraphQL operations answered, by operation name, kind and result (ok or the first error's code).");
+    describe_histogram!(
+        "graphql_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer a GraphQL query or mutation, by operation name and kind."
+    );
+    describe_histogram!(
+        "db_pool_wait_seconds",
+        Unit::Seconds,
+        "Time spent waiting for a pooled PostgreSQL connection."
+    );
+    describe_gauge!(
+        "db_pool_connections",
+        "PostgreSQL connections of this instance's pool, by state (idle, in_use)."
+    );
+    describe_counter!(
+        "cache_requests_total",
+        "Dashboard cache look-ups, by tier (memory, redis) and result (hit, miss, error)."
+    );
+    describe_counter!(
+        "answers_requests_total",
+        "Stored GraphQL answers looked up, by result (hit, miss)."
+    );
+    describe_gauge!("cache_redis_up", "1 while Redis answers, 0 while the service runs on PostgreSQL alone (only with REDIS_URL).");
+    describe_gauge!(
+        "websocket_connections",
+        "WebSocket connections open on this instance."
+    );
+    describe_gauge!(
+        "subscriptions_active",
+        "Live subscriptions on this instance, by kind."
+    );
+    describe_gauge!(
+        "subscription_shared_runs",
+        "Shared subscription runs going on (one per analysis, kind and language watched)."
+    );
+    describe_counter!(
+        "events_published_total",
+        "Events handed to the event bus, by kind."
+    );
+    describe_counter!(
+        "events_delivered_total",
+        "Events handed to live subscribers, by kind (one per subscriber)."
+    );
+    describe_histogram!(
+        "event_fanout_seconds",
+        Unit::Seconds,
+        "Time from a change's commit to its event reaching a subscriber."
+    );
+    describe_counter!(
+        "events_lagged_total",
+        "Live subscribers closed for falling too far behind."
+    );
+    describe_gauge!("outbox_pending", "Events committed but not yet published.");
+    describe_gauge!(
+        "outbox_oldest_seconds",
+        Unit::Seconds,
+        "How long the oldest unpublished event has waited."
+    );
+    describe_counter!("badge_awards_total", "Badges awarded, by badge.");
+    describe_counter!(
+        "opportunity_moves_total",
+        "Opportunities moved, by the status they moved to."
+    );
+    describe_counter!("saved_time_per_week_seconds_total", "Weekly time saved by implementations (gained) or given back by undoing them (undone), in seconds per week.");
+    describe_counter!("saved_money_per_year_cents_total", "Yearly money saved by implementations (gained) or given back (undone), in cents, by currency; only for analyses with an hourly rate.");
+    describe_counter!("dedup_lookups_total", "Look-ups of a site's recent analysis, by result (hit: an analysis of the last 7 days was found).");
+    describe_counter!(
+        "email_sends_total",
+        "Emails, by kind (report, confirmation) and outcome (sent, failed)."
+    );
+    describe_counter!("report_renders_total", "Reports rendered, by format.");
+    describe_histogram!(
+        "report_render_seconds",
+        Unit::Seconds,
+        "Time to render a report, by format."
+    );
+    describe_counter!(
+        "rate_limited_total",
+        "Requests or actions refused by a limit, by scope."
+    );
+    describe_gauge!(
+        "build_info",
+        "1, labelled with the version and commit this instance runs."
+    );
+}
+
+/// Which release this instance runs, as a series (`build_info{version, commit}` = 1).
+pub fn build_info(version: &'static str, commit: &'static str) {
+    gauge!("build_info", "version" => version, "commit" => commit).set(1.0);
+}
 
 /// Every series that can exist, at zero, with each of its known label values: a dashboard or an
 /// alert on `rate(...)` sees a flat line from start-up, not nothing then a jump. Adding zero
@@ -270,6 +399,16 @@ pub fn export_all() {
     }
     for scope in LIMIT_SCOPES {
         counter!("rate_limited_total", "scope" => scope).increment(0);
+    }
+    for to in STATUSES_TO {
+        counter!("opportunity_moves_total", "to" => to).increment(0);
+    }
+    for direction in DIRECTIONS {
+        counter!("saved_time_per_week_seconds_total", "direction" => direction).increment(0);
+        for currency in CURRENCIES.iter().copied().chain(["other"]) {
+            counter!("saved_money_per_year_cents_total", "direction" => direction, "currency" => currency)
+                .increment(0);
+        }
     }
     counter!("events_lagged_total").increment(0);
     let _ = histogram!("event_fanout_seconds");

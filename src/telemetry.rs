@@ -106,7 +106,10 @@ fn recorder() -> &'static PrometheusHandle {
             .build_recorder();
         let handle = recorder.handle();
         // a recorder set before (by an embedding program) keeps its place; ours then renders empty
-        let _ = metrics::set_global_recorder(recorder);
+        if metrics::set_global_recorder(recorder).is_ok() {
+            crate::series::describe_all();
+            crate::series::build_info(crate::release::VERSION, crate::release::COMMIT);
+        }
         handle
     })
 }

@@ -80,6 +80,16 @@ pub fn continue_trace(span: &tracing::Span, headers: &HeaderMap) {
     let _ = span.set_parent(parent);
 }
 
+/// Writes the span's trace id (32 hex digits, as the collector shows it) into its `trace_id`
+/// field, so that every log line of the request carries it.
+pub fn record_trace_id(span: &tracing::Span) {
+    use opentelemetry::trace::{TraceContextExt, TraceId};
+    let id = span.context().span().span_context().trace_id();
+    if id != TraceId::INVALID {
+        span.record("trace_id", tracing::field::display(id));
+    }
+}
+
 /// Marks `span` as failed in traces.
 pub fn failed(span: &tracing::Span) {
     span.record("otel.status_code", "ERROR");

@@ -171,8 +171,11 @@ fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
         http.route = route,
         http.response.status_code = tracing::field::Empty,
         otel.status_code = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
     );
     crate::traces::continue_trace(&span, req.headers());
+    // the log lines of the request name its trace: from an alert's slow request to its trace
+    crate::traces::record_trace_id(&span);
     span
 }
 

@@ -38,6 +38,8 @@ pub struct ProgressOutcome {
     pub new_badges: Vec<EarnedBadge>,
     /// False for a same-status no-op.
     pub changed: bool,
+    /// The status move, when there was one: `(from, to)`.
+    pub moved: Option<(ProgressStatus, ProgressStatus)>,
     /// The dashboard as this change left it.
     pub dashboard: DashboardData,
     /// What the change tells live subscribers, also in the outbox (rows `outbox_ids`).
@@ -51,12 +53,16 @@ pub async fn apply(
     change: ProgressChange,
     now: DateTime<Utc>,
 ) -> AppResult<ProgressOutcome> {
+    let change_key = change.opportunity_id.clone();
     let outcome = {
         let mut conn = services.state.pool.get().await?;
         update_progress(&mut conn, change, now).await?
     };
     for award in &outcome.new_badges {
         crate::series::badge_awarded(&award.badge.slug);
+    }
+    if let Some((from, to)) = outcome.moved {
+        record_move(&outcome.dashboard, &change_key, from, to);
     }
     publish::changed(
         services,
@@ -66,6 +72,23 @@ pub async fn apply(
     )
     .await;
     Ok(outcome)
+}
+
+/// The business series of one move: its destination, and the hours (and money, at the
+/// analysis' rate) an implementation saves or an undo gives back.
+fn record_move(data: &DashboardData, key: &str, from: ProgressStatus, to: ProgressStatus) {
+    crate::series::opportunity_moved(to.as_str());
+    let Some(o) = data.opportunities.iter().find(|o| o.opportunity_id == key) else {
+        return;
+    };
+    let direction = match (from, to) {
+        (_, ProgressStatus::Implemented) => "gained",
+        (ProgressStatus::Implemented, _) => "undone",
+        _ => return,
+    };
+    let a = &data.analysis;
+    let money = a.hourly_rate.map(|rate| rate * f64::from(o.hours_per_year));
+    crate::series::savings(direction, o.hours_per_week, money, &a.currency);
 }
 
 /// Applies one status change. Concurrent changes to one analysis queue on its row lock, so each
@@ -142,6 +165,7 @@ pub async fn update_progress(
         Ok(ProgressOutcome {
             new_badges: judged.awards,
             changed: step.is_some(),
+            moved: step,
             dashboard: data,
             events,
             outbox_ids,

@@ -2,7 +2,6 @@
 //! request id, and stops gracefully on SIGTERM.
 
 use serde_json::Value;
-use tokio::io::AsyncReadExt;
 
 use crate::helpers::*;
 
@@ -67,14 +66,7 @@ async fn serve_logs_request_ids_and_stops_on_sigterm() {
         .unwrap();
     assert!(status.success(), "{status}");
 
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
+    let logs = stderr_of(&mut child).await;
     let lines: Vec<Value> = logs
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))

@@ -663,6 +663,15 @@ pub async fn spawn_binary(db: &TestDb, env: &[(&str, &str)]) -> (tokio::process:
     (child, base)
 }
 
+/// All a finished (or killed) child wrote on its standard error: the server's log lines.
+pub async fn stderr_of(child: &mut tokio::process::Child) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut logs = String::new();
+    let mut stderr = child.stderr.take().expect("stderr piped");
+    stderr.read_to_string(&mut logs).await.unwrap();
+    logs
+}
+
 /// Resident memory of a process, in KiB.
 pub fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))

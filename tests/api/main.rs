@@ -24,6 +24,7 @@ mod links;
 mod live;
 mod metrics;
 mod migrations;
+mod monitoring;
 mod persisted;
 mod progress;
 mod record;

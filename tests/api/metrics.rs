@@ -314,6 +314,64 @@ async fn every_series_counts_what_the_scenario_did() {
     assert!(v("db_pool_connections", &[("state", "idle")]).is_some());
     assert!(v("db_pool_wait_seconds_count", &[]).unwrap() >= 1.0);
     assert!(v("outbox_pending", &[]).is_some() && v("outbox_oldest_seconds", &[]).is_some());
+    // the business series: two moves, one implementation (business_management, 2 h a week)
+    assert_eq!(
+        v("opportunity_moves_total", &[("to", "IN_PROGRESS")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        v("opportunity_moves_total", &[("to", "IMPLEMENTED")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        v(
+            "saved_time_per_week_seconds_total",
+            &[("direction", "gained")]
+        ),
+        Some(2.0 * 3600.0)
+    );
+    assert_eq!(
+        v("build_info", &[("version", env!("CARGO_PKG_VERSION"))]),
+        Some(1.0)
+    );
+
+    // Prometheus's own linter has nothing to say of the exposition
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (ok, said) = promtool(&["check", "metrics"], Some(&text));
+    assert!(
+        ok && said.trim().is_empty(),
+        "promtool check metrics:\n{said}"
+    );
+    // and the Grafana dashboards ask only for series that exist, in PromQL that parses
+    let exported: std::collections::BTreeSet<&str> = m.iter().map(|s| s.name.as_str()).collect();
+    crate::monitoring::dashboards_use_only(&exported);
+}
+
+/// Runs promtool (Debian's `prometheus` package; scripts/ensure-test-tools.sh installs it) with
+/// `input` on its standard input: whether it succeeded, and what it said.
+pub fn promtool(args: &[&str], input: Option<&str>) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's prometheus package) must be installed: scripts/ensure-test-tools.sh");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(input.unwrap_or_default().as_bytes())
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), said)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

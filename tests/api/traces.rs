@@ -182,7 +182,7 @@ async fn a_requests_spans_arrive_in_the_clients_trace_under_the_right_parents() 
     let smtp = SmtpSink::start().await;
     let collector = Collector::start().await;
     let prefix = format!("pd-test-traces-{}:", uuid::Uuid::new_v4().simple());
-    let (_server, base) = spawn_binary(
+    let (mut server, base) = spawn_binary(
         &db,
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.endpoint),
@@ -198,6 +198,7 @@ async fn a_requests_spans_arrive_in_the_clients_trace_under_the_right_parents() 
     // A read that misses every cache: the operation, its dataloader batch, the Redis lookup
     // and the SQL it falls back to, in the client's trace.
     let client = ClientSpan::new();
+    let read_trace = client.trace.clone();
     let unknown = uuid::Uuid::new_v4();
     let r = post_traced(
         &base,
@@ -360,11 +361,13 @@ async fn a_requests_spans_arrive_in_the_clients_trace_under_the_right_parents() 
     .await;
     // work outside any request or socket operation (the outbox relay polls each second) makes
     // no traces
-    let spans = collector.spans.lock().unwrap();
-    let roots: Vec<&str> = spans
+    let roots: Vec<String> = collector
+        .spans
+        .lock()
+        .unwrap()
         .iter()
         .filter(|s| s.parent.is_empty())
-        .map(|s| s.name.as_str())
+        .map(|s| s.name.clone())
         .collect();
     assert!(
         roots.iter().all(|n| {
@@ -374,4 +377,21 @@ async fn a_requests_spans_arrive_in_the_clients_trace_under_the_right_parents() 
         }),
         "{roots:?}"
     );
+
+    // the request's log lines carry its trace id, as the collector has it: from a slow request
+    // in the logs to its trace
+    server.kill().await.unwrap();
+    let logs = stderr_of(&mut server).await;
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let of_read: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["span"]["request_id"] == "trace-read-1")
+        .collect();
+    assert!(!of_read.is_empty(), "{logs}");
+    for line in of_read {
+        assert_eq!(line["span"]["trace_id"], read_trace.as_str(), "{line}");
+    }
 }
