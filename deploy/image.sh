@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the image from deploy/Dockerfile with buildah, on a machine with no image registry:
 # the runtime base (Debian 12's C library, as gcr.io/distroless/cc-debian12 is) is made here
-# from Debian's packages, once, and the binary is this checkout's release build (or --binary). Anywhere a registry is reachable, `docker build -f deploy/Dockerfile .` builds
-# the same image from the public bases, compiling in the Dockerfile's own stages.
+# from Debian's packages, once, and the binary is this checkout's release build (or --binary).
+# Anywhere a registry is reachable, `docker build -f deploy/Dockerfile .` builds the same image
+# from the public bases, compiling in the Dockerfile's own stages.
 #
 #   bash deploy/image.sh                       release build → localhost/progress-dashboard:latest
 #   bash deploy/image.sh --binary PATH --tag localhost/progress-dashboard:test
@@ -11,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    # the comment block at the top of this file
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     echo
     echo "options: --binary PATH  --tag NAME  --max-mb N (default 150)  --base-only  --help"
 }

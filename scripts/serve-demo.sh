@@ -18,10 +18,11 @@ fi
 
 echo "==> building (release)"
 cargo build --release --quiet
+bin="${CARGO_TARGET_DIR:-target}/release/progress-dashboard"
 echo "==> migrating and seeding demo data"
-./target/release/progress-dashboard seed-demo --count "${DEMO_COUNT:-200}"
+"$bin" seed-demo --count "${DEMO_COUNT:-200}"
 echo "==> serving"
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 # A demo: anyone may read and change everything (docs/api.md, "Access", shows AUTH_MODE=jwt).
 export AUTH_MODE="${AUTH_MODE:-open}"
-exec ./target/release/progress-dashboard serve
+exec "$bin" serve

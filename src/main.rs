@@ -267,7 +267,16 @@ async fn healthcheck(config: &Config, url: Option<String>) -> Result<()> {
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(3))
         .build()?;
-    let response = client.get(&url).send().await?;
+    let response = client.get(&url).send().await.map_err(|e| {
+        // reqwest's own words are "error sending request"; the cause is what a person needs
+        let mut cause = String::new();
+        let mut next = std::error::Error::source(&e);
+        while let Some(c) = next {
+            cause = format!(": {c}");
+            next = c.source();
+        }
+        format!("{url} does not answer{cause}")
+    })?;
     let status = response.status();
     let body: serde_json::Value = response.json().await.unwrap_or_default();
     if !status.is_success() || body["status"] != "ok" {
