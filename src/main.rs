@@ -264,28 +264,8 @@ async fn migrate_to(config: Config, to: &str, allow_data_loss: bool) -> Result<(
 
 async fn healthcheck(config: &Config, url: Option<String>) -> Result<()> {
     let url = url.unwrap_or_else(|| format!("http://127.0.0.1:{}/health", config.server.port));
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(3))
-        .build()?;
-    let response = client.get(&url).send().await.map_err(|e| {
-        // reqwest's own words are "error sending request"; the cause is what a person needs
-        let mut cause = String::new();
-        let mut next = std::error::Error::source(&e);
-        while let Some(c) = next {
-            cause = format!(": {c}");
-            next = c.source();
-        }
-        format!("{url} does not answer{cause}")
-    })?;
-    let status = response.status();
-    let body: serde_json::Value = response.json().await.unwrap_or_default();
-    if !status.is_success() || body["status"] != "ok" {
-        return Err(format!("{url} answered {status}: {body}").into());
-    }
-    println!(
-        "{url}: ok, version {} ({})",
-        body["version"], body["commit"]
-    );
+    let (version, commit) = progress_dashboard::http::health::check(&url).await?;
+    println!("{url}: ok, version {version} (commit {commit})");
     Ok(())
 }
 

@@ -13,6 +13,9 @@ use metrics::{counter, gauge, histogram, Counter, Histogram, SharedString};
 
 use crate::error::ErrorCode;
 
+mod help;
+pub use help::describe_all;
+
 /// Distinct operation names kept as labels; later ones are `other`.
 pub const MAX_OPERATIONS: usize = 200;
 /// Longest operation name kept as a label.
@@ -280,97 +283,6 @@ pub const LIMIT_SCOPES: [&str; 5] = [
     "confirmation_address",
     "confirmation_caller",
 ];
-
-/// `# HELP` for every series, where they are named (Prometheus's linter wants one each).
-pub fn describe_all() {
-    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
-    describe_counter!("http_requests_total", "HTTP answers, by route and status.");
-    describe_counter!("graphql_requests_total", "GraphQL operations answered, by operation name, kind and result (ok or the first error's code).");
-    describe_histogram!(
-        "graphql_request_duration_seconds",
-        Unit::Seconds,
-        "Time to answer a GraphQL query or mutation, by operation name and kind."
-    );
-    describe_histogram!(
-        "db_pool_wait_seconds",
-        Unit::Seconds,
-        "Time spent waiting for a pooled PostgreSQL connection."
-    );
-    describe_gauge!(
-        "db_pool_connections",
-        "PostgreSQL connections of this instance's pool, by state (idle, in_use)."
-    );
-    describe_counter!(
-        "cache_requests_total",
-        "Dashboard cache look-ups, by tier (memory, redis) and result (hit, miss, error)."
-    );
-    describe_counter!(
-        "answers_requests_total",
-        "Stored GraphQL answers looked up, by result (hit, miss)."
-    );
-    describe_gauge!("cache_redis_up", "1 while Redis answers, 0 while the service runs on PostgreSQL alone (only with REDIS_URL).");
-    describe_gauge!(
-        "websocket_connections",
-        "WebSocket connections open on this instance."
-    );
-    describe_gauge!(
-        "subscriptions_active",
-        "Live subscriptions on this instance, by kind."
-    );
-    describe_gauge!(
-        "subscription_shared_runs",
-        "Shared subscription runs going on (one per analysis, kind and language watched)."
-    );
-    describe_counter!(
-        "events_published_total",
-        "Events handed to the event bus, by kind."
-    );
-    describe_counter!(
-        "events_delivered_total",
-        "Events handed to live subscribers, by kind (one per subscriber)."
-    );
-    describe_histogram!(
-        "event_fanout_seconds",
-        Unit::Seconds,
-        "Time from a change's commit to its event reaching a subscriber."
-    );
-    describe_counter!(
-        "events_lagged_total",
-        "Live subscribers closed for falling too far behind."
-    );
-    describe_gauge!("outbox_pending", "Events committed but not yet published.");
-    describe_gauge!(
-        "outbox_oldest_seconds",
-        Unit::Seconds,
-        "How long the oldest unpublished event has waited."
-    );
-    describe_counter!("badge_awards_total", "Badges awarded, by badge.");
-    describe_counter!(
-        "opportunity_moves_total",
-        "Opportunities moved, by the status they moved to."
-    );
-    describe_counter!("saved_time_per_week_seconds_total", "Weekly time saved by implementations (gained) or given back by undoing them (undone), in seconds per week.");
-    describe_counter!("saved_money_per_year_cents_total", "Yearly money saved by implementations (gained) or given back (undone), in cents, by currency; only for analyses with an hourly rate.");
-    describe_counter!("dedup_lookups_total", "Look-ups of a site's recent analysis, by result (hit: an analysis of the last 7 days was found).");
-    describe_counter!(
-        "email_sends_total",
-        "Emails, by kind (report, confirmation) and outcome (sent, failed)."
-    );
-    describe_counter!("report_renders_total", "Reports rendered, by format.");
-    describe_histogram!(
-        "report_render_seconds",
-        Unit::Seconds,
-        "Time to render a report, by format."
-    );
-    describe_counter!(
-        "rate_limited_total",
-        "Requests or actions refused by a limit, by scope."
-    );
-    describe_gauge!(
-        "build_info",
-        "1, labelled with the version and commit this instance runs."
-    );
-}
 
 /// Which release this instance runs, as a series (`build_info{version, commit}` = 1).
 pub fn build_info(version: &'static str, commit: &'static str) {

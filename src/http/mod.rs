@@ -5,6 +5,7 @@ pub mod assets;
 pub mod body;
 pub mod documents;
 pub mod graphql;
+pub mod health;
 pub mod negotiate;
 pub mod rate;
 mod reader;
@@ -114,7 +115,7 @@ pub fn router(app: App) -> Router {
             "/confirm/{token}",
             get(reports::confirm_page).post(reports::confirm),
         )
-        .route("/health", get(health))
+        .route("/health", get(health::health))
         .route("/ready", get(ready));
     // on its own address when METRICS_ADDR says so (`metrics_router`), so it need not be public
     let router = if metrics_here {
@@ -294,11 +295,6 @@ async fn toasts() -> impl IntoResponse {
         [(header::CACHE_CONTROL, "no-cache")],
         Html(include_str!("../../playground/toasts.html")),
     )
-}
-
-async fn health() -> impl IntoResponse {
-    use crate::release::{COMMIT, VERSION};
-    Json(json!({"status": "ok", "version": VERSION, "commit": COMMIT}))
 }
 
 /// Ready when the database answers within two seconds.

@@ -700,9 +700,11 @@ async fn each_language_is_written_as_its_readers_write_it() {
         c.limits.reports_per_client_per_minute = 20;
     })
     .await;
-    let id = app.record_example().await;
-    app.update(&id, "digital_presence", "IMPLEMENTED", Some(50.0))
-        .await;
+    // the example a new user meets (`seed-demo`): its words, its moves, its two badges
+    let mut conn = app.db.conn().await;
+    use progress_dashboard::service::seed::{seed_demo, EXAMPLE_ANALYSIS_ID};
+    seed_demo(&mut conn, 0, t0()).await.unwrap();
+    let id = EXAMPLE_ANALYSIS_ID.to_string();
     let since = format!("'{}'", t0().to_rfc3339());
     for (lang, email) in [("en", "en@example.com"), ("fr", "fr@example.com")] {
         insert_weekly_subscription(&app.db, &id, email, &since).await;
