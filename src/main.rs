@@ -90,13 +90,12 @@ enum Command {
     },
 }
 
+/// `20261207000002`, or a migration's folder name (`2026-12-07-000002_language`) for it.
 fn parse_version(value: &str) -> std::result::Result<String, String> {
-    let plain = value.len() == 14 && value.bytes().all(|b| b.is_ascii_digit());
-    let named = (!plain).then(|| db::rollback::version_of(value));
-    match named {
-        None => Ok(value.to_owned()),
-        Some(v) if v.len() == 14 && v.bytes().all(|b| b.is_ascii_digit()) => Ok(v),
-        Some(_) => Err("use a migration version of 14 digits, such as 20261207000002".into()),
+    let version = db::rollback::version_of(value);
+    match version.len() == 14 && version.bytes().all(|b| b.is_ascii_digit()) {
+        true => Ok(version),
+        false => Err("use a migration version of 14 digits, such as 20261207000002".into()),
     }
 }
 
@@ -238,8 +237,7 @@ async fn migrate(config: Config) -> Result<()> {
     for missing in &report.catalog.untranslated {
         eprintln!("warning: badge catalog: no {missing}; the French text is shown instead");
     }
-    let url = config.database.url.expose_secret();
-    if let Some(version) = db::rollback::current(url).await? {
+    if let Some(version) = &report.schema_version {
         println!("schema version: {version}");
     }
     Ok(())

@@ -17,6 +17,22 @@ const MIGRATION_LOCK: i64 = 0x7072_6f67_6461_7368;
 pub struct MigrateReport {
     pub applied: Vec<String>,
     pub catalog: SyncReport,
+    /// The newest migration applied now, as `migrate --to` takes it (`20261207000003`).
+    pub schema_version: Option<String>,
+}
+
+/// The versions applied to the database, oldest first.
+pub(super) async fn applied(conn: &mut AsyncPgConnection) -> Result<Vec<String>, BoxError> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        version: String,
+    }
+    let rows: Vec<Row> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+            .load(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.version).collect())
 }
 
 /// Takes the migration lock (waits for another instance's migrations to end).
@@ -54,7 +70,13 @@ pub async fn run(database_url: &str) -> Result<MigrateReport, BoxError> {
             .collect();
         let mut conn = harness.into_inner();
         let catalog = catalog::sync(&mut conn, &catalog::launch_catalog()?).await?;
-        Ok::<_, BoxError>((conn, MigrateReport { applied, catalog }))
+        let schema_version = self::applied(&mut conn).await?.pop();
+        let report = MigrateReport {
+            applied,
+            catalog,
+            schema_version,
+        };
+        Ok::<_, BoxError>((conn, report))
     }
     .await;
     // A failed run drops the connection, and the session's lock with it.

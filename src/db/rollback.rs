@@ -10,7 +10,7 @@ use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::MigrationHarness;
 
-use super::migrate::{advisory_lock, advisory_unlock, MIGRATIONS};
+use super::migrate::{advisory_lock, advisory_unlock, applied, MIGRATIONS};
 use super::pool::establish;
 use crate::error::BoxError;
 
@@ -53,20 +53,6 @@ fn lines(steps: &[Step]) -> String {
 /// `2026-12-07-000002_language` → `20261207000002`.
 pub fn version_of(name: &str) -> String {
     name.split('_').next().unwrap_or_default().replace('-', "")
-}
-
-/// The versions applied to the database, oldest first.
-async fn applied(conn: &mut AsyncPgConnection) -> Result<Vec<String>, BoxError> {
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Text)]
-        version: String,
-    }
-    let rows: Vec<Row> =
-        diesel::sql_query("SELECT version FROM __diesel_schema_migrations ORDER BY version")
-            .load(conn)
-            .await?;
-    Ok(rows.into_iter().map(|r| r.version).collect())
 }
 
 /// What the statements of one `down.sql` drop: `table` for `DROP TABLE`, `table.column` for
@@ -252,12 +238,6 @@ pub async fn revert_to(
     let (mut conn, steps) = result?;
     advisory_unlock(&mut conn).await?;
     Ok(steps)
-}
-
-/// The newest migration version applied, as `migrate` prints it.
-pub async fn current(database_url: &str) -> Result<Option<String>, BoxError> {
-    let mut conn = establish(database_url, 0).await?;
-    Ok(applied(&mut conn).await?.pop())
 }
 
 #[cfg(test)]
