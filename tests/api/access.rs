@@ -679,6 +679,59 @@ async fn per_client_bounds_count_the_forwarded_client() {
     let _other = dial("203.0.113.2").await.unwrap();
 }
 
+/// An `X-Forwarded-For` that names no address (bytes that are not text, Unicode controls, a
+/// list that ends in garbage, 8 KiB of it) from a trusted proxy counts as the proxy itself: no
+/// new bucket per value, no error, over HTTP and WebSocket.
+#[tokio::test]
+async fn hostile_forwarded_for_is_the_proxy_itself() {
+    let app = TestApp::spawn_with(|c| {
+        c.server.trusted_proxies =
+            vec![progress_dashboard::config::Cidr::parse("127.0.0.1").unwrap()];
+        c.limits.reports_per_client_per_minute = 2;
+    })
+    .await;
+    let id = app.record_example().await;
+    let long = "9".repeat(8000);
+    let hostile: [&[u8]; 5] = [
+        b"\xff\xfe\x80",
+        "203.0.113.1\u{202e}".as_bytes(),
+        b"unknown, 999.1.1.1",
+        long.as_bytes(),
+        "\u{feff}203.0.113.2".as_bytes(),
+    ];
+    let sections = [
+        "summary",
+        "badges",
+        "metrics",
+        "opportunities",
+        "summary,badges",
+    ];
+    let mut statuses = Vec::new();
+    for (value, sections) in hostile.iter().zip(sections) {
+        let r = app
+            .client
+            .get(format!(
+                "{}/reports/{id}?format=html&sections={sections}",
+                app.base
+            ))
+            .header(
+                "x-forwarded-for",
+                reqwest::header::HeaderValue::from_bytes(value).unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 429, 429, 429], "one client: the proxy");
+    let headers = [("x-forwarded-for", "unknown, 999.1.1.1")];
+    let dial = Dial {
+        from: Some("127.0.0.1"),
+        headers: &headers,
+    };
+    assert!(WsClient::dial(&app.base, TRANSPORT_WS, dial).await.is_ok());
+}
+
 /// The shipped binary at `LOG_LEVEL=debug` in jwt mode: after requests with a token over HTTP and
 /// WebSocket and a report subscription, neither the token nor the address is in its output.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
