@@ -94,6 +94,21 @@ fn persisted_documents(state: &Resources) -> Result<PersistedDocuments, BoxError
 
 /// The shared state: the pool, Redis (when configured) for the cache and the bus, or their
 /// in-process twins, and the mailer.
+/// The Redis the configuration names: one server, a cluster, or none.
+fn redis_of(config: &Config) -> Result<Option<Redis>, BoxError> {
+    let (prefix, timeout) = (&config.redis.prefix, config.redis.timeout);
+    if let Some(nodes) = &config.redis.cluster_nodes {
+        let nodes = crate::config::read::split_nodes(nodes.expose_secret());
+        return Ok(Some(Redis::cluster(&nodes, prefix, timeout)?));
+    }
+    config
+        .redis
+        .url
+        .as_ref()
+        .map(|url| Redis::new(url.expose_secret(), prefix, timeout))
+        .transpose()
+}
+
 async fn state(config: Config, clock: SharedClock) -> Result<Resources, BoxError> {
     if config.database.migrate_on_start {
         let report = db::migrate::run(config.database.url.expose_secret()).await?;
@@ -108,18 +123,7 @@ async fn state(config: Config, clock: SharedClock) -> Result<Resources, BoxError
     }
     let statements = StatementCounter::default();
     let pool = db::pool::build(&config, statements.clone()).await?;
-    let redis = config
-        .redis
-        .url
-        .as_ref()
-        .map(|url| {
-            Redis::new(
-                url.expose_secret(),
-                &config.redis.prefix,
-                config.redis.timeout,
-            )
-        })
-        .transpose()?;
+    let redis = redis_of(&config)?;
     let hub = Arc::new(Hub::default());
     let bus: Arc<dyn EventBus> = match &redis {
         Some(r) => Arc::new(RedisBus::start(r.clone(), hub.clone())),

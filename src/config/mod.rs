@@ -4,7 +4,7 @@
 //! [`secrecy::SecretString`]s, so the derived `Debug` (logged at start-up) never prints them.
 
 mod cidr;
-mod read;
+pub(crate) mod read;
 mod section;
 mod sections;
 
@@ -53,6 +53,10 @@ pub enum ConfigError {
     AuthMode(String),
     #[error("TRUSTED_PROXIES: {0:?} is not an address or a block such as 10.0.0.0/8")]
     Proxy(String),
+    #[error("REDIS_CLUSTER_NODES: node {0} is not an address like redis://host:port")]
+    RedisNode(usize),
+    #[error("REDIS_URL and REDIS_CLUSTER_NODES are both set: set one (a single server, or a cluster's seed nodes)")]
+    RedisBoth,
 }
 
 pub type Result<T> = std::result::Result<T, ConfigError>;
@@ -93,6 +97,9 @@ impl Config {
         c.server.read()?;
         c.database.read()?;
         c.redis.read()?;
+        if c.redis.url.is_some() && c.redis.cluster_nodes.is_some() {
+            return Err(ConfigError::RedisBoth);
+        }
         c.cache.read()?;
         c.auth.read()?;
         c.limits.read()?;

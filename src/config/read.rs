@@ -90,6 +90,38 @@ pub fn optional_secret(
     Ok(var(name).map(SecretString::from).or(default))
 }
 
+/// `redis://a:7000, redis://b:7000` → the list as one secret (an address may hold a password),
+/// each node checked; the error names the node by position only.
+pub fn redis_nodes(
+    name: &'static str,
+    default: Option<SecretString>,
+) -> Result<Option<SecretString>> {
+    let Some(value) = var(name) else {
+        return Ok(default);
+    };
+    let nodes = split_nodes(&value);
+    if nodes.is_empty() {
+        return Err(ConfigError::RedisNode(1));
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        let scheme = node.starts_with("redis://") || node.starts_with("rediss://");
+        if !scheme || node.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ConfigError::RedisNode(i + 1));
+        }
+    }
+    Ok(Some(SecretString::from(nodes.join(","))))
+}
+
+/// The nodes of a `REDIS_CLUSTER_NODES` value, trimmed, empty ones left out.
+pub fn split_nodes(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// `http(s)://…`, when set.
 pub fn optional_url(name: &'static str, default: Option<String>) -> Result<Option<String>> {
     match var(name) {

@@ -49,6 +49,10 @@ section! {
         statement_timeout: Duration = Duration::from_secs(5), "DATABASE_STATEMENT_TIMEOUT_MS", read::millis, "5000";
         /// How long a request waits for a pooled connection.
         connect_timeout: Duration = Duration::from_secs(3), "DATABASE_CONNECT_TIMEOUT_MS", read::millis, "3000";
+        /// A streaming replica for the reads that need not see the latest write (uncached dashboards, history, activity); unset, the primary serves every read.
+        replica_url: Option<SecretString> = None, "DATABASE_REPLICA_URL", read::optional_secret, "unset";
+        /// The replica is skipped for the primary while its replay lags further behind than this.
+        replica_max_lag: Duration = Duration::from_secs(2), "DATABASE_REPLICA_MAX_LAG_MS", read::millis, "2000";
         /// Apply pending migrations (and sync the badge catalog) when `serve` starts.
         migrate_on_start: bool = true, "MIGRATE_ON_START", read::parsed, "true";
     }
@@ -59,6 +63,8 @@ section! {
     Redis {
         /// Redis; unset, an in-process cache and event bus serve a single instance.
         url: Option<SecretString> = None, "REDIS_URL", read::optional_secret, "unset";
+        /// A Redis Cluster instead: comma-separated seed nodes (`redis://host:port,...`); the rest of the cluster is found from them.
+        cluster_nodes: Option<SecretString> = None, "REDIS_CLUSTER_NODES", read::redis_nodes, "unset";
         /// Every key and channel starts with it.
         prefix: String = "pd:".into(), "REDIS_PREFIX", read::text, "pd:";
         /// The longest wait on Redis before answering from PostgreSQL.

@@ -1,5 +1,6 @@
-//! The Redis bus: events are PUBLISHed on one channel; each process holds one subscriber
-//! connection and hands what arrives to its hub. The subscriber reconnects by itself.
+//! The Redis bus: events are published on one channel (a sharded one on a cluster: it lives on
+//! one shard); each process holds one subscriber connection and hands what arrives to its hub.
+//! The subscriber reconnects by itself, and a reconnection is a gap the streams catch up on.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -61,8 +62,7 @@ async fn listen(redis: Redis, channel: String, hub: Arc<Hub>, listening: Arc<Ato
                 if warned {
                     tracing::info!("event bus: Redis subscriber is back");
                 }
-                while let Some(msg) = messages.next().await {
-                    let payload: Vec<u8> = msg.get_payload_bytes().to_vec();
+                while let Some(payload) = messages.next().await {
                     match serde_json::from_slice::<Event>(&payload) {
                         Ok(event) => hub.dispatch(Arc::new(event)),
                         Err(e) => tracing::warn!(error = %e, "event bus: undecodable event"),

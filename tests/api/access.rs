@@ -491,7 +491,7 @@ async fn cross_origin_defaults_follow_the_auth_mode() {
     assert_eq!(cross_origin(base).await, None);
 }
 
-fn limited(per_minute: u32) -> impl FnOnce(&mut Config) {
+pub fn limited(per_minute: u32) -> impl FnOnce(&mut Config) {
     move |c| {
         jwt_mode(c);
         c.limits.rate_limit_per_minute = per_minute;
@@ -527,6 +527,19 @@ async fn hit(
     (status, remaining, r.json().await.unwrap())
 }
 
+/// Five requests of one subject on `a` (at a limit of five), then the sixth on `b` is refused;
+/// its body.
+pub async fn five_then_refused(a: &TestApp, b: &TestApp) -> Value {
+    let viewer = token(Role::Viewer, &[]);
+    for n in 0..5 {
+        let (status, remaining, body) = hit(a, &a.client, Some(&viewer), &[]).await;
+        assert_eq!((status, remaining), (200, Some(4 - n)), "{body}");
+    }
+    let (status, remaining, body) = hit(b, &b.client, Some(&viewer), &[]).await;
+    assert_eq!((status, remaining), (429, Some(0)), "{body}");
+    body
+}
+
 /// The limit is counted in Redis: the sixth request of the minute, on another instance, is refused.
 #[tokio::test]
 async fn the_rate_limit_holds_across_instances() {
@@ -537,13 +550,7 @@ async fn the_rate_limit_holds_across_instances() {
     };
     let a = TestApp::spawn_with(configure).await;
     let b = a.spawn_sibling(configure).await;
-    let viewer = token(Role::Viewer, &[]);
-    for n in 0..5 {
-        let (status, remaining, body) = hit(&a, &a.client, Some(&viewer), &[]).await;
-        assert_eq!((status, remaining), (200, Some(4 - n)), "{body}");
-    }
-    let (status, remaining, body) = hit(&b, &b.client, Some(&viewer), &[]).await;
-    assert_eq!((status, remaining), (429, Some(0)), "{body}");
+    let body = five_then_refused(&a, &b).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
     assert!(
         body["errors"][0]["extensions"]["retryAfter"]

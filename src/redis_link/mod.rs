@@ -3,17 +3,20 @@
 //! on it, none waits for a free connection), short timeouts, a key prefix, and a breaker so that
 //! an outage costs one warning and no waiting.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod breaker;
+mod link;
 
-use futures_util::Stream;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::BoxStream;
+use redis::cluster_routing::Slot;
 use tracing::Instrument;
 
-use crate::error::BoxError;
+pub use breaker::Breaker;
+use link::{Commands, Target};
 
-/// How long a failed Redis stays skipped before the next try.
-const RETRY_AFTER: Duration = Duration::from_secs(1);
+use crate::error::BoxError;
 
 /// Sets `KEYS[1]` to `ARGV[2]` for `ARGV[3]` ms unless it holds a version (the first 20
 /// characters, zero-padded) at least `ARGV[1]`: a slow reader never overwrites a newer entry.
@@ -34,51 +37,10 @@ for _, key in ipairs(KEYS) do
 end
 return most";
 
-#[derive(Default)]
-struct BreakerState {
-    down_since: Option<Instant>,
-    retry_at: Option<Instant>,
-}
-
-/// Open after a failure, for a second; logs once per outage.
-#[derive(Default)]
-pub struct Breaker(Mutex<BreakerState>);
-
-impl Breaker {
-    fn allow(&self) -> bool {
-        let s = self.0.lock().expect("breaker lock");
-        s.retry_at.is_none_or(|at| Instant::now() >= at)
-    }
-
-    fn failure(&self, error: &dyn std::fmt::Display) {
-        let mut s = self.0.lock().expect("breaker lock");
-        if s.down_since.is_none() {
-            tracing::warn!(error = %error, "Redis unavailable: serving from PostgreSQL until it returns");
-            s.down_since = Some(Instant::now());
-        }
-        s.retry_at = Some(Instant::now() + RETRY_AFTER);
-    }
-
-    fn success(&self) {
-        let mut s = self.0.lock().expect("breaker lock");
-        if let Some(since) = s.down_since.take() {
-            tracing::info!(
-                outage_ms = since.elapsed().as_millis() as u64,
-                "Redis is back"
-            );
-        }
-        s.retry_at = None;
-    }
-
-    pub fn is_down(&self) -> bool {
-        self.0.lock().expect("breaker lock").down_since.is_some()
-    }
-}
-
 #[derive(Clone)]
 pub struct Redis {
-    commands: ConnectionManager,
-    client: redis::Client,
+    commands: Commands,
+    target: Target,
     prefix: Arc<str>,
     timeout: Duration,
     breaker: Arc<Breaker>,
@@ -87,24 +49,36 @@ pub struct Redis {
 }
 
 impl Redis {
-    /// Does not connect: the service starts and answers from PostgreSQL while Redis is away.
-    /// Must be called inside the Tokio runtime (the connection's driver is spawned on it).
+    /// One server. Does not connect: the service starts and answers from PostgreSQL while Redis is
+    /// away. Must be called inside the Tokio runtime (the connection's driver is spawned on it).
     pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, BoxError> {
-        let client = redis::Client::open(url)?;
-        // One try per command: the breaker, not the manager, decides when to try again.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(0);
+        Self::on(Target::Single(redis::Client::open(url)?), prefix, timeout)
+    }
+
+    /// A cluster, found from any of its `nodes` (`redis://host:port`); connects as `new` does.
+    pub fn cluster(nodes: &[String], prefix: &str, timeout: Duration) -> Result<Self, BoxError> {
+        for node in nodes {
+            // a bad address is a configuration error now, not a breaker warning later
+            redis::Client::open(node.as_str())?;
+        }
+        Self::on(Target::Cluster(nodes.to_vec()), prefix, timeout)
+    }
+
+    fn on(target: Target, prefix: &str, timeout: Duration) -> Result<Self, BoxError> {
         Ok(Self {
-            commands: ConnectionManager::new_lazy_with_config(client.clone(), config)?,
-            client,
+            commands: target.commands(timeout)?,
+            target,
             prefix: prefix.into(),
             timeout,
             breaker: Arc::default(),
             set_if_newer: Arc::new(redis::Script::new(SET_IF_NEWER)),
             count_hits: Arc::new(redis::Script::new(COUNT_HITS)),
         })
+    }
+
+    /// Whether this is a cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.target.is_cluster()
     }
 
     /// A key or channel name under this deployment's prefix.
@@ -117,7 +91,7 @@ impl Redis {
     }
 
     /// The shared connection (a cheap handle), unless the breaker is open.
-    fn conn(&self) -> Option<ConnectionManager> {
+    fn conn(&self) -> Option<Commands> {
         self.breaker.allow().then(|| self.commands.clone())
     }
 
@@ -194,18 +168,47 @@ impl Redis {
         self.query("MGET", redis::cmd("MGET").arg(keys)).await
     }
 
-    /// The first `width` bytes of each key's value (empty when absent), in one round trip.
+    /// The first `width` bytes of each key's value (empty when absent), in one round trip (one
+    /// per shard on a cluster, side by side).
     pub async fn version_prefixes(&self, keys: &[String], width: usize) -> Option<Vec<Vec<u8>>> {
+        let groups = self.by_slot(keys);
+        let calls = groups.iter().map(|group| async move {
+            let mut pipe = redis::pipe();
+            for &i in group {
+                pipe.cmd("GETRANGE").arg(&keys[i]).arg(0).arg(width - 1);
+            }
+            let mut conn = self.conn()?;
+            self.guarded("GETRANGE", pipe.query_async::<Vec<Vec<u8>>>(&mut conn))
+                .await
+        });
+        let answers = futures_util::future::join_all(calls).await;
+        let mut values = vec![Vec::new(); keys.len()];
+        for (group, answer) in groups.iter().zip(answers) {
+            for (&i, value) in group.iter().zip(answer?) {
+                values[i] = value;
+            }
+        }
+        Some(values)
+    }
+
+    /// The indices of `keys`, grouped so that each group may go in one pipeline or script: all
+    /// of them on one server, those of one slot on a cluster.
+    fn by_slot(&self, keys: &[String]) -> Vec<Vec<usize>> {
         if keys.is_empty() {
-            return Some(Vec::new());
+            return Vec::new();
         }
-        let mut pipe = redis::pipe();
-        for key in keys {
-            pipe.cmd("GETRANGE").arg(key).arg(0).arg(width - 1);
+        if !self.is_cluster() {
+            return vec![(0..keys.len()).collect()];
         }
-        let mut conn = self.conn()?;
-        self.guarded("GETRANGE", pipe.query_async::<Vec<Vec<u8>>>(&mut conn))
-            .await
+        let mut groups: Vec<(Slot, Vec<usize>)> = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            let slot = Slot::for_key(key);
+            match groups.iter_mut().find(|(s, _)| *s == slot) {
+                Some((_, group)) => group.push(i),
+                None => groups.push((slot, vec![i])),
+            }
+        }
+        groups.into_iter().map(|(_, group)| group).collect()
     }
 
     pub async fn set_if_newer(&self, key: &str, version: i64, value: &[u8], ttl: Duration) -> bool {
@@ -230,19 +233,25 @@ impl Redis {
     }
 
     /// One more hit in each counting window of `keys` (created with `window` to live), in one
-    /// round trip; the most hits among them so far, `None` when Redis is unavailable.
+    /// round trip (one per slot on a cluster, side by side: the windows are not read together,
+    /// only their highest count is); the most hits among them so far, `None` when Redis is
+    /// unavailable.
     pub async fn count_hits(&self, keys: &[String], window: Duration) -> Option<u64> {
-        let mut conn = self.conn()?;
-        let mut invocation = self.count_hits.prepare_invoke();
-        for key in keys {
-            invocation.key(key);
-        }
-        invocation.arg(window.as_millis() as u64);
-        self.guarded(
-            "EVALSHA count_hits",
-            invocation.invoke_async::<u64>(&mut conn),
-        )
-        .await
+        let calls = self.by_slot(keys).into_iter().map(|group| async move {
+            let mut conn = self.conn()?;
+            let mut invocation = self.count_hits.prepare_invoke();
+            for i in group {
+                invocation.key(&keys[i]);
+            }
+            invocation.arg(window.as_millis() as u64);
+            self.guarded(
+                "EVALSHA count_hits",
+                invocation.invoke_async::<u64>(&mut conn),
+            )
+            .await
+        });
+        let counts = futures_util::future::join_all(calls).await;
+        counts.into_iter().try_fold(0, |most, n| Some(most.max(n?)))
     }
 
     pub async fn del(&self, keys: &[String]) -> bool {
@@ -253,40 +262,46 @@ impl Redis {
                 .is_some()
     }
 
+    /// Publishes on `channel`: `SPUBLISH` on a cluster, so that the message goes to the one shard
+    /// that owns the channel and its subscribers, not to every node.
     pub async fn publish(&self, channel: &str, payloads: &[Vec<u8>]) -> bool {
         if payloads.is_empty() {
             return true;
         }
+        let command = if self.is_cluster() {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
+        };
         let mut pipe = redis::pipe();
         for p in payloads {
-            pipe.cmd("PUBLISH").arg(channel).arg(p).ignore();
+            pipe.cmd(command).arg(channel).arg(p).ignore();
         }
         let Some(mut conn) = self.conn() else {
             return false;
         };
-        self.guarded("PUBLISH", pipe.query_async::<()>(&mut conn))
+        self.guarded(command, pipe.query_async::<()>(&mut conn))
             .await
             .is_some()
     }
 
-    /// `used_memory` from `INFO memory`.
+    /// `used_memory` from `INFO memory` (summed over the masters of a cluster).
     pub async fn used_memory(&self) -> Option<u64> {
-        let info: String = self.query("INFO", redis::cmd("INFO").arg("memory")).await?;
-        info.lines()
-            .find_map(|l| l.strip_prefix("used_memory:"))
-            .and_then(|v| v.trim().parse().ok())
+        let info: redis::Value = self.query("INFO", redis::cmd("INFO").arg("memory")).await?;
+        if let Ok(text) = redis::from_redis_value::<String>(info.clone()) {
+            return link::used_memory_of(&text);
+        }
+        let per_node: std::collections::HashMap<String, String> =
+            redis::from_redis_value(info).ok()?;
+        per_node
+            .values()
+            .map(|text| link::used_memory_of(text))
+            .sum()
     }
 
-    /// A dedicated subscriber connection on `channel`.
-    pub async fn pubsub(
-        &self,
-        channel: &str,
-    ) -> Result<impl Stream<Item = redis::Msg> + use<>, BoxError> {
-        let connect = async {
-            let mut pubsub = self.client.get_async_pubsub().await?;
-            pubsub.subscribe(channel).await?;
-            Ok::<_, redis::RedisError>(pubsub.into_on_message())
-        };
-        Ok(tokio::time::timeout(self.timeout.max(Duration::from_secs(1)), connect).await??)
+    /// A dedicated subscriber connection on `channel`: its payloads, until it is lost.
+    pub async fn pubsub(&self, channel: &str) -> Result<BoxStream<'static, Vec<u8>>, BoxError> {
+        let wait = self.timeout.max(Duration::from_secs(1));
+        tokio::time::timeout(wait, self.target.subscribe(channel, self.timeout)).await?
     }
 }
