@@ -162,6 +162,21 @@ pub fn db_pool_wait(waited: Duration) {
     histogram!("db_pool_wait_seconds").record(waited.as_secs_f64());
 }
 
+/// The read replica's replay lag (`None`: it does not answer; the series then reads -1).
+pub fn replica_lag(lag: Option<Duration>) {
+    gauge!("database_replica_lag_seconds").set(lag.map_or(-1.0, |l| l.as_secs_f64()));
+}
+
+/// Whether reads go to the replica now.
+pub fn replica_in_use(in_use: bool) {
+    gauge!("database_replica_in_use").set(if in_use { 1.0 } else { 0.0 });
+}
+
+/// One read that could go to the replica, by where it went (`replica`, `primary`).
+pub fn replica_read(target: &'static str) {
+    counter!("database_replica_reads_total", "target" => target).increment(1);
+}
+
 /// One event handed to the bus (`kind`: badge_awarded, kpi_updated, sessions_revoked).
 pub fn events_published(kind: &'static str) {
     debug_assert!(EVENT_KINDS.contains(&kind), "{kind} is not in EVENT_KINDS");

@@ -16,6 +16,7 @@ use crate::cache::redis::RedisCache;
 use crate::cache::Cache;
 use crate::clock::SharedClock;
 use crate::config::{AuthMode, Config};
+use crate::db::replica::Replica;
 use crate::db::{self, StatementCounter};
 use crate::domain::persisted::Manifest;
 use crate::error::BoxError;
@@ -123,6 +124,17 @@ async fn state(config: Config, clock: SharedClock) -> Result<Resources, BoxError
     }
     let statements = StatementCounter::default();
     let pool = db::pool::build(&config, statements.clone()).await?;
+    let replica = match &config.database.replica_url {
+        Some(url) => {
+            let replica_pool =
+                db::pool::build_for(url.expose_secret(), &config, statements.clone()).await?;
+            Some(Replica::start(
+                replica_pool,
+                config.database.replica_max_lag,
+            ))
+        }
+        None => None,
+    };
     let redis = redis_of(&config)?;
     let hub = Arc::new(Hub::default());
     let bus: Arc<dyn EventBus> = match &redis {
@@ -138,6 +150,7 @@ async fn state(config: Config, clock: SharedClock) -> Result<Resources, BoxError
         reports: Arc::new(Reports::new(&config)?),
         config: Arc::new(config),
         pool,
+        replica,
         clock,
         statements,
         cache,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::cache::Cache;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::db::replica::Replica;
 use crate::db::{DbPool, StatementCounter};
 use crate::events::{EventBus, Hub};
 use crate::redis_link::Redis;
@@ -18,6 +19,8 @@ use crate::reports::Reports;
 pub struct Resources {
     pub config: Arc<Config>,
     pub pool: DbPool,
+    /// The read replica, when configured.
+    pub replica: Option<Arc<Replica>>,
     pub clock: SharedClock,
     /// SQL statements sent (the benchmarks' and tests' window on the database).
     pub statements: StatementCounter,

@@ -162,6 +162,10 @@ fn collect(services: &Services) {
         let up = !services.dashboards.redis_down();
         gauge!("cache_redis_up").set(if up { 1.0 } else { 0.0 });
     }
+    if let Some(replica) = &services.state.replica {
+        crate::series::replica_lag(replica.lag());
+        crate::series::replica_in_use(replica.reader().is_some());
+    }
     let pool = services.state.pool.state();
     let idle = f64::from(pool.idle_connections);
     gauge!("db_pool_connections", "state" => "idle").set(idle);

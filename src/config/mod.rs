@@ -57,6 +57,8 @@ pub enum ConfigError {
     RedisNode(usize),
     #[error("REDIS_URL and REDIS_CLUSTER_NODES are both set: set one (a single server, or a cluster's seed nodes)")]
     RedisBoth,
+    #[error("{0} is not a PostgreSQL URL like postgres://user@host:5432/database")]
+    PostgresUrl(&'static str),
 }
 
 pub type Result<T> = std::result::Result<T, ConfigError>;

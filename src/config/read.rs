@@ -90,6 +90,20 @@ pub fn optional_secret(
     Ok(var(name).map(SecretString::from).or(default))
 }
 
+/// A PostgreSQL URL, when set (a secret: the error does not show it).
+pub fn optional_postgres_url(
+    name: &'static str,
+    default: Option<SecretString>,
+) -> Result<Option<SecretString>> {
+    match var(name) {
+        None => Ok(default),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Some(SecretString::from(url)))
+        }
+        Some(_) => Err(ConfigError::PostgresUrl(name)),
+    }
+}
+
 /// `redis://a:7000, redis://b:7000` → the list as one secret (an address may hold a password),
 /// each node checked; the error names the node by position only.
 pub fn redis_nodes(

@@ -50,7 +50,7 @@ section! {
         /// How long a request waits for a pooled connection.
         connect_timeout: Duration = Duration::from_secs(3), "DATABASE_CONNECT_TIMEOUT_MS", read::millis, "3000";
         /// A streaming replica for the reads that need not see the latest write (uncached dashboards, history, activity); unset, the primary serves every read.
-        replica_url: Option<SecretString> = None, "DATABASE_REPLICA_URL", read::optional_secret, "unset";
+        replica_url: Option<SecretString> = None, "DATABASE_REPLICA_URL", read::optional_postgres_url, "unset";
         /// The replica is skipped for the primary while its replay lags further behind than this.
         replica_max_lag: Duration = Duration::from_secs(2), "DATABASE_REPLICA_MAX_LAG_MS", read::millis, "2000";
         /// Apply pending migrations (and sync the badge catalog) when `serve` starts.

@@ -1,5 +1,7 @@
 //! Analyses and their opportunities.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -246,6 +248,23 @@ pub async fn most_recently_changed(
         .load(conn)
         .await?;
     Ok(ids.into_iter().map(AnalysisId::from).collect())
+}
+
+/// The versions of those of `ids` that exist: what a read elsewhere (the replica) must have reached.
+pub async fn versions(
+    conn: &mut impl super::Conn,
+    ids: &[AnalysisId],
+) -> QueryResult<HashMap<AnalysisId, i64>> {
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.get()).collect();
+    let rows: Vec<(Uuid, i64)> = analyses::table
+        .filter(analyses::id.eq_any(ids))
+        .select((analyses::id, analyses::version))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, v)| (AnalysisId::from(id), v))
+        .collect())
 }
 
 /// Whether an analysis with this id exists.

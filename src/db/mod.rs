@@ -14,6 +14,7 @@ pub mod platform;
 pub mod pool;
 pub mod prepared;
 pub mod progress;
+pub mod replica;
 pub mod rollback;
 pub mod schema;
 pub mod sessions;

@@ -161,7 +161,17 @@ pub fn unreachable(url: &str, e: impl std::fmt::Display) -> BoxError {
     .into()
 }
 
+/// The primary's pool.
 pub async fn build(config: &Config, counter: StatementCounter) -> Result<DbPool, BoxError> {
+    build_for(config.database.url.expose_secret(), config, counter).await
+}
+
+/// A pool on `url` with the primary's settings (the replica's: its statements are counted too).
+pub async fn build_for(
+    url: &str,
+    config: &Config,
+    counter: StatementCounter,
+) -> Result<DbPool, BoxError> {
     let timeout_ms = config.database.statement_timeout.as_millis();
     let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
     // bb8 checks each connection on checkout; `Fast` makes that check free (no round trip).
@@ -175,10 +185,7 @@ pub async fn build(config: &Config, counter: StatementCounter) -> Result<DbPool,
             Ok(conn)
         })
     });
-    let manager = AsyncDieselConnectionManager::new_with_config(
-        config.database.url.expose_secret(),
-        manager_config,
-    );
+    let manager = AsyncDieselConnectionManager::new_with_config(url, manager_config);
     Ok(DbPool(
         Pool::builder()
             .max_size(config.database.pool_size)

@@ -247,8 +247,8 @@ impl Dashboard {
     ) -> Result<ActivityConnection> {
         let after = timeline::after(after.as_deref()).extend()?;
         let services = ctx.data::<Services>()?;
-        let id = self.data.analysis.id;
-        let page = history_service::activity(services, id, first, after)
+        let (id, version) = (self.data.analysis.id, self.data.analysis.version);
+        let page = history_service::activity(services, id, version, first, after)
             .await
             .extend()?;
         let lang = reader(ctx, &self.data.analysis);
@@ -283,10 +283,14 @@ impl Dashboard {
     /// recorded.
     async fn log(&self, ctx: &Context<'_>) -> Result<Arc<history::Log>> {
         let services = ctx.data::<Services>()?;
-        let id = self.data.analysis.id;
+        let (id, version) = (self.data.analysis.id, self.data.analysis.version);
         let log = self
             .log
-            .get_or_try_init(|| async { history_service::log(services, id).await.map(Arc::new) })
+            .get_or_try_init(|| async {
+                history_service::log(services, id, version)
+                    .await
+                    .map(Arc::new)
+            })
             .await
             .extend()?;
         Ok(log.clone())

@@ -300,7 +300,8 @@ async fn toasts() -> impl IntoResponse {
 /// Ready when the database answers within two seconds.
 /// Whether this instance should get traffic, per dependency: PostgreSQL is required (503
 /// without it), Redis is not (200 with `"redis": "degraded"`: reads go to PostgreSQL and events
-/// stay local until it is back); 503 `stopping` from SIGTERM on.
+/// stay local until it is back), nor is the read replica (`"replica": "lagging"` or
+/// `"unreachable"`: its reads go to the primary); 503 `stopping` from SIGTERM on.
 async fn ready(State(app): State<App>) -> Response {
     const CHECK: Duration = Duration::from_secs(2);
     let database = match tokio::time::timeout(CHECK, app.services.database_answers()).await {
@@ -318,6 +319,9 @@ async fn ready(State(app): State<App>) -> Response {
             _ => "degraded",
         },
     };
+    // a replica that lags or is away costs nothing but its reads (they go to the primary)
+    let replica =
+        (app.services.state.replica.as_ref()).map_or("not configured", |r| r.standing().as_str());
     let stopping = *app.stopping.borrow();
     let (status, word) = match (stopping, database, redis) {
         (true, _, _) => (StatusCode::SERVICE_UNAVAILABLE, "stopping"),
@@ -325,6 +329,6 @@ async fn ready(State(app): State<App>) -> Response {
         (_, "ok", _) => (StatusCode::OK, "ready"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
     };
-    let body = json!({"status": word, "database": database, "redis": redis});
+    let body = json!({"status": word, "database": database, "redis": redis, "replica": replica});
     (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
 }

@@ -87,6 +87,21 @@ const HELP: &[(&str, Kind, &str)] = &[
         "Live subscribers closed for falling too far behind.",
     ),
     (
+        "database_replica_lag_seconds",
+        Kind::Gauge,
+        "How far the read replica's replay is behind (-1: it does not answer); set only with DATABASE_REPLICA_URL.",
+    ),
+    (
+        "database_replica_in_use",
+        Kind::Gauge,
+        "1 while reads go to the replica, 0 while it is skipped for the primary.",
+    ),
+    (
+        "database_replica_reads_total",
+        Kind::Counter,
+        "Reads that may go to the replica, by where they went (replica, primary).",
+    ),
+    (
         "outbox_pending",
         Kind::Gauge,
         "Events committed but not yet published.",

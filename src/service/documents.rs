@@ -146,7 +146,7 @@ pub async fn document(
         }
     }
     services.document_limits.check(client, analysis_id)?;
-    let log = crate::service::history::log(services, analysis_id).await?;
+    let log = crate::service::history::log(services, analysis_id, data.analysis.version).await?;
     let content = ReportContent::new(&data, lang, now, None, None)
         .with_history(&data, &log, None, now)
         .with_sections(&sections);

@@ -61,7 +61,11 @@ impl Services {
                 config.limits.rate_limit_per_minute,
                 state.redis.clone(),
             )),
-            dashboards: Arc::new(Dashboards::new(state.pool.clone(), state.cache.clone())),
+            dashboards: Arc::new(Dashboards::new(
+                state.pool.clone(),
+                state.replica.clone(),
+                state.cache.clone(),
+            )),
             platform: Arc::new(PlatformKpis::new(
                 state.pool.clone(),
                 state.clock.clone(),

@@ -136,7 +136,8 @@ async fn compose(services: &Services, claim: &Claim, now: DateTime<Utc>) -> AppR
         .remove(&sub.analysis_id)
         .ok_or(AppError::AnalysisNotFound(sub.analysis_id))?;
     let reports = &services.state.reports;
-    let log = crate::service::history::log(services, sub.analysis_id).await?;
+    let log =
+        crate::service::history::log(services, sub.analysis_id, data.analysis.version).await?;
     // what changed since the previous report (or since the subscription, for the first)
     let since = sub.last_sent_at.unwrap_or(sub.created_at);
     let content = ReportContent::new(&data, sub.language, now, sub.hourly_rate, sub.last_sent_at)

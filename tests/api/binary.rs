@@ -205,3 +205,59 @@ fn every_command_has_help_and_bad_arguments_are_named() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The cluster's and the replica's settings are checked before anything starts (no secret in the
+/// message); a replica that does not answer is skipped, and says so in `/ready` and `/metrics`.
+#[tokio::test]
+async fn cluster_and_replica_settings() {
+    for (env, named) in [
+        (
+            &[("REDIS_CLUSTER_NODES", "redis://:hidden@a:1, http://b:2")][..],
+            "node 2",
+        ),
+        (&[("REDIS_CLUSTER_NODES", " , ")][..], "node 1"),
+        (
+            &[
+                ("REDIS_URL", "redis://a"),
+                ("REDIS_CLUSTER_NODES", "redis://b:1"),
+            ][..],
+            "both set",
+        ),
+        (
+            &[("DATABASE_REPLICA_URL", "mysql://u:hidden@h/d")][..],
+            "DATABASE_REPLICA_URL",
+        ),
+        (
+            &[("DATABASE_REPLICA_MAX_LAG_MS", "soon")][..],
+            "DATABASE_REPLICA_MAX_LAG_MS",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_progress-dashboard"))
+            .arg("serve")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
+        assert!(
+            stderr.contains(named) && !stderr.contains("hidden"),
+            "{env:?}: {stderr}"
+        );
+    }
+    let db = TestDb::new().await;
+    let nowhere = "postgres://postgres@127.0.0.1:1/nowhere";
+    let (_child, base) = spawn_binary(&db, &[("DATABASE_REPLICA_URL", nowhere)]).await;
+    eventually_async("the replica reported unreachable", || async {
+        let r = get_json(&format!("{base}/ready")).await;
+        r["status"] == "ready" && r["replica"] == "unreachable"
+    })
+    .await;
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    for line in [
+        "database_replica_in_use 0",
+        "database_replica_lag_seconds -1",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
+}

@@ -254,6 +254,21 @@ pub fn quiet(c: &mut Config) {
     c.live.outbox_relay_interval = std::time::Duration::from_secs(3600);
 }
 
+/// `n` distinct free ports on loopback (all held open until each is chosen, so none comes twice).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
+}
+
+/// The JSON a GET of `url` answers, whatever its status.
+pub async fn get_json(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
 /// A private Redis server (for outages): stopped on drop.
 pub struct RedisServer {
     pub port: u16,

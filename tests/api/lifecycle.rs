@@ -47,7 +47,7 @@ async fn ready_reports_each_dependency() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
-        json!({"status": "ready", "database": "ok", "redis": "ok"})
+        json!({"status": "ready", "database": "ok", "redis": "ok", "replica": "not configured"})
     );
 
     // Redis away: still ready (reads go to PostgreSQL), said to be degraded

@@ -6,22 +6,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::helpers::free_ports;
+
 pub struct RedisCluster {
     pub ports: Vec<u16>,
     /// Each node's cluster bus port (port + 10000 may be past 65535, so it is chosen too).
     bus_ports: Vec<u16>,
     children: Vec<Option<Child>>,
     dir: PathBuf,
-}
-
-/// `n` distinct free ports (all held open until each is chosen, so none comes twice).
-fn free_ports(n: usize) -> Vec<u16> {
-    let held: Vec<_> = (0..n)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    held.iter()
-        .map(|l| l.local_addr().unwrap().port())
-        .collect()
 }
 
 fn cli(port: u16, args: &[&str]) -> String {

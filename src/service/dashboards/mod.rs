@@ -5,6 +5,7 @@
 mod flight;
 mod memo;
 mod pending;
+mod reads;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +14,8 @@ use std::sync::Arc;
 use crate::domain::ids::AnalysisId;
 
 use crate::cache::{ttl, Cache};
-use crate::db::{analyses, badges, dashboard, DbPool};
+use crate::db::replica::Replica;
+use crate::db::{analyses, badges, DbPool};
 use crate::domain::dashboard::DashboardData;
 use crate::error::AppResult;
 use flight::SingleFlight;
@@ -47,6 +49,7 @@ pub struct AnswerStats {
 
 pub struct Dashboards {
     pool: DbPool,
+    replica: Option<Arc<Replica>>,
     cache: Option<Arc<dyn Cache>>,
     decoded: DecodedMemo,
     catalog: CatalogMemo,
@@ -62,13 +65,14 @@ fn dashboard_key(cache: &dyn Cache, id: AnalysisId) -> String {
 
 impl Dashboards {
     /// The repository, and (with a cache) the task that retries failed deletes.
-    pub fn new(pool: DbPool, cache: Option<Arc<dyn Cache>>) -> Self {
+    pub fn new(pool: DbPool, replica: Option<Arc<Replica>>, cache: Option<Arc<dyn Cache>>) -> Self {
         let pending = Arc::new(PendingDeletes::default());
         if let Some(cache) = &cache {
             PendingDeletes::spawn_flusher(&pending, cache.clone());
         }
         Self {
             pool,
+            replica,
             cache,
             decoded: DecodedMemo::default(),
             catalog: CatalogMemo::default(),
@@ -184,10 +188,8 @@ impl Dashboards {
     ) -> AppResult<HashMap<AnalysisId, Arc<DashboardData>>> {
         // the catalog from memory (read on its own only when stale), then one statement
         let catalog = self.catalog().await?;
-        let (mut loaded, mark) = {
-            let mut conn = self.pool.get().await?;
-            dashboard::load_with_catalog(&mut conn, ids, &catalog).await?
-        };
+        let (mut loaded, mark) =
+            reads::read(&self.pool, self.replica.as_deref(), ids, &catalog).await?;
         if mark.is_some_and(|m| self.catalog.forget_unless(&m)) {
             // the catalog changed since it was read: read it again for these and what follows
             let catalog = self.catalog().await?;
