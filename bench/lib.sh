@@ -51,15 +51,39 @@ start_pinned() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # Clock ticks spent by PostgreSQL: the postmaster, its live children, and (cutime + cstime) those
-# it has reaped, so that a backend exiting mid-run does not take its ticks with it.
+# it has reaped, so that a backend exiting mid-run does not take its ticks with it. The machine's
+# cluster by default; another one by its postmaster's pid ($1).
 pg_ticks() {
-    local pm total pid
-    pm=$(pgrep -o -u postgres -x postgres) || { echo 0; return; }
+    local pm=${1:-} total pid
+    [ -n "$pm" ] || pm=$(pgrep -o -u postgres -x postgres) || { echo 0; return; }
     total=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
     for pid in $(pgrep -P "$pm"); do
         total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
     done
     echo "$total"
+}
+
+# Redis commands served so far by the servers on ports $@ (INFO commandstats, commands run by
+# scripts included), as JSON {command: calls}; redis_per_request BEFORE AFTER N gives each
+# command's calls per request between two of them.
+redis_calls() {
+    local port
+    for port in "$@"; do redis-cli -p "$port" INFO commandstats; done | tr -d '\r' |
+        python3 -c '
+import json, re, sys
+calls = {}
+for line in sys.stdin:
+    m = re.match(r"cmdstat_([^:]+):calls=(\d+)", line)
+    if m and m[1] not in ("info", "cluster|nodes", "cluster|slots", "cluster|shards", "ping", "command"):
+        calls[m[1]] = calls.get(m[1], 0) + int(m[2])
+print(json.dumps(calls))'
+}
+redis_per_request() {
+    python3 -c '
+import json, sys
+a, b, n = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+d = {k: round((v - a.get(k, 0)) / n, 2) for k, v in b.items() if v - a.get(k, 0) > 0}
+print(json.dumps({"total": round(sum(d.values()), 2), **dict(sorted(d.items(), key=lambda kv: -kv[1]))}))' "$1" "$2" "$3"
 }
 
 wait_port() {

@@ -10,23 +10,26 @@
 #   bash bench/rolling.sh --short              # 40 subscribers, 25 s (what the CI test runs)
 #   bash bench/rolling.sh --binary PATH        # a binary built elsewhere (no build)
 #   bash bench/rolling.sh --subscribers N --seconds S
+#   bash bench/rolling.sh --retry-wait MS      # the clients' first wait before reconnecting
+#                                              # (graphql-ws's default: 1 s + 0.3-3 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-subscribers=200 seconds=90 bin="" drain_ms=5000
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+subscribers=200 seconds=90 bin="" drain_ms=5000 retry_wait=""
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case $1 in
         --short) subscribers=40 seconds=25 drain_ms=2000 ;;
         --binary) bin=${2:?--binary needs a path}; shift ;;
         --subscribers) subscribers=${2:?--subscribers needs a number}; shift ;;
         --seconds) seconds=${2:?--seconds needs a number}; shift ;;
+        --retry-wait) retry_wait=${2:?--retry-wait needs milliseconds}; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "rolling.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
-for n in "$subscribers" "$seconds"; do
+for n in "$subscribers" "$seconds" ${retry_wait:+"$retry_wait"}; do
     [[ $n =~ ^[1-9][0-9]{0,4}$ ]] || { echo "rolling.sh: '$n' is not a whole number from 1 to 99999" >&2; exit 2; }
 done
 
@@ -110,7 +113,7 @@ for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$lb/ready" && br
 curl -s -o /dev/null "http://127.0.0.1:$lb/ready" || { cat "$work/haproxy.log" >&2; echo "rolling.sh: HAProxy did not start" >&2; exit 1; }
 
 echo "==> $subscribers subscribers, 8 clients, ${seconds} s; each of 3 instances restarted in turn" >&2
-BASE=http://127.0.0.1:$lb SUBSCRIBERS=$subscribers CLIENTS=8 RUN_SECONDS=$seconds READY_FILE=$work/ready \
+RETRY_WAIT_MS=$retry_wait BASE=http://127.0.0.1:$lb SUBSCRIBERS=$subscribers CLIENTS=8 RUN_SECONDS=$seconds READY_FILE=$work/ready \
     node tests/frontend/rolling.mjs >"$work/result.json" &
 driver=$!
 for _ in $(seq 1 600); do [ -f "$work/ready" ] && break; kill -0 "$driver" 2>/dev/null || break; sleep 0.1; done
@@ -132,7 +135,7 @@ echo "$result"
 python3 - "$result" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
-print(f"| {r['seconds']} s, {r['subscribers']} subscribers, 8 clients, 3 restarts | {r['requests']} | {r['failed']} "
+print(f"| {r['seconds']} s, {r['subscribers']} subscribers, 8 clients, 3 restarts, client wait {r['retry_wait_ms']} | {r['requests']} | {r['failed']} "
       f"| {r['acknowledged_updates']} | {r['acknowledged_updates_lost']} | {r['toasts_expected']} | {r['toasts_lost']} "
       f"| {r['toasts_twice']} | {r['reconnections']} | {r['close_codes']} | {r['longest_gap_ms']} ms |")
 bad = r["failed"] + r["acknowledged_updates_lost"] + r["toasts_lost"] + r["toasts_twice"] + r["toasts_unexpected"] + r["subscriber_errors"]

@@ -28,8 +28,9 @@ cargo test --all-targets "$@"
 # narrowed to some tests (arguments given) is about those tests only.
 if [ $# -eq 0 ]; then
     bash deploy/check.sh --binary "${CARGO_TARGET_DIR:-target}/debug/progress-dashboard"
-    # A rolling restart behind HAProxy with graphql-ws subscribers (bench/rolling.sh, short: 25 s):
+    # A rolling restart behind HAProxy with graphql-ws subscribers (bench/rolling.sh, short: 25 s; a
+    # quick client retry, so that some land on the draining instance):
     # nothing failed, lost or received twice. Alone, after the tests: its load would crowd theirs.
     echo "==> bench/rolling.sh --short"
-    bash bench/rolling.sh --short --binary "${CARGO_TARGET_DIR:-target}/debug/progress-dashboard"
+    bash bench/rolling.sh --short --retry-wait 100 --binary "${CARGO_TARGET_DIR:-target}/debug/progress-dashboard"
 fi

@@ -133,6 +133,9 @@ async fn sigterm_drains_closes_sockets_with_1001_and_flushes_the_outbox() {
         (503, &json!("stopping")),
         "{body}"
     );
+    // a new socket is told the same at once (a refused handshake would be fatal to graphql-ws)
+    let mut late = WsClient::connect(&base, TRANSPORT_WS).await;
+    assert_eq!(late.closed_with(Duration::from_secs(2)).await, Some(1001));
     // while draining, requests are still answered
     let r = post(&DASHBOARD, json!({"id": id})).await;
     assert_eq!(r["data"]["dashboard"]["analysisId"], json!(id), "{r}");

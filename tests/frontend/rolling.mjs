@@ -20,6 +20,11 @@ const clients = Number(process.env.CLIENTS ?? 8);
 const seconds = Number(process.env.RUN_SECONDS ?? 60);
 const analyses = Number(process.env.ANALYSES ?? Math.max(1, Math.ceil(subscribers / 4)));
 const readyFile = process.env.READY_FILE;
+// the client's wait before reconnecting: graphql-ws's own (1 s + 0.3–3 s, doubled each time) unless
+// RETRY_WAIT_MS is set (that long, half of it to one and a half, doubled each time)
+const retryWaitMs = process.env.RETRY_WAIT_MS ? Number(process.env.RETRY_WAIT_MS) : null;
+const retryWait = retryWaitMs === null ? undefined
+  : (retries) => new Promise((r) => setTimeout(r, retryWaitMs * 2 ** retries * (0.5 + Math.random())));
 
 const RECORD = `mutation($input: RecordAnalysisInput!) { recordAnalysis(input: $input) { dashboard { analysisId } } }`;
 const UPDATE = `mutation($input: UpdateProgressInput!) { updateProgress(input: $input) { opportunity { status } newBadges { id } } }`;
@@ -32,10 +37,11 @@ const OPPS = [
   ["value_creation", "VALUE_CREATION", 8, 416, 5],
   ["business_management", "BUSINESS_MANAGEMENT", 2, 104, 3],
 ];
-// each analysis' moves, in order: its awards come along the way
+// each analysis' moves, in order (IMPLEMENTED → IN_PROGRESS is the one refused move): its awards
+// come along the way
 const STEPS = [
   [1, "IN_PROGRESS"], [2, "IN_PROGRESS"], [1, "IMPLEMENTED"], [0, "IN_PROGRESS"], [2, "IMPLEMENTED"],
-  [0, "IMPLEMENTED"], [1, "IN_PROGRESS"], [1, "IMPLEMENTED"], [2, "IN_PROGRESS"], [2, "IMPLEMENTED"],
+  [0, "IMPLEMENTED"], [1, "NOT_STARTED"], [1, "IN_PROGRESS"], [2, "NOT_STARTED"], [2, "IMPLEMENTED"],
 ];
 
 async function post(query, variables) {
@@ -80,6 +86,8 @@ for (let a = 0; a < analyses; a++) {
 const subs = [];
 let reconnections = 0;
 const closeCodes = {};
+// closes of sockets never acknowledged (an instance refusing to start a new one while it stops)
+const refused = {};
 const started = new Date(Date.now() - 1000).toISOString();
 await Promise.all(
   Array.from({ length: subscribers }, (_, s) => {
@@ -91,6 +99,7 @@ await Promise.all(
         url: `${base.replace(/^http/, "ws")}/graphql`,
         webSocketImpl: WebSocket,
         retryAttempts: 20,
+        ...(retryWait ? { retryWait } : {}),
         on: {
           connected: (_socket, _ack, wasRetry) => {
             sub.connected = true;
@@ -101,7 +110,10 @@ await Promise.all(
             }
           },
           closed: (event) => {
-            if (!sub.connected) return;
+            if (!sub.connected) {
+              refused[event.code] = (refused[event.code] ?? 0) + 1;
+              return;
+            }
             sub.connected = false;
             closeCodes[event.code] = (closeCodes[event.code] ?? 0) + 1;
             sub.closedAt = Date.now();
@@ -203,6 +215,7 @@ for (const s of subs) {
 }
 const result = {
   seconds,
+  retry_wait_ms: retryWaitMs ?? "graphql-ws default",
   clients,
   subscribers,
   analyses: ids.length,
@@ -220,6 +233,9 @@ const result = {
   subscriber_errors: subs.reduce((n, s) => n + (s.errors ?? 0), 0),
   reconnections,
   close_codes: closeCodes,
+  refused_codes: refused,
+  gave_up: subs.filter((s) => s.fatal).map((s) => s.fatal).slice(0, 5),
+  gave_up_count: subs.filter((s) => s.fatal).length,
   longest_gap_ms: Math.max(0, ...subs.map((s) => s.longestGap)),
 };
 console.log(JSON.stringify(result));

@@ -81,17 +81,11 @@ pub async fn upgrade(
             id,
         );
     }
+    // A stopping instance, or a full one, accepts the upgrade and closes at once with a code
+    // clients reconnect on (1001 going away, 1013 try again later): refused at the handshake (an
+    // HTTP 503), `graphql-ws` takes the socket's error as fatal and never comes back.
     if *app.stopping.borrow() {
-        let mut response = json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::ServiceUnavailable,
-            "this instance is stopping; connect to another".into(),
-            id,
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
+        return go_elsewhere(ws, 1001, "this instance is stopping; connect to another");
     }
     let ticket = match app.ws_gate.enter(client_key(super::rate::client_of(
         &app,
@@ -100,19 +94,21 @@ pub async fn upgrade(
     ))) {
         Ok(t) => t,
         Err(full) => {
-            let (status, code, message) = match full {
-                GateFull::Instance => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::ServiceUnavailable,
-                    "this instance holds as many WebSocket connections as it may (WS_MAX_CONNECTIONS)",
-                ),
-                GateFull::Client => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    ErrorCode::RateLimited,
-                    "too many WebSocket connections from this address (WS_MAX_CONNECTIONS_PER_CLIENT)",
-                ),
+            let GateFull::Client = full else {
+                return go_elsewhere(
+                    ws,
+                    1013,
+                    "this instance holds as many WebSocket connections as it may (WS_MAX_CONNECTIONS); try again",
+                );
             };
-            let mut response = json_error(status, code, message.into(), id);
+            // a client over its own cap is refused outright: it should not come straight back
+            let mut response = json_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                "too many WebSocket connections from this address (WS_MAX_CONNECTIONS_PER_CLIENT)"
+                    .into(),
+                id,
+            );
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -133,5 +129,17 @@ pub async fn upgrade(
             let reader = std::cell::Cell::new(None);
             let connection = Connection::new(app, protocol).run(socket);
             crate::error::READER.scope(reader, connection).await;
+        })
+}
+
+/// Upgrades only to close at once with `code`: the socket's whole life is one close frame.
+fn go_elsewhere(ws: WebSocketUpgrade, code: u16, reason: &'static str) -> HttpResponse {
+    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |mut socket| async move {
+            let _ = socket.send(messages::close(code, reason)).await;
         })
 }
