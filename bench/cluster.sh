@@ -2,7 +2,7 @@
 # Redis Cluster beside one Redis, loopback only (about 2 minutes):
 #   - the cached dashboard (wrk, closed loop, the server on core 0) through one Redis and through a
 #     cluster of three masters with a replica each (six redis-server of the bench's own, ports
-#     7301-7306), with the Redis commands each request costs (INFO commandstats over every node);
+#     7301-7306), with the Redis commands each request costs (INFO commandstats over the masters);
 #   - the Redis commands one updateProgress costs, each way;
 #   - a master killed (SIGKILL) under a fixed 2,000 req/s (oha, open loop): failed requests (the
 #     goal is none: reads fall back to PostgreSQL), the p99, and how long until the cluster is ok.
@@ -91,7 +91,7 @@ single=$(measure "one Redis" 6379 -- REDIS_URL=redis://127.0.0.1:6379 REDIS_PREF
 echo "$single"
 echo "== Redis Cluster, 3 masters + 3 replicas" >&2
 nodes=$(printf 'redis://127.0.0.1:%s,' "${ports[@]}"); nodes=${nodes%,}
-cluster=$(measure "Redis Cluster (3 masters)" "${ports[@]}" -- REDIS_CLUSTER_NODES="$nodes" REDIS_PREFIX="pdbench-$$:")
+cluster=$(measure "Redis Cluster (3 masters)" $(masters) -- REDIS_CLUSTER_NODES="$nodes" REDIS_PREFIX="pdbench-$$:")
 echo "$cluster"
 
 echo "== a master killed under 2,000 req/s, ${failover_dur} s" >&2

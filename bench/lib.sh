@@ -64,7 +64,8 @@ pg_ticks() {
 }
 
 # Redis commands served so far by the servers on ports $@ (INFO commandstats, commands run by
-# scripts included), as JSON {command: calls}; redis_per_request BEFORE AFTER N gives each
+# scripts included; give a cluster's masters only, a replica counts what it replays), as JSON
+# {command: calls}; redis_per_request BEFORE AFTER N gives each
 # command's calls per request between two of them.
 redis_calls() {
     local port
@@ -74,7 +75,7 @@ import json, re, sys
 calls = {}
 for line in sys.stdin:
     m = re.match(r"cmdstat_([^:]+):calls=(\d+)", line)
-    if m and m[1] not in ("info", "cluster|nodes", "cluster|slots", "cluster|shards", "ping", "command"):
+    if m and m[1] not in ("info", "cluster|nodes", "cluster|slots", "cluster|shards", "ping", "command", "replconf"):
         calls[m[1]] = calls.get(m[1], 0) + int(m[2])
 print(json.dumps(calls))'
 }
