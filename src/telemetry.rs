@@ -18,8 +18,15 @@ use crate::service::Services;
 
 /// Logs to stderr, and traces over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 pub fn init(config: &Config) -> Telemetry {
-    let filter =
+    let mut filter =
         EnvFilter::try_new(&config.telemetry.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // The breaker says "Redis unavailable" once an outage; the Redis client itself would warn on
+    // every try to reach a cluster node. Its errors stay, and LOG_LEVEL may ask for the rest.
+    if !config.telemetry.log_level.contains("redis") {
+        if let Ok(quiet) = "redis=error".parse() {
+            filter = filter.add_directive(quiet);
+        }
+    }
     let traces = config.telemetry.otel_traces.then(crate::traces::layer);
     // Already initialised (tests start several servers in one process): keep the first.
     let (installed, provider) = match traces {

@@ -49,7 +49,7 @@ const HELP: &[(&str, Kind, &str)] = &[
     (
         "cache_redis_up",
         Kind::Gauge,
-        "1 while Redis answers, 0 while the service runs on PostgreSQL alone (only with REDIS_URL).",
+        "1 while Redis answers, 0 while the service runs on PostgreSQL alone (only with REDIS_URL or REDIS_CLUSTER_NODES).",
     ),
     (
         "websocket_connections",
