@@ -167,8 +167,25 @@ impl PgPair {
 
     /// One statement on the replica, by psql; its one value.
     pub fn on_replica(&self, sql: &str) -> String {
+        self.psql(self.replica_port, sql)
+    }
+
+    /// Waits until the replica has replayed everything the primary has written so far.
+    pub fn wait_replayed(&self) {
+        let lsn = self.psql(self.primary_port, "SELECT pg_current_wal_lsn()");
+        let sql = format!("SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn");
+        for _ in 0..200 {
+            if self.on_replica(&sql) == "t" {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("the replica did not replay up to {lsn}");
+    }
+
+    fn psql(&self, port: u16, sql: &str) -> String {
         let out = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-p", &self.replica_port.to_string()])
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
             .args(["-U", "postgres", "-d", DB, "-Atc", sql])
             .output()
             .unwrap();

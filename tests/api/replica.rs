@@ -80,6 +80,7 @@ async fn reads_go_to_a_streaming_replica_that_keeps_up() {
     // The reads are the replica's: a change made on the primary behind the service's back (no
     // new version) is not seen while the replica's replay is paused.
     let before = company(&app, &id).await;
+    pg.wait_replayed();
     pg.on_replica("SELECT pg_wal_replay_pause()");
     sql(
         &app.db,
