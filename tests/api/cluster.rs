@@ -1,6 +1,7 @@
 //! Two instances on a real Redis Cluster (three masters, three replicas): the checks that hold on
 //! one Redis hold there, a master is killed in the middle (reads fall back to PostgreSQL, the award
-//! made meanwhile reaches its subscriber once), and they hold again on the new topology.
+//! made meanwhile reaches its subscriber once), and they hold again on the new topology, and again
+//! after the events' slot is moved to another master.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
@@ -135,6 +136,16 @@ async fn two_instances_on_a_cluster_survive_a_master_failover() {
     })
     .await;
     crosses_over(&a, &b, &mut ws, &id, ("value_creation", "IMPLEMENTED")).await;
+
+    // Resharding moves the events' slot to another master: Redis unsubscribes both instances
+    // from the channel there, they subscribe again on its new owner, and toasts still cross.
+    let moved_to = cluster.move_slot_of(&channel);
+    eventually("both subscribers on the slot's new owner", || {
+        cluster.shard_subscribers(&channel) == "2"
+    })
+    .await;
+    assert_eq!(cluster.master_of(&channel), moved_to);
+    crosses_over(&a, &b, &mut ws, &id, ("digital_presence", "IMPLEMENTED")).await;
     assert_eq!(
         a.db.count("SELECT count(*) FROM event_outbox WHERE published_at IS NULL")
             .await,

@@ -122,12 +122,16 @@ impl RedisCluster {
 
     /// The port of the master that owns `key`'s slot now.
     pub fn master_of(&self, key: &str) -> u16 {
-        let any = self.live_ports()[0];
-        let slot: u16 = cli(any, &["CLUSTER", "KEYSLOT", key])
+        self.master_of_seen_by(self.live_ports()[0], key)
+    }
+
+    /// The port of the master that owns `key`'s slot, as node `port` sees it.
+    fn master_of_seen_by(&self, port: u16, key: &str) -> u16 {
+        let slot: u16 = cli(port, &["CLUSTER", "KEYSLOT", key])
             .trim()
             .parse()
             .unwrap();
-        cli(any, &["CLUSTER", "NODES"])
+        cli(port, &["CLUSTER", "NODES"])
             .lines()
             .filter(|l| l.contains("master") && !l.contains("fail"))
             .find(|l| {
@@ -148,6 +152,42 @@ impl RedisCluster {
     pub fn shard_subscribers(&self, channel: &str) -> String {
         let out = cli(self.master_of(channel), &["PUBSUB", "SHARDNUMSUB", channel]);
         out.lines().nth(1).unwrap_or_default().to_owned()
+    }
+
+    /// Moves the slot of `key` to another master, as resharding does (IMPORTING, MIGRATING, its
+    /// keys migrated, then the new owner told to every master); the new owner's port.
+    pub fn move_slot_of(&self, key: &str) -> u16 {
+        let from = self.master_of(key);
+        let to = *self
+            .masters_seen_by(from)
+            .iter()
+            .find(|p| **p != from)
+            .expect("another master");
+        let slot = cli(from, &["CLUSTER", "KEYSLOT", key]).trim().to_owned();
+        let id = |port| cli(port, &["CLUSTER", "MYID"]).trim().to_owned();
+        let (from_id, to_id) = (id(from), id(to));
+        cli(to, &["CLUSTER", "SETSLOT", &slot, "IMPORTING", &from_id]);
+        cli(from, &["CLUSTER", "SETSLOT", &slot, "MIGRATING", &to_id]);
+        loop {
+            let keys = cli(from, &["CLUSTER", "GETKEYSINSLOT", &slot, "100"]);
+            let keys: Vec<&str> = keys.lines().filter(|k| !k.is_empty()).collect();
+            if keys.is_empty() {
+                break;
+            }
+            let to_port = to.to_string();
+            let mut args = vec!["MIGRATE", "127.0.0.1", &to_port, "", "0", "5000", "KEYS"];
+            args.extend(keys);
+            cli(from, &args);
+        }
+        for port in self.masters_seen_by(from) {
+            cli(port, &["CLUSTER", "SETSLOT", &slot, "NODE", &to_id]);
+        }
+        wait_until("the slot's new owner known to all", || {
+            self.live_ports()
+                .iter()
+                .all(|p| self.master_of_seen_by(*p, key) == to)
+        });
+        to
     }
 
     /// Kills the node on `port` (SIGKILL: no goodbye to the cluster); its replica takes over
