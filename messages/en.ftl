@@ -158,3 +158,28 @@ confirm-body = Someone asked for { $frequency ->
     To receive them, confirm here: { $url }
 
     If it was not you, ignore this message: nothing else will be sent.
+
+# A condition of a badge's rule: its fact, then where it stands against the target
+condition-field-opportunities_total = Opportunities
+condition-field-opportunities_started = Opportunities started
+condition-field-opportunities_in_progress = Opportunities in progress
+condition-field-opportunities_implemented = Opportunities implemented
+condition-field-opportunities_completed = Opportunities implemented
+condition-field-hours_saved_weekly = Hours saved per week
+condition-field-hours_saved_annual = Hours saved per year
+condition-field-first_implementation_days = Days to the first implementation
+condition-field-consecutive_active_days = Days active in a row
+condition-value = { $op ->
+    [gte] { $current } of { $target }
+    [gt] { $current } (more than { $target })
+    [lte] { $current } (at most { $target })
+    [lt] { $current } (under { $target })
+    [eq] { $current } (exactly { $target })
+   *[ne] { $current } (anything but { $target })
+}
+condition-none-yet = none yet ({ $op ->
+    [lte] at most { $target }
+    [lt] under { $target }
+   *[other] { $target }
+})
+condition-no-target = no opportunity to count yet

@@ -158,3 +158,28 @@ confirm-body = Quelqu'un a demandé que des rapports de progression { $frequency
     Pour les recevoir, confirmez ici : { $url }
 
     Si ce n'était pas vous, ignorez ce message : rien d'autre ne sera envoyé.
+
+# Une condition de la règle d'un badge : le fait, puis où il en est par rapport à la cible
+condition-field-opportunities_total = Opportunités
+condition-field-opportunities_started = Opportunités commencées
+condition-field-opportunities_in_progress = Opportunités en cours
+condition-field-opportunities_implemented = Opportunités mises en œuvre
+condition-field-opportunities_completed = Opportunités mises en œuvre
+condition-field-hours_saved_weekly = Heures économisées par semaine
+condition-field-hours_saved_annual = Heures économisées par an
+condition-field-first_implementation_days = Jours jusqu'à la première mise en œuvre
+condition-field-consecutive_active_days = Jours d'activité d'affilée
+condition-value = { $op ->
+    [gte] { $current } sur { $target }
+    [gt] { $current } (plus de { $target })
+    [lte] { $current } (au plus { $target })
+    [lt] { $current } (moins de { $target })
+    [eq] { $current } (exactement { $target })
+   *[ne] { $current } (tout sauf { $target })
+}
+condition-none-yet = pas encore ({ $op ->
+    [lte] au plus { $target }
+    [lt] moins de { $target }
+   *[other] { $target }
+})
+condition-no-target = aucune opportunité à compter pour l'instant

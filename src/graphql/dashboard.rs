@@ -132,6 +132,9 @@ impl Dashboard {
                 unlocked: a.unlocked,
                 progress_percentage: a.progress_percentage,
                 next_milestone: a.next_milestone.map(|m| m.render(lang)),
+                conditions: (a.details.iter())
+                    .map(|p| ConditionProgress::new(p, lang))
+                    .collect(),
             })
             .collect()
     }

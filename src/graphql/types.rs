@@ -4,7 +4,7 @@ use async_graphql::{Enum, Json, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use crate::domain::reports::Lang;
-use crate::domain::{self, metrics};
+use crate::domain::{self, criteria, metrics};
 
 /// The area of the business an opportunity improves.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -282,6 +282,38 @@ pub struct Achievement {
     pub progress_percentage: i32,
     /// The next step in words, e.g. "Implement 2 more opportunities"; null once unlocked.
     pub next_milestone: Option<String>,
+    /// Each condition of the badge's rule, judged by the evaluator that awards it.
+    pub conditions: Vec<ConditionProgress>,
+}
+
+/// One condition of a badge's rule, as the evaluator that awards the badge judges it now.
+#[derive(SimpleObject, Clone)]
+pub struct ConditionProgress {
+    /// The fact it tests, as the rule names it (`hours_saved_weekly`).
+    pub field: String,
+    /// The comparison, as the rule writes it (`>=`).
+    pub operator: String,
+    /// The value the fact is compared with (`"all"`: the analysis' number of opportunities; 0 when it has none).
+    pub target: f64,
+    /// The fact's value now (0 while it has none, such as days to a first implementation not made yet).
+    pub current: f64,
+    /// Whether the condition holds now.
+    pub met: bool,
+    /// In the reader's language, e.g. "Heures économisées par semaine : 8 sur 10" or "Hours saved per week: 8 of 10".
+    pub label: String,
+}
+
+impl ConditionProgress {
+    pub fn new(p: &criteria::ConditionProgress, lang: Lang) -> Self {
+        Self {
+            field: p.field.name().to_owned(),
+            operator: p.operator.symbol().to_owned(),
+            target: p.target.unwrap_or(0.0),
+            current: p.actual.unwrap_or(0.0),
+            met: p.met,
+            label: criteria::label(p, lang),
+        }
+    }
 }
 
 /// A NOT_STARTED opportunity worth taking on next.

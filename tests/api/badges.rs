@@ -130,3 +130,43 @@ async fn a_missed_day_restarts_the_streak() {
     let d = app.dashboard(&id).await;
     assert_eq!(d["achievements"][4]["progressPercentage"], 71); // 5 of 7
 }
+
+/// Each badge's conditions as the evaluator that awards it judges them, in the reader's language.
+#[tokio::test]
+async fn achievements_explain_each_condition_in_the_readers_language() {
+    let app = TestApp::spawn().await;
+    let id = app.record_example().await;
+    app.advance(&id, "value_creation", "IMPLEMENTED").await; // 8 hours a week
+    let query = "query($id: UUID!) { dashboard(analysisId: $id) { achievements {
+      unlocked badge { slug } conditions { field operator target current met label } } } }";
+    for (lang, label) in [
+        ("en", "Hours saved per week: 8 of 10"),
+        ("fr", "Heures économisées par semaine\u{a0}: 8 sur 10"),
+    ] {
+        let data =
+            crate::language::post_as(&app, Some(lang), query, serde_json::json!({"id": id})).await;
+        let achievements = data["dashboard"]["achievements"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let time_saver = achievements
+            .iter()
+            .find(|a| a["badge"]["slug"] == "time_saver")
+            .unwrap();
+        assert_eq!(time_saver["unlocked"], false);
+        assert_eq!(
+            time_saver["conditions"],
+            serde_json::json!([{"field": "hours_saved_weekly", "operator": ">=", "target": 10.0,
+                "current": 8.0, "met": false, "label": label}])
+        );
+        // what is earned shows every condition met (the catalog's rules all need every one)
+        for a in achievements.iter().filter(|a| a["unlocked"] == true) {
+            let conditions = a["conditions"].as_array().unwrap();
+            assert!(
+                !conditions.is_empty() && conditions.iter().all(|c| c["met"] == true),
+                "{a}"
+            );
+        }
+        assert!(achievements.iter().any(|a| a["unlocked"] == true));
+    }
+}

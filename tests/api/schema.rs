@@ -5,9 +5,26 @@ use std::collections::HashMap;
 use async_graphql::parser::parse_schema;
 use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
 
-/// Contract parts not delivered yet (none now: the whole contract is served).
-const LATER_TYPES: &[&str] = &[];
-const LATER_FIELDS: &[&str] = &[];
+/// Contract parts not delivered yet: the catalog preview and publishing, Open Badges credentials
+/// and webhooks (issue 36; its explained progress, `Achievement.conditions`, is served).
+const LATER_TYPES: &[&str] = &[
+    "CatalogChange",
+    "WebhookEvent",
+    "OpenBadgeCredential",
+    "CatalogPreview",
+    "BadgeChange",
+    "WebhookInput",
+    "Webhook",
+    "WebhookDelivery",
+];
+const LATER_FIELDS: &[&str] = &[
+    "Query.webhooks",
+    "Badge.credential",
+    "Mutation.previewBadgeCatalog",
+    "Mutation.publishBadgeCatalog",
+    "Mutation.createWebhook",
+    "Mutation.deleteWebhook",
+];
 
 /// type name -> (member name -> signature); members are fields (with arguments) or enum values.
 fn members(sdl: &str) -> HashMap<String, HashMap<String, String>> {

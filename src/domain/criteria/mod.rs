@@ -268,5 +268,10 @@ impl UnlockCriteria {
     }
 }
 
+mod label;
+pub use label::label;
+
+#[cfg(test)]
+mod label_tests;
 #[cfg(test)]
 pub(crate) mod tests;
