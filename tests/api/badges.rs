@@ -1,6 +1,7 @@
 use chrono::{Duration, TimeZone, Utc};
 
 use crate::helpers::*;
+use serde_json::json;
 
 /// Moving one opportunity at a time through to all four progress badges, each change listing
 /// only the badges it earned.
@@ -143,8 +144,7 @@ async fn achievements_explain_each_condition_in_the_readers_language() {
         ("en", "Hours saved per week: 8 of 10"),
         ("fr", "Heures économisées par semaine\u{a0}: 8 sur 10"),
     ] {
-        let data =
-            crate::language::post_as(&app, Some(lang), query, serde_json::json!({"id": id})).await;
+        let data = crate::language::post_as(&app, Some(lang), query, json!({"id": id})).await;
         let achievements = data["dashboard"]["achievements"]
             .as_array()
             .unwrap()
@@ -156,7 +156,7 @@ async fn achievements_explain_each_condition_in_the_readers_language() {
         assert_eq!(time_saver["unlocked"], false);
         assert_eq!(
             time_saver["conditions"],
-            serde_json::json!([{"field": "hours_saved_weekly", "operator": ">=", "target": 10.0,
+            json!([{"field": "hours_saved_weekly", "operator": ">=", "target": 10.0,
                 "current": 8.0, "met": false, "label": label}])
         );
         // what is earned shows every condition met (the catalog's rules all need every one)
@@ -169,4 +169,20 @@ async fn achievements_explain_each_condition_in_the_readers_language() {
         }
         assert!(achievements.iter().any(|a| a["unlocked"] == true));
     }
+    // The same request after a change: not the stored answer of before (8 of 10), but now.
+    app.advance(&id, "business_management", "IMPLEMENTED").await; // 2 more
+    let data = crate::language::post_as(&app, Some("en"), query, json!({"id": id})).await;
+    let time_saver = data["dashboard"]["achievements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["badge"]["slug"] == "time_saver")
+        .unwrap()
+        .clone();
+    assert_eq!(time_saver["unlocked"], true);
+    assert_eq!(
+        time_saver["conditions"][0],
+        json!({"field": "hours_saved_weekly", "operator": ">=", "target": 10.0,
+            "current": 10.0, "met": true, "label": "Hours saved per week: 10 of 10"})
+    );
 }

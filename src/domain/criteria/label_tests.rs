@@ -50,6 +50,24 @@ fn labels_read_as_each_language_writes() {
     );
 }
 
+/// The names the labels and the API give are the ones the rules are written with.
+#[test]
+fn names_are_the_rules_own() {
+    for field in Field::ALL {
+        assert_eq!(serde_json::to_value(field).unwrap(), json!(field.name()));
+    }
+    for op in [
+        Operator::Gte,
+        Operator::Gt,
+        Operator::Lte,
+        Operator::Lt,
+        Operator::Eq,
+        Operator::Ne,
+    ] {
+        assert_eq!(serde_json::to_value(op).unwrap(), json!(op.symbol()));
+    }
+}
+
 /// A small deterministic generator (xorshift): the same cases on every run.
 struct Cases(u64);
 

@@ -115,14 +115,9 @@ pub async fn upgrade(
             return response;
         }
     };
-    ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .read_buffer_size(READ_BUFFER)
-        // Written eagerly: no write buffer kept per idle socket.
-        .write_buffer_size(0)
+    bounded(ws)
         // Room for the largest reply: a bigger one is refused before it reaches the socket.
         .max_write_buffer_size(MAX_REPLY_BYTES + (1 << 20))
-        .max_message_size(MAX_MESSAGE)
-        .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
             let _ticket = ticket;
             // the connection's language is none until connection_init names one
@@ -134,12 +129,17 @@ pub async fn upgrade(
 
 /// Upgrades only to close at once with `code`: the socket's whole life is one close frame.
 fn go_elsewhere(ws: WebSocketUpgrade, code: u16, reason: &'static str) -> HttpResponse {
+    bounded(ws).on_upgrade(move |mut socket| async move {
+        let _ = socket.send(messages::close(code, reason)).await;
+    })
+}
+
+/// Our protocols, and the socket's buffers and message sizes bounded.
+fn bounded(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .read_buffer_size(READ_BUFFER)
+        // Written eagerly: no write buffer kept per idle socket.
         .write_buffer_size(0)
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
-        .on_upgrade(move |mut socket| async move {
-            let _ = socket.send(messages::close(code, reason)).await;
-        })
 }
